@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the sandbox and the test suite run: PostgreSQL, Patroni with its
+# etcd3 client, etcd, pgBackRest, PgBouncer, the PostgreSQL exporter, and the tools the sandbox
+# uses to give each unit its own network and mount namespaces. Idempotent; needs root.
+set -euo pipefail
+
+packages=(
+  postgresql postgresql-contrib patroni python3-etcd python3-pysyncobj etcd-server etcd-client
+  pgbackrest pgbouncer prometheus-postgres-exporter
+  iproute2 iptables procps util-linux psmisc curl ca-certificates openssl locales unzip zip
+)
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "install-system-deps: must run as root (apt-get install)" >&2
+  exit 1
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+if [ "${#missing[@]}" -gt 0 ]; then
+  # Debian's default cluster must never be created or started: the sandbox's units own 5432.
+  mkdir -p /etc/postgresql-common
+  grep -qs '^create_main_cluster' /etc/postgresql-common/createcluster.conf ||
+    echo 'create_main_cluster = false' >> /etc/postgresql-common/createcluster.conf
+  apt-get update -qq
+  # python3-etcd must be in the same line: otherwise apt satisfies patroni's DCS alternative with
+  # pysyncobj and Patroni's etcd3 support fails to import (local-stack.md §1).
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# A pre-existing default cluster (the node image ships one) must stay down.
+if command -v pg_lsclusters >/dev/null 2>&1; then
+  pg_lsclusters -h 2>/dev/null | while read -r version name _; do
+    pg_ctlcluster "$version" "$name" stop 2>/dev/null || true
+    echo manual > "/etc/postgresql/$version/$name/start.conf" 2>/dev/null || true
+  done
+fi
+
+for bin in patroni etcd pgbackrest pgbouncer /usr/lib/postgresql/15/bin/postgres; do
+  command -v "$bin" >/dev/null 2>&1 || { echo "install-system-deps: $bin missing after install" >&2; exit 1; }
+done
+echo "install-system-deps: ok"

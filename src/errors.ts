@@ -1,0 +1,24 @@
+/**
+ * The root of every error the charm raises on purpose. `code` is machine-readable and stable
+ * (tests and callers branch on it), `message` is for people, `cause` keeps the original error.
+ */
+export class CharmError extends Error {
+  readonly code: string;
+
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.name = new.target.name;
+  }
+}
+
+/** Narrow an unknown thrown value to a CharmError with the given code. */
+export function isCharmError(value: unknown, code?: string): value is CharmError {
+  return value instanceof CharmError && (code === undefined || value.code === code);
+}
+
+/** A message for any thrown value, without assuming it is an Error. */
+export function errorMessage(value: unknown): string {
+  if (value instanceof Error) return value.message;
+  return String(value);
+}
