@@ -1,0 +1,19 @@
+/**
+ * How the charm runs one Juju hook tool. Production runs the executable on PATH with execa
+ * (`execaToolRunner` in hook-tools.ts); unit tests run the sandbox's in-memory hook-tool engine
+ * (`sandbox/juju/`), which answers exactly as protocols.md part B says Juju does.
+ */
+export interface ToolResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface ToolRunOptions {
+  /** Written to the tool's stdin, which is then closed (tools read stdin to EOF: `--file -`). */
+  stdin?: string;
+}
+
+export interface ToolRunner {
+  run(tool: string, args: readonly string[], options?: ToolRunOptions): Promise<ToolResult>;
+}
