@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest';
+import { synchronousConfiguration } from '../../../src/patroni/index.ts';
+
+describe('synchronousConfiguration', () => {
+  it('all → planned − 1, strict when asked and there are peers', () => {
+    expect(synchronousConfiguration('all', 3, 3, true)).toEqual({ synchronous_node_count: 2, synchronous_mode_strict: true });
+    expect(synchronousConfiguration('all', 5, 3, false)).toEqual({ synchronous_node_count: 4, synchronous_mode_strict: false });
+  });
+
+  it('majority → ⌊planned / 2⌋', () => {
+    expect(synchronousConfiguration('majority', 5, 5, true).synchronous_node_count).toBe(2);
+    expect(synchronousConfiguration('majority', 4, 4, true).synchronous_node_count).toBe(2);
+    expect(synchronousConfiguration('majority', 3, 3, true).synchronous_node_count).toBe(1);
+  });
+
+  it('an integer is kept while it is below members − 1, else falls back to planned − 1', () => {
+    expect(synchronousConfiguration(1, 5, 5, true).synchronous_node_count).toBe(1);
+    expect(synchronousConfiguration(3, 5, 5, true).synchronous_node_count).toBe(3);
+    expect(synchronousConfiguration(4, 5, 5, true).synchronous_node_count).toBe(4); // 4 == members − 1 → planned − 1
+    expect(synchronousConfiguration(4, 7, 5, true).synchronous_node_count).toBe(6);
+    expect(synchronousConfiguration(2, 3, 3, true).synchronous_node_count).toBe(2);
+  });
+
+  it('is never strict for a single member or a zero count', () => {
+    expect(synchronousConfiguration('all', 1, 1, true)).toEqual({ synchronous_node_count: 0, synchronous_mode_strict: false });
+    expect(synchronousConfiguration('all', 3, 1, true)).toEqual({ synchronous_node_count: 2, synchronous_mode_strict: false });
+    expect(synchronousConfiguration('majority', 1, 2, true)).toEqual({ synchronous_node_count: 0, synchronous_mode_strict: false });
+  });
+
+  it('does not go below zero when scaled to zero units', () => {
+    expect(synchronousConfiguration('all', 0, 2, true)).toEqual({ synchronous_node_count: 0, synchronous_mode_strict: false });
+  });
+});
