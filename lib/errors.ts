@@ -1,0 +1,19 @@
+/**
+ * The root of every error the shared libraries raise on purpose. It has the same shape as the
+ * charm's `CharmError` (a stable kebab-case `code`, a human `message`, the original `cause`) but
+ * lives here so `lib/` never imports `src/` and a VM flavour can reuse it unchanged.
+ */
+export class LibError extends Error {
+  readonly code: string;
+
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.name = new.target.name;
+  }
+}
+
+/** Narrow an unknown thrown value to a LibError, optionally with the given code. */
+export function isLibError(value: unknown, code?: string): value is LibError {
+  return value instanceof LibError && (code === undefined || value.code === code);
+}

@@ -1,0 +1,129 @@
+import { describe, expect, it } from 'vitest';
+import { schemaGrantStatements, ownershipStatements } from '../../../lib/postgresql/databases.ts';
+import {
+  PostgreSQLCreateUserError,
+  PostgreSQLInvalidExtraUserRolesError,
+} from '../../../lib/postgresql/errors.ts';
+import {
+  classifyExtraUserRoles,
+  parseExtraUserRoles,
+  roleDefinitionStatement,
+} from '../../../lib/postgresql/roles.ts';
+
+function recordingLogger() {
+  const warnings: string[] = [];
+  return { warnings, logger: { warn: (m: string) => warnings.push(m), debug: () => undefined } };
+}
+
+describe('parseExtraUserRoles', () => {
+  it('splits, trims and lower-cases the relation field', () => {
+    expect(parseExtraUserRoles(' SUPERUSER, pg_monitor ,,admin')).toEqual(['superuser', 'pg_monitor', 'admin']);
+    expect(parseExtraUserRoles(undefined)).toEqual([]);
+    expect(parseExtraUserRoles('')).toEqual([]);
+  });
+});
+
+describe('classifyExtraUserRoles', () => {
+  const existing = new Set(['pg_monitor', 'pg_read_all_data', 'admin', 'charmed_app']);
+
+  it('separates existing roles, attributes and the admin request', () => {
+    expect(classifyExtraUserRoles(['admin', 'pg_monitor', 'createdb', 'pg_monitor'], existing)).toEqual({
+      adminRole: true,
+      roles: ['pg_monitor'],
+      privileges: ['createdb'],
+    });
+  });
+
+  it('rejects names that are neither roles nor allowed attributes', () => {
+    let error: unknown;
+    try {
+      classifyExtraUserRoles(['pg_monitor', 'bogus'], existing);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(PostgreSQLInvalidExtraUserRolesError);
+    expect(error).toBeInstanceOf(PostgreSQLCreateUserError);
+    expect((error as PostgreSQLInvalidExtraUserRolesError).code).toBe('postgresql-invalid-extra-user-roles');
+    expect((error as Error).message).toBe('invalid role(s) for extra user roles');
+  });
+
+  it('drops a missing relation_access with a warning instead of failing', () => {
+    const { warnings, logger } = recordingLogger();
+    expect(classifyExtraUserRoles(['relation_access', 'superuser'], existing, logger)).toEqual({
+      adminRole: false,
+      roles: [],
+      privileges: ['superuser'],
+    });
+    expect(warnings).toHaveLength(1);
+  });
+
+  it('grants relation_access like any role once it exists', () => {
+    expect(classifyExtraUserRoles(['relation_access'], new Set(['relation_access'])).roles).toEqual([
+      'relation_access',
+    ]);
+  });
+});
+
+describe('roleDefinitionStatement', () => {
+  it('creates a login role with an escaped password', () => {
+    expect(roleDefinitionStatement({ exists: false, user: 'app', password: "it's" })).toBe(
+      `CREATE ROLE "app" WITH LOGIN ENCRYPTED PASSWORD 'it''s'`,
+    );
+  });
+
+  it('quotes hostile user names as one identifier', () => {
+    expect(roleDefinitionStatement({ exists: true, user: 'a"; DROP ROLE x; --', password: 'p' })).toBe(
+      `ALTER ROLE "a""; DROP ROLE x; --" WITH LOGIN ENCRYPTED PASSWORD 'p'`,
+    );
+  });
+
+  it('makes only admin NOLOGIN, and leaves the password out when none is given', () => {
+    expect(roleDefinitionStatement({ exists: false, user: 'admin' })).toBe('CREATE ROLE "admin" WITH NOLOGIN');
+  });
+
+  it('adds SUPERUSER and attributes once each, upper-cased', () => {
+    expect(
+      roleDefinitionStatement({
+        exists: false,
+        user: 'u',
+        password: 'p',
+        superuser: true,
+        attributes: ['createdb', 'superuser', 'CREATEDB'],
+      }),
+    ).toBe(`CREATE ROLE "u" WITH LOGIN CREATEDB SUPERUSER ENCRYPTED PASSWORD 'p'`);
+  });
+
+  it('refuses attributes outside the allowed set (they are spliced as keywords)', () => {
+    expect(() =>
+      roleDefinitionStatement({ exists: false, user: 'u', attributes: ['replication'] }),
+    ).toThrow(PostgreSQLCreateUserError);
+  });
+});
+
+describe('database grant statements', () => {
+  it('shared database: five grants per schema, all identifiers quoted', () => {
+    expect(schemaGrantStatements(['public', 'My Schema'], 'relation_id_7').map((s) => s.text)).toEqual([
+      'GRANT ALL PRIVILEGES ON ALL TABLES IN SCHEMA "public" TO "relation_id_7"',
+      'GRANT ALL PRIVILEGES ON ALL SEQUENCES IN SCHEMA "public" TO "relation_id_7"',
+      'GRANT ALL PRIVILEGES ON ALL FUNCTIONS IN SCHEMA "public" TO "relation_id_7"',
+      'GRANT USAGE ON SCHEMA "public" TO "relation_id_7"',
+      'GRANT CREATE ON SCHEMA "public" TO "relation_id_7"',
+      'GRANT ALL PRIVILEGES ON ALL TABLES IN SCHEMA "My Schema" TO "relation_id_7"',
+      'GRANT ALL PRIVILEGES ON ALL SEQUENCES IN SCHEMA "My Schema" TO "relation_id_7"',
+      'GRANT ALL PRIVILEGES ON ALL FUNCTIONS IN SCHEMA "My Schema" TO "relation_id_7"',
+      'GRANT USAGE ON SCHEMA "My Schema" TO "relation_id_7"',
+      'GRANT CREATE ON SCHEMA "My Schema" TO "relation_id_7"',
+    ]);
+  });
+
+  it('sole owner: large objects move by bind parameters, then each schema', () => {
+    const [largeObjects, ...schemas] = ownershipStatements(['public', 's2'], 'relation_id_7', 'operator');
+    expect(largeObjects?.values).toEqual(['relation_id_7', 'operator']);
+    expect(largeObjects?.text).toContain('pg_largeobject_metadata');
+    expect(largeObjects?.text).not.toContain('relation_id_7');
+    expect(schemas.map((s) => s.text)).toEqual([
+      'ALTER SCHEMA "public" OWNER TO "relation_id_7"',
+      'ALTER SCHEMA "s2" OWNER TO "relation_id_7"',
+    ]);
+  });
+});
