@@ -1,0 +1,165 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { CharmError } from '../errors.ts';
+
+/**
+ * The parts of metadata.yaml / actions.yaml the runtime needs to recognise dynamic events:
+ * which relation endpoints, storages, containers and actions this charm declares. ops defines an
+ * event for each of them and ignores hooks for anything else; we do the same.
+ */
+export interface EndpointSpec {
+  role: 'peer' | 'provides' | 'requires';
+  interface: string;
+  limit?: number;
+  optional?: boolean;
+}
+
+export interface StorageSpec {
+  type: 'filesystem' | 'block';
+  location?: string;
+}
+
+export interface ContainerSpec {
+  resource?: string;
+  mounts: { storage: string; location?: string }[];
+}
+
+export interface CharmMetadata {
+  name?: string;
+  endpoints: ReadonlyMap<string, EndpointSpec>;
+  storages: ReadonlyMap<string, StorageSpec>;
+  containers: ReadonlyMap<string, ContainerSpec>;
+  actions: ReadonlySet<string>;
+}
+
+export class CharmMetadataError extends CharmError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('invalid-charm-metadata', message, options);
+  }
+}
+
+const relationSchema = z.looseObject({
+  interface: z.string().min(1),
+  limit: z.number().int().optional(),
+  optional: z.boolean().optional(),
+});
+const relationsSchema = z.record(z.string(), relationSchema).nullish();
+
+const metadataSchema = z.looseObject({
+  name: z.string().optional(),
+  peers: relationsSchema,
+  provides: relationsSchema,
+  requires: relationsSchema,
+  storage: z
+    .record(z.string(), z.looseObject({ type: z.enum(['filesystem', 'block']), location: z.string().optional() }))
+    .nullish(),
+  containers: z
+    .record(
+      z.string(),
+      z
+        .looseObject({
+          resource: z.string().optional(),
+          mounts: z.array(z.looseObject({ storage: z.string(), location: z.string().optional() })).optional(),
+        })
+        .nullish(),
+    )
+    .nullish(),
+});
+
+/** actions.yaml: action name → its spec (which may be empty). */
+const actionsSchema = z.record(z.string(), z.unknown()).nullish();
+
+/** Build CharmMetadata from already-parsed metadata.yaml (and actions.yaml) documents. */
+export function parseCharmMetadata(metadata: unknown, actions?: unknown): CharmMetadata {
+  const meta = metadataSchema.safeParse(metadata);
+  if (!meta.success) {
+    throw new CharmMetadataError(`metadata.yaml is not valid: ${z.prettifyError(meta.error)}`);
+  }
+  const acts = actionsSchema.safeParse(actions);
+  if (!acts.success) {
+    throw new CharmMetadataError(`actions.yaml is not valid: ${z.prettifyError(acts.error)}`);
+  }
+  const endpoints = new Map<string, EndpointSpec>();
+  const roles = [
+    ['peer', meta.data.peers],
+    ['provides', meta.data.provides],
+    ['requires', meta.data.requires],
+  ] as const;
+  for (const [role, relations] of roles) {
+    for (const [name, spec] of Object.entries(relations ?? {})) {
+      if (endpoints.has(name)) throw new CharmMetadataError(`endpoint ${JSON.stringify(name)} is declared twice`);
+      endpoints.set(name, {
+        role,
+        interface: spec.interface,
+        ...(spec.limit === undefined ? {} : { limit: spec.limit }),
+        ...(spec.optional === undefined ? {} : { optional: spec.optional }),
+      });
+    }
+  }
+  const storages = new Map<string, StorageSpec>(
+    Object.entries(meta.data.storage ?? {}).map(([name, spec]) => [
+      name,
+      spec.location === undefined ? { type: spec.type } : { type: spec.type, location: spec.location },
+    ]),
+  );
+  const containers = new Map<string, ContainerSpec>(
+    Object.entries(meta.data.containers ?? {}).map(([name, spec]) => [
+      name,
+      {
+        ...(spec?.resource === undefined ? {} : { resource: spec.resource }),
+        mounts: (spec?.mounts ?? []).map((mount) =>
+          mount.location === undefined ? { storage: mount.storage } : { storage: mount.storage, location: mount.location },
+        ),
+      },
+    ]),
+  );
+  return {
+    ...(meta.data.name === undefined ? {} : { name: meta.data.name }),
+    endpoints,
+    storages,
+    containers,
+    actions: new Set(Object.keys(acts.data ?? {})),
+  };
+}
+
+async function readOptional(path: string): Promise<string | undefined> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new CharmMetadataError(`cannot read ${path}`, { cause: error });
+  }
+}
+
+/**
+ * Read metadata.yaml + actions.yaml from the charm directory (a packed charm always has them);
+ * fall back to a unified charmcraft.yaml, whose `actions` key holds the actions.
+ */
+export async function loadCharmMetadata(charmDir: string): Promise<CharmMetadata> {
+  // yaml is only needed here; importing it lazily keeps it off the cold path of callers that
+  // build metadata another way (e.g. from JSON generated at build time).
+  const { parse } = await import('yaml');
+  const parseDocument = (source: string, file: string): unknown => {
+    try {
+      return parse(source);
+    } catch (error) {
+      throw new CharmMetadataError(`${file} is not valid YAML`, { cause: error });
+    }
+  };
+  const metadata = await readOptional(join(charmDir, 'metadata.yaml'));
+  if (metadata !== undefined) {
+    const actions = await readOptional(join(charmDir, 'actions.yaml'));
+    return parseCharmMetadata(
+      parseDocument(metadata, 'metadata.yaml'),
+      actions === undefined ? undefined : parseDocument(actions, 'actions.yaml'),
+    );
+  }
+  const unified = await readOptional(join(charmDir, 'charmcraft.yaml'));
+  if (unified === undefined) {
+    throw new CharmMetadataError(`neither metadata.yaml nor charmcraft.yaml exists in ${charmDir}`);
+  }
+  const document = parseDocument(unified, 'charmcraft.yaml');
+  const actions = typeof document === 'object' && document !== null ? (document as { actions?: unknown }).actions : undefined;
+  return parseCharmMetadata(document, actions);
+}
