@@ -1,0 +1,45 @@
+import { flagCodec, integerCodec, stringListCodec, textCodec, type Decoded } from './codecs.ts';
+
+/** The peer relation every unit of the application shares (metadata.yaml `peers`). */
+export const PEER_RELATION = 'database-peers';
+
+/**
+ * Application databag of the peer relation (written by the leader). Key names are the reference
+ * charm's, so a unit refreshed from the Python charm reads the cluster it already runs.
+ */
+export const appPeerCodecs = {
+  cluster_initialised: flagCodec,
+  endpoints: stringListCodec,
+  ldap_enabled: flagCodec,
+  'promoted-cluster-counter': integerCodec,
+  'restoring-backup': textCodec,
+  'restore-to-time': textCodec,
+  'restore-stanza': textCodec,
+  'require-change-bucket-after-restore': flagCodec,
+  's3-initialization-start': textCodec,
+  's3-initialization-done': flagCodec,
+  's3-initialization-block-message': textCodec,
+  stanza: textCodec,
+  'internal-secret': textCodec,
+} as const;
+
+/** Unit databag of the peer relation (each unit writes its own). */
+export const unitPeerCodecs = {
+  tls: textCodec,
+  'start-tls-server': flagCodec,
+  connectivity: textCodec,
+  departing: flagCodec,
+  stanza: textCodec,
+  's3-initialization-start': textCodec,
+  's3-initialization-done': flagCodec,
+  's3-initialization-block-message': textCodec,
+  user_hash: textCodec,
+  config_hash: textCodec,
+  'patroni-on-failure-condition-override': textCodec,
+  pg_hba_needs_update_timestamp: textCodec,
+  'last_pitr_fail_id': textCodec,
+  'internal-secret': textCodec,
+} as const;
+
+export type AppPeerData = Decoded<typeof appPeerCodecs>;
+export type UnitPeerData = Decoded<typeof unitPeerCodecs>;
