@@ -1,0 +1,175 @@
+import { PebbleProtocolError } from './errors.ts';
+import type { Change, CheckInfo, FileInfo, FileType, Notice, ServiceInfo, SystemInfo, Task } from './types.ts';
+
+/**
+ * Pebble's JSON results (C2–C7) as the camelCase types of types.ts. Required fields are checked
+ * so a server that answers something else fails loudly (PebbleProtocolError) instead of leaking
+ * `undefined` into handlers. Kept dependency-free: a hook's cold start cannot afford a schema
+ * library here.
+ */
+
+type Json = Record<string, unknown>;
+
+function object(value: unknown, what: string): Json {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new PebbleProtocolError(`Pebble returned a malformed ${what}: expected an object`);
+  }
+  return value as Json;
+}
+
+export function list(value: unknown, what: string): unknown[] {
+  if (value === null || value === undefined) return [];
+  if (!Array.isArray(value)) throw new PebbleProtocolError(`Pebble returned a malformed ${what}: expected a list`);
+  return value;
+}
+
+function string(json: Json, key: string, what: string): string {
+  const value = json[key];
+  if (typeof value !== 'string') throw new PebbleProtocolError(`Pebble returned a malformed ${what}: "${key}" is not a string`);
+  return value;
+}
+
+function optionalString(json: Json, key: string): string | undefined {
+  const value = json[key];
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+function number(json: Json, key: string, fallback: number): number {
+  const value = json[key];
+  return typeof value === 'number' ? value : fallback;
+}
+
+function nullableNumber(json: Json, key: string): number | null {
+  const value = json[key];
+  return typeof value === 'number' ? value : null;
+}
+
+function record(json: Json, key: string): Record<string, unknown> {
+  const value = json[key];
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+}
+
+export function decodeSystemInfo(value: unknown): SystemInfo {
+  const json = object(value, 'system info');
+  const info: SystemInfo = { bootId: string(json, 'boot-id', 'system info'), version: string(json, 'version', 'system info') };
+  const http = optionalString(json, 'http-address');
+  const https = optionalString(json, 'https-address');
+  if (http !== undefined) info.httpAddress = http;
+  if (https !== undefined) info.httpsAddress = https;
+  return info;
+}
+
+export function decodeTask(value: unknown): Task {
+  const json = object(value, 'task');
+  const progress = record(json, 'progress');
+  const task: Task = {
+    id: string(json, 'id', 'task'),
+    kind: string(json, 'kind', 'task'),
+    summary: string(json, 'summary', 'task'),
+    status: string(json, 'status', 'task'),
+    log: list(json['log'], 'task log').map(String),
+    progress: {
+      label: typeof progress['label'] === 'string' ? progress['label'] : '',
+      done: typeof progress['done'] === 'number' ? progress['done'] : 0,
+      total: typeof progress['total'] === 'number' ? progress['total'] : 0,
+    },
+    spawnTime: string(json, 'spawn-time', 'task'),
+    data: record(json, 'data'),
+  };
+  const readyTime = optionalString(json, 'ready-time');
+  if (readyTime !== undefined) task.readyTime = readyTime;
+  return task;
+}
+
+export function decodeChange(value: unknown): Change {
+  const json = object(value, 'change');
+  if (typeof json['ready'] !== 'boolean') throw new PebbleProtocolError('Pebble returned a malformed change: "ready" is not a boolean');
+  const change: Change = {
+    id: string(json, 'id', 'change'),
+    kind: string(json, 'kind', 'change'),
+    summary: string(json, 'summary', 'change'),
+    status: string(json, 'status', 'change'),
+    ready: json['ready'],
+    spawnTime: string(json, 'spawn-time', 'change'),
+    tasks: list(json['tasks'], 'change tasks').map(decodeTask),
+    data: record(json, 'data'),
+  };
+  const err = optionalString(json, 'err');
+  const readyTime = optionalString(json, 'ready-time');
+  if (err !== undefined) change.err = err;
+  if (readyTime !== undefined) change.readyTime = readyTime;
+  return change;
+}
+
+export function decodeServiceInfo(value: unknown): ServiceInfo {
+  const json = object(value, 'service info');
+  const info: ServiceInfo = {
+    name: string(json, 'name', 'service info'),
+    startup: string(json, 'startup', 'service info') as ServiceInfo['startup'],
+    current: string(json, 'current', 'service info') as ServiceInfo['current'],
+  };
+  const since = optionalString(json, 'current-since');
+  if (since !== undefined) info.currentSince = since;
+  return info;
+}
+
+export function decodeCheckInfo(value: unknown): CheckInfo {
+  const json = object(value, 'check info');
+  const info: CheckInfo = {
+    name: string(json, 'name', 'check info'),
+    // Pebble treats an unset startup as enabled (C6).
+    startup: (optionalString(json, 'startup') ?? 'enabled') as CheckInfo['startup'],
+    status: string(json, 'status', 'check info') as CheckInfo['status'],
+    successes: number(json, 'successes', 0),
+    failures: number(json, 'failures', 0),
+    threshold: number(json, 'threshold', 0),
+  };
+  const level = optionalString(json, 'level');
+  const changeId = optionalString(json, 'change-id');
+  const prevChangeId = optionalString(json, 'prev-change-id');
+  if (level !== undefined) info.level = level as NonNullable<CheckInfo['level']>;
+  if (changeId !== undefined) info.changeId = changeId;
+  if (prevChangeId !== undefined) info.prevChangeId = prevChangeId;
+  return info;
+}
+
+export function decodeNotice(value: unknown): Notice {
+  const json = object(value, 'notice');
+  const lastData: Record<string, string> = {};
+  for (const [key, item] of Object.entries(record(json, 'last-data'))) lastData[key] = String(item);
+  const notice: Notice = {
+    id: string(json, 'id', 'notice'),
+    userId: nullableNumber(json, 'user-id'),
+    type: string(json, 'type', 'notice'),
+    key: string(json, 'key', 'notice'),
+    firstOccurred: string(json, 'first-occurred', 'notice'),
+    lastOccurred: string(json, 'last-occurred', 'notice'),
+    lastRepeated: string(json, 'last-repeated', 'notice'),
+    occurrences: number(json, 'occurrences', 0),
+    lastData,
+  };
+  const repeatAfter = optionalString(json, 'repeat-after');
+  const expireAfter = optionalString(json, 'expire-after');
+  if (repeatAfter !== undefined) notice.repeatAfter = repeatAfter;
+  if (expireAfter !== undefined) notice.expireAfter = expireAfter;
+  return notice;
+}
+
+export function decodeFileInfo(value: unknown): FileInfo {
+  const json = object(value, 'file info');
+  const permissions = Number.parseInt(string(json, 'permissions', 'file info'), 8);
+  if (Number.isNaN(permissions)) throw new PebbleProtocolError('Pebble returned a malformed file info: bad "permissions"');
+  const info: FileInfo = {
+    path: string(json, 'path', 'file info'),
+    name: string(json, 'name', 'file info'),
+    type: string(json, 'type', 'file info') as FileType,
+    permissions,
+    lastModified: string(json, 'last-modified', 'file info'),
+    userId: nullableNumber(json, 'user-id'),
+    user: optionalString(json, 'user') ?? '',
+    groupId: nullableNumber(json, 'group-id'),
+    group: optionalString(json, 'group') ?? '',
+  };
+  if (typeof json['size'] === 'number') info.size = json['size'];
+  return info;
+}

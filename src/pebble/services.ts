@@ -1,0 +1,45 @@
+import { DEFAULT_CHANGE_TIMEOUT_MS, waitChange } from './changes.ts';
+import { decodeServiceInfo, list } from './decode.ts';
+import { ChangeError, PebbleProtocolError } from './errors.ts';
+import { signalName } from './format.ts';
+import type { PebbleTransport } from './transport.ts';
+import type { ServiceInfo } from './types.ts';
+
+/** Services and signals (protocols.md C3.3, C5). */
+
+export type ServiceActionName = 'start' | 'stop' | 'restart' | 'replan' | 'autostart';
+
+export interface ServiceActionOptions {
+  /** How long to wait for the change, in ms (default 30 s); 0 returns without waiting. */
+  timeoutMs?: number;
+}
+
+export async function services(transport: PebbleTransport, names?: readonly string[]): Promise<ServiceInfo[]> {
+  // One comma-joined value, as ops sends it; Pebble splits every occurrence on commas.
+  const query = names === undefined || names.length === 0 ? undefined : { names: names.join(',') };
+  const envelope = await transport.json('GET', '/v1/services', query === undefined ? {} : { query });
+  return list(envelope.result, 'service list').map(decodeServiceInfo);
+}
+
+/**
+ * Posts a service action and, unless `timeoutMs` is 0, waits for its change. Returns the change
+ * id; a change that ends with `err` becomes a ChangeError (e.g. a service that exited quickly).
+ */
+export async function serviceAction(
+  transport: PebbleTransport,
+  action: ServiceActionName,
+  names: readonly string[],
+  options: ServiceActionOptions = {},
+): Promise<string> {
+  const envelope = await transport.json('POST', '/v1/services', { body: { action, services: names } });
+  if (typeof envelope.change !== 'string') throw new PebbleProtocolError(`Pebble answered ${action} without a change id`);
+  const timeoutMs = options.timeoutMs ?? DEFAULT_CHANGE_TIMEOUT_MS;
+  if (timeoutMs === 0) return envelope.change;
+  const change = await waitChange(transport, envelope.change, { timeoutMs });
+  if (change.err !== undefined) throw new ChangeError(change);
+  return change.id;
+}
+
+export async function sendSignal(transport: PebbleTransport, signal: string | number, names: readonly string[]): Promise<void> {
+  await transport.json('POST', '/v1/signals', { body: { signal: signalName(signal), services: names } });
+}

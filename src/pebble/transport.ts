@@ -1,0 +1,188 @@
+import http from 'node:http';
+import type { Logger } from '../logging.ts';
+import { mediaType } from './media-type.ts';
+import { PebbleApiError, PebbleConnectionError, PebbleProtocolError, PebbleTimeoutError } from './errors.ts';
+
+/**
+ * HTTP/1.1 over Pebble's unix socket (protocols.md C0–C1): one connection per request (a unix
+ * connect costs microseconds, and no pooled socket can go stale between a hook's calls), a
+ * socket idle timeout per request, and the response envelope decoded into typed errors.
+ */
+
+export type QueryValue = string | number | boolean | readonly string[] | undefined;
+export type Query = Record<string, QueryValue>;
+
+export interface RawRequest {
+  method: 'GET' | 'POST';
+  path: string;
+  query?: Query;
+  headers?: Record<string, string>;
+  body?: Uint8Array | string;
+  /** Socket idle timeout in ms; 0 disables it. Defaults to the transport's timeout. */
+  timeoutMs?: number;
+}
+
+export interface RawResponse {
+  status: number;
+  statusText: string;
+  contentType: string;
+  body: Buffer;
+}
+
+/** A decoded C1 envelope. */
+export interface Envelope {
+  type: string;
+  statusCode: number;
+  status: string;
+  result: unknown;
+  change?: string;
+}
+
+export interface JsonRequest {
+  query?: Query;
+  /** Serialised as JSON with `Content-Type: application/json`. */
+  body?: unknown;
+  timeoutMs?: number;
+  /** Non-2xx statuses that still carry a normal answer (`/v1/health` answers 502 when unhealthy). */
+  acceptStatuses?: readonly number[];
+}
+
+const CONNECTION_ERROR_CODES = new Set(['ENOENT', 'ECONNREFUSED', 'ENOTSOCK', 'EACCES', 'ECONNRESET', 'EPIPE']);
+
+export class PebbleTransport {
+  constructor(
+    readonly socketPath: string,
+    readonly timeoutMs: number,
+    private readonly logger: () => Logger,
+  ) {}
+
+  /** One HTTP exchange; the whole response body is read into memory. */
+  raw(request: RawRequest): Promise<RawResponse> {
+    const path = withQuery(request.path, request.query);
+    const timeoutMs = request.timeoutMs ?? this.timeoutMs;
+    const started = Date.now();
+    return new Promise<RawResponse>((resolve, reject) => {
+      const headers: Record<string, string | number> = { Host: 'localhost', ...request.headers };
+      if (request.body !== undefined) headers['Content-Length'] = Buffer.byteLength(request.body);
+      const req = http.request({ socketPath: this.socketPath, method: request.method, path, headers, agent: false });
+      if (timeoutMs > 0) {
+        req.setTimeout(timeoutMs, () => {
+          req.destroy(new PebbleTimeoutError(`Pebble did not answer ${request.method} ${request.path} within ${timeoutMs} ms`));
+        });
+      }
+      req.on('error', (error) => reject(this.translate(error, request)));
+      req.on('response', (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('error', (error) => reject(this.translate(error, request)));
+        res.on('end', () => {
+          const status = res.statusCode ?? 0;
+          this.logger().debug({ method: request.method, path: request.path, status, ms: Date.now() - started }, 'pebble request');
+          resolve({
+            status,
+            statusText: res.statusMessage ?? '',
+            contentType: res.headers['content-type'] ?? '',
+            body: Buffer.concat(chunks),
+          });
+        });
+      });
+      req.end(request.body);
+    });
+  }
+
+  /** A JSON request whose answer is a C1 envelope; non-2xx answers become PebbleApiError. */
+  async json(method: 'GET' | 'POST', path: string, options: JsonRequest = {}): Promise<Envelope> {
+    const headers: Record<string, string> = { Accept: 'application/json' };
+    let body: string | undefined;
+    if (options.body !== undefined) {
+      headers['Content-Type'] = 'application/json';
+      body = JSON.stringify(options.body);
+    }
+    const response = await this.raw({
+      method,
+      path,
+      headers,
+      ...(options.query === undefined ? {} : { query: options.query }),
+      ...(body === undefined ? {} : { body }),
+      ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
+    });
+    return decodeEnvelope(response, options.acceptStatuses ?? []);
+  }
+
+  private translate(error: Error, request: RawRequest): Error {
+    if (error instanceof PebbleTimeoutError) return error;
+    const code = (error as NodeJS.ErrnoException).code ?? '';
+    if (code.startsWith('HPE_')) {
+      return new PebbleProtocolError(`Pebble sent an invalid HTTP response to ${request.method} ${request.path}: ${error.message}`, {
+        cause: error,
+      });
+    }
+    const reason = CONNECTION_ERROR_CODES.has(code) ? code : error.message;
+    return new PebbleConnectionError(this.socketPath, `cannot talk to Pebble at ${this.socketPath}: ${reason}`, { cause: error });
+  }
+}
+
+function withQuery(path: string, query: Query | undefined): string {
+  if (query === undefined) return path;
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(query)) {
+    if (value === undefined) continue;
+    if (Array.isArray(value)) for (const item of value as readonly string[]) params.append(key, item);
+    else params.append(key, String(value));
+  }
+  const text = params.toString();
+  return text === '' ? path : `${path}?${text}`;
+}
+
+function isJsonContentType(contentType: string): boolean {
+  return mediaType(contentType)?.essence === 'application/json';
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Turns a raw answer into an Envelope, or the error it stands for. */
+export function decodeEnvelope(response: RawResponse, acceptStatuses: readonly number[] = []): Envelope {
+  const ok = (response.status >= 200 && response.status < 300) || acceptStatuses.includes(response.status);
+  const text = response.body.toString('utf8');
+  const json = isJsonContentType(response.contentType);
+  if (!ok) throw apiErrorFrom(response, json ? tryParse(text) : undefined, text);
+  if (!json) {
+    throw new PebbleProtocolError(`expected Content-Type application/json from Pebble, got "${response.contentType}"`);
+  }
+  const parsed = tryParse(text);
+  if (!isObject(parsed) || typeof parsed['type'] !== 'string') {
+    throw new PebbleProtocolError(`Pebble sent a malformed JSON envelope (HTTP ${response.status})`);
+  }
+  const envelope: Envelope = {
+    type: parsed['type'],
+    statusCode: typeof parsed['status-code'] === 'number' ? parsed['status-code'] : response.status,
+    status: typeof parsed['status'] === 'string' ? parsed['status'] : response.statusText,
+    result: parsed['result'],
+  };
+  if (typeof parsed['change'] === 'string') envelope.change = parsed['change'];
+  return envelope;
+}
+
+/** An error envelope as PebbleApiError; a body that is not one still yields the status. */
+export function apiErrorFrom(response: RawResponse, parsed: unknown, text: string): PebbleApiError {
+  const result = isObject(parsed) && isObject(parsed['result']) ? parsed['result'] : undefined;
+  const message = typeof result?.['message'] === 'string' ? result['message'] : `${response.status} ${response.statusText}`.trim();
+  return new PebbleApiError({
+    status: response.status,
+    statusText: response.statusText,
+    message,
+    ...(typeof result?.['kind'] === 'string' ? { kind: result['kind'] } : {}),
+    ...(result !== undefined && 'value' in result ? { value: result['value'] } : {}),
+    body: parsed ?? text,
+  });
+}
+
+function tryParse(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
