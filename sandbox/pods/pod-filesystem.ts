@@ -1,0 +1,138 @@
+import { chmod, mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { PodError } from './errors.ts';
+import { hostsFile, isWithin, NAMESPACE_KINDS, nsDir, podSourcePath } from './layout.ts';
+import { isMountPoint, readMounts } from './mounts.ts';
+import { shmSource } from './names.ts';
+import type { Pod } from './records.ts';
+import { runTool, tryTool } from './system.ts';
+
+/** What a PostgreSQL workload container has of its own on Kubernetes (reference §5.2, A4). */
+export const DEFAULT_POD_PATHS: readonly string[] = [
+  '/var/lib/postgresql/data',
+  '/var/log/postgresql',
+  '/var/lib/pgbackrest',
+  '/var/log/pgbackrest',
+  '/etc/patroni',
+  '/charm/containers/postgresql',
+  '/tmp',
+];
+
+/** Pod paths every user may write to, as on a real system. */
+const STICKY_PATHS = new Set(['/tmp', '/var/tmp', '/dev/shm']);
+
+/** Kubernetes' default /dev/shm size for a pod. */
+const SHM_SIZE = '64m';
+
+/**
+ * Create the pod's mount, UTS and IPC namespaces, kept alive by bind mounts of their nsfs files
+ * under `pods/ns/` (so they outlive `unshare`). IPC is private as on Kubernetes, and so that
+ * SysV segments of a killed PostgreSQL go away with the pod.
+ */
+export async function createPodNamespaces(pod: Pod): Promise<void> {
+  await ensurePrivateNsDir(pod.stateDir);
+  for (const kind of NAMESPACE_KINDS) {
+    const file = pod.nsFiles[kind];
+    if (await isMountPoint(file)) {
+      throw new PodError('pod-exists', `namespace file ${file} is already in use`);
+    }
+    await writeFile(file, '');
+  }
+  await runTool('unshare', [
+    `--mount=${pod.nsFiles.mnt}`,
+    `--uts=${pod.nsFiles.uts}`,
+    `--ipc=${pod.nsFiles.ipc}`,
+    '--propagation',
+    'private',
+    'true',
+  ]);
+}
+
+/**
+ * Inside the pod's mount namespace: drop the namespace mounts copied from the host, mount the
+ * per-pod directories, a private /dev/shm and the shared hosts file; then set the hostname.
+ */
+export async function setUpPodFilesystem(pod: Pod): Promise<void> {
+  await dropCopiedNamespaceMounts(pod);
+  const mounted: string[] = [];
+  for (const target of orderedTargets(pod.paths)) {
+    const source = podSourcePath(pod.stateDir, pod.name, target);
+    await mkdir(source, { recursive: true });
+    if (STICKY_PATHS.has(target)) await chmod(source, 0o1777);
+    // A mount point must exist: inside an earlier pod mount it is made in that pod's tree, on
+    // the host it is created empty when missing (the host directory's content is never touched).
+    await mkdir(whereTargetLives(pod, target, mounted), { recursive: true });
+    await keepStateDirVisible(pod, target, source);
+    // --rbind: carries along the state dir mount just made inside `source`
+    await inPod(pod, ['mount', '--rbind', source, target]);
+    mounted.push(target);
+  }
+  await inPod(pod, ['mount', '-t', 'tmpfs', '-o', `mode=1777,size=${SHM_SIZE}`, shmSource(pod.sandboxId, pod.name), '/dev/shm']);
+  await inPod(pod, ['mount', '--bind', hostsFile(pod.stateDir), '/etc/hosts']);
+  await runTool('nsenter', [`--uts=${pod.nsFiles.uts}`, '--', 'hostname', pod.name]);
+}
+
+/**
+ * The new mount namespace starts as a copy of the host's, including the nsfs mounts that keep
+ * other pods' (and other sandboxes') namespaces alive and /run/netns. Holding those copies would
+ * keep those namespaces alive after their owners delete them, so the pod lets go of them.
+ */
+async function dropCopiedNamespaceMounts(pod: Pod): Promise<void> {
+  const points = (await readMounts())
+    .filter((m) => m.fsType === 'nsfs' || isWithin(m.mountPoint, '/run/netns') || m.mountPoint === nsDir(pod.stateDir))
+    .map((m) => m.mountPoint)
+    .sort((a, b) => b.length - a.length);
+  if (points.length === 0) return;
+  // Mount namespace files are never copied (the kernel skips them), so some "not mounted" is expected.
+  await tryTool('nsenter', [`--mount=${pod.nsFiles.mnt}`, '--', 'umount', '-l', ...new Set(points)]);
+}
+
+/**
+ * The sandbox state dir may live below a pod path (typically /tmp); the pod must still reach it
+ * (sockets, charm files), so it is bound into the pod's copy before that copy hides the host's.
+ */
+async function keepStateDirVisible(pod: Pod, target: string, source: string): Promise<void> {
+  if (!isWithin(pod.stateDir, target)) return;
+  const inside = path.join(source, path.relative(target, pod.stateDir));
+  await mkdir(inside, { recursive: true });
+  await inPod(pod, ['mount', '--bind', pod.stateDir, inside]);
+}
+
+/** Outer paths first, so a nested path is mounted on top of its parent's per-pod directory. */
+function orderedTargets(paths: readonly string[]): string[] {
+  return [...paths].sort((a, b) => a.split('/').length - b.split('/').length || a.localeCompare(b));
+}
+
+/** Where `target` resolves inside the pod before it is mounted, seen from the host. */
+function whereTargetLives(pod: Pod, target: string, mounted: readonly string[]): string {
+  const outer = [...mounted].reverse().find((m) => isWithin(target, m));
+  if (outer === undefined) return target;
+  return path.join(podSourcePath(pod.stateDir, pod.name, outer), path.relative(outer, target));
+}
+
+async function inPod(pod: Pod, argv: string[]): Promise<void> {
+  await runTool('nsenter', [`--mount=${pod.nsFiles.mnt}`, '--', ...argv]);
+}
+
+/**
+ * `unshare` refuses to bind a namespace file onto a shared mount (on systemd hosts `/` is
+ * shared), so the ns dir is bind-mounted onto itself and made private, like `ip netns` does.
+ */
+const privateNsDirs = new Map<string, Promise<void>>();
+
+function ensurePrivateNsDir(stateDir: string): Promise<void> {
+  const dir = nsDir(stateDir);
+  let pending = privateNsDirs.get(dir);
+  if (!pending) {
+    pending = makePrivateDir(dir).finally(() => privateNsDirs.delete(dir));
+    privateNsDirs.set(dir, pending);
+  }
+  return pending;
+}
+
+async function makePrivateDir(dir: string): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  if (!(await isMountPoint(dir))) await runTool('mount', ['--bind', dir, dir]);
+  await runTool('mount', ['--make-private', dir]);
+}
+
