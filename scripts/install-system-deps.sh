@@ -5,9 +5,9 @@
 set -euo pipefail
 
 packages=(
-  postgresql postgresql-contrib patroni python3-etcd python3-pysyncobj etcd-server etcd-client
+  postgresql postgresql-contrib postgresql-15-pgaudit patroni python3-etcd python3-pysyncobj etcd-server etcd-client
   pgbackrest pgbouncer prometheus-postgres-exporter
-  iproute2 iptables procps util-linux psmisc curl ca-certificates openssl locales unzip zip
+  iproute2 iptables procps util-linux psmisc curl ca-certificates openssl locales unzip zip time
 )
 
 if [ "$(id -u)" -ne 0 ]; then

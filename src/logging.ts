@@ -1,4 +1,4 @@
-import { pino, type Logger } from 'pino';
+import { destination, pino, stdTimeFunctions, type DestinationStream, type Logger } from 'pino';
 
 export type { Logger } from 'pino';
 
@@ -34,20 +34,20 @@ export const REDACTED_KEYS = [
 export interface LoggerOptions {
   level?: string;
   /** Where lines go; defaults to stderr (fd 2). Tests pass a stream to inspect output. */
-  destination?: pino.DestinationStream;
+  destination?: DestinationStream;
   base?: Record<string, unknown>;
 }
 
 /** One structured logger per process, writing JSON lines to stderr. */
 export function createLogger(options: LoggerOptions = {}): Logger {
-  const destination = options.destination ?? pino.destination({ fd: 2, sync: true });
+  const stream = options.destination ?? destination({ fd: 2, sync: true });
   return pino(
     {
       level: options.level ?? process.env['CHARM_LOG_LEVEL'] ?? 'info',
       base: options.base ?? {},
       redact: { paths: [...REDACTED_KEYS], censor: '[redacted]' },
-      timestamp: pino.stdTimeFunctions.isoTime,
+      timestamp: stdTimeFunctions.isoTime,
     },
-    destination,
+    stream,
   );
 }

@@ -136,10 +136,26 @@ async function readOptional(path: string): Promise<string | undefined> {
  * Read metadata.yaml + actions.yaml from the charm directory (a packed charm always has them);
  * fall back to a unified charmcraft.yaml, whose `actions` key holds the actions.
  */
+/** Where `npm run build` writes metadata.yaml + actions.yaml as JSON, relative to the charm dir. */
+export const PREBUILT_METADATA = 'dist/charm-metadata.json';
+
 export async function loadCharmMetadata(charmDir: string): Promise<CharmMetadata> {
-  // yaml is only needed here; importing it lazily keeps it off the cold path of callers that
-  // build metadata another way (e.g. from JSON generated at build time).
-  const { parse } = await import('yaml');
+  // The build writes the same documents as JSON next to the bundle: parsing JSON is cheaper
+  // than loading a YAML parser on every hook.
+  const prebuilt = await readOptional(join(charmDir, PREBUILT_METADATA));
+  if (prebuilt !== undefined) {
+    try {
+      const { metadata, actions } = JSON.parse(prebuilt) as { metadata: unknown; actions?: unknown };
+      return parseCharmMetadata(metadata, actions);
+    } catch (error) {
+      if (error instanceof CharmMetadataError) throw error;
+      throw new CharmMetadataError(`${PREBUILT_METADATA} is not valid JSON`, { cause: error });
+    }
+  }
+  // A CommonJS module imported dynamically from an ESM bundle may expose its exports only as
+  // `default`, so look in both places.
+  const yamlModule = (await import('yaml')) as typeof import('yaml') & { default?: typeof import('yaml') };
+  const parse = yamlModule.parse ?? yamlModule.default?.parse;
   const parseDocument = (source: string, file: string): unknown => {
     try {
       return parse(source);

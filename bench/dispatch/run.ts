@@ -1,0 +1,166 @@
+/**
+ * Cold-dispatch benchmark: how much does one hook cost on top of starting Node at all?
+ *
+ * Unpacks the packed .charm, puts cheap shell-script hook tools first on PATH (so tool calls cost
+ * ~1 ms each and are counted, not mistaken for charm overhead), and alternates runs of the charm's
+ * `dispatch` with `node -e 0` on the same Node binary, in this one process run. Each run is wrapped
+ * in GNU time for CPU and peak RSS; wall time is measured here with hrtime.
+ *
+ * Usage: npm run bench:dispatch [-- --runs 25 --hook install]
+ */
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { parse as parseYaml } from 'yaml';
+import { fakeToolScript, TOOL_NAMES } from './fake-tools.ts';
+import { summarise, type Sample, type Summary } from './stats.ts';
+
+const { values } = parseArgs({
+  options: { runs: { type: 'string', default: '25' }, hook: { type: 'string', default: 'install' } },
+});
+const runs = Number(values.runs);
+const hook = values.hook!;
+const repo = resolve(import.meta.dirname, '../..');
+
+const charmFile = readdirSync(repo).find((f) => f.endsWith('.charm'));
+if (!charmFile) throw new Error('no .charm in the repository root: run `npm run pack` first');
+
+const work = mkdtempSync(join(tmpdir(), 'bench-dispatch-'));
+try {
+  const charmDir = join(work, 'charm');
+  const toolsDir = join(work, 'tools');
+  mkdirSync(toolsDir);
+  const unzip = spawnSync('unzip', ['-q', join(repo, charmFile), '-d', charmDir]);
+  if (unzip.status !== 0) throw new Error(`unzip failed: ${unzip.stderr}`);
+
+  writeFileSync(join(work, 'config.json'), JSON.stringify(configDefaults(join(charmDir, 'config.yaml'))) + '\n');
+  for (const tool of TOOL_NAMES) {
+    const path = join(toolsDir, tool);
+    writeFileSync(path, fakeToolScript(tool));
+    chmodSync(path, 0o755);
+  }
+
+  const toolLog = join(work, 'tools.log');
+  const env = {
+    ...process.env,
+    PATH: `${toolsDir}:${process.env['PATH']}`,
+    BENCH_TOOL_LOG: toolLog,
+    BENCH_CONFIG_JSON: join(work, 'config.json'),
+    JUJU_DISPATCH_PATH: `hooks/${hook}`,
+    JUJU_HOOK_NAME: hook,
+    JUJU_CHARM_DIR: charmDir,
+    JUJU_UNIT_NAME: 'postgresql-k8s/0',
+    JUJU_MODEL_NAME: 'bench',
+    JUJU_MODEL_UUID: '6c1f2d54-1f3a-4b6e-9c8d-0a1b2c3d4e5f',
+    JUJU_VERSION: '3.6.8',
+    JUJU_CONTEXT_ID: 'postgresql-k8s/0-install-1',
+    CHARM_LOG_LEVEL: 'warn',
+  };
+  const nodeBin = join(charmDir, 'node/bin/node');
+
+  const measure = (argv: string[]): Sample => {
+    writeFileSync(toolLog, '');
+    const started = process.hrtime.bigint();
+    const result = spawnSync('/usr/bin/time', ['-f', '%U %S %M', ...argv], { cwd: charmDir, env, encoding: 'utf8' });
+    const wallMs = Number(process.hrtime.bigint() - started) / 1e6;
+    if (result.status !== 0) throw new Error(`${argv.join(' ')} exited ${result.status}: ${result.stderr}`);
+    const last = result.stderr.trim().split('\n').at(-1)!.split(' ');
+    const toolCalls = readFileSync(toolLog, 'utf8').split('\n').filter(Boolean);
+    return {
+      wallMs,
+      cpuMs: (Number(last[0]) + Number(last[1])) * 1000,
+      peakRssKiB: Number(last[2]),
+      toolProcesses: toolCalls.length,
+      toolCalls,
+    };
+  };
+
+  const dispatchArgv = [join(charmDir, 'dispatch')];
+  const baselineArgv = [nodeBin, '-e', '0'];
+  for (let i = 0; i < 3; i++) {
+    measure(dispatchArgv);
+    measure(baselineArgv);
+  }
+  const dispatchSamples: Sample[] = [];
+  const baselineSamples: Sample[] = [];
+  for (let i = 0; i < runs; i++) {
+    dispatchSamples.push(measure(dispatchArgv));
+    baselineSamples.push(measure(baselineArgv));
+  }
+
+  const dispatch = summarise(dispatchSamples);
+  const baseline = summarise(baselineSamples);
+  // The tool calls are the hook's real work, paid to Juju, not charm overhead: estimate their cost
+  // from a run of the fake tool alone and take it off before comparing with `node -e 0`.
+  const toolCostMs = measureToolCost(toolsDir, env);
+  const charmWallMs = dispatch.wallMs.median - dispatch.toolProcesses * toolCostMs;
+  const report = {
+    date: new Date().toISOString(),
+    hook,
+    runs,
+    node: process.version,
+    charmFile,
+    dispatch,
+    baseline,
+    toolCostMsEach: round(toolCostMs),
+    toolCalls: dispatchSamples[0]!.toolCalls,
+    ratio: {
+      wall: round(dispatch.wallMs.median / baseline.wallMs.median),
+      wallWithoutTools: round(charmWallMs / baseline.wallMs.median),
+      cpu: round(dispatch.cpuMs.median / baseline.cpuMs.median),
+      peakRss: round(dispatch.peakRssKiB.median / baseline.peakRssKiB.median),
+    },
+    target: 'wallWithoutTools < 1.5',
+  };
+  printReport(report.dispatch, report.baseline, report.ratio, report.toolCalls, toolCostMs);
+  mkdirSync(join(repo, 'bench/results'), { recursive: true });
+  const out = join(repo, 'bench/results', `dispatch-${hook}.json`);
+  writeFileSync(out, JSON.stringify(report, null, 2) + '\n');
+  process.stdout.write(`results: ${out}\n`);
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}
+
+function measureToolCost(toolsDir: string, env: NodeJS.ProcessEnv): number {
+  const samples: number[] = [];
+  for (let i = 0; i < 20; i++) {
+    const started = process.hrtime.bigint();
+    spawnSync(join(toolsDir, 'is-leader'), ['--format=json'], { env });
+    samples.push(Number(process.hrtime.bigint() - started) / 1e6);
+  }
+  samples.sort((a, b) => a - b);
+  return samples[Math.floor(samples.length / 2)]!;
+}
+
+function configDefaults(configYaml: string): Record<string, unknown> {
+  const options = (parseYaml(readFileSync(configYaml, 'utf8')) as { options: Record<string, { default?: unknown }> }).options;
+  return Object.fromEntries(Object.entries(options).filter(([, o]) => o.default !== undefined).map(([k, o]) => [k, o.default]));
+}
+
+function round(value: number): number {
+  return Math.round(value * 100) / 100;
+}
+
+function printReport(
+  dispatch: Summary,
+  baseline: Summary,
+  ratio: Record<string, number>,
+  toolCalls: string[],
+  toolCostMs: number,
+): void {
+  const row = (name: string, s: Summary) =>
+    `${name.padEnd(14)} wall ${fmt(s.wallMs)} ms   cpu ${fmt(s.cpuMs)} ms   peak RSS ${fmt(s.peakRssKiB)} KiB`;
+  const lines = [
+    row('dispatch', dispatch),
+    row('node -e 0', baseline),
+    `hook-tool processes per dispatch: ${dispatch.toolProcesses} (~${toolCostMs.toFixed(1)} ms each): ${toolCalls.join(' | ')}`,
+    `ratio (median) wall ${ratio['wall']}x, wall without tool calls ${ratio['wallWithoutTools']}x (target < 1.5x), cpu ${ratio['cpu']}x, peak RSS ${ratio['peakRss']}x`,
+  ];
+  process.stdout.write(lines.join('\n') + '\n');
+}
+
+function fmt(s: { min: number; median: number; max: number }): string {
+  return `min ${s.min.toFixed(1)} / med ${s.median.toFixed(1)} / max ${s.max.toFixed(1)}`;
+}

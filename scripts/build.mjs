@@ -1,0 +1,62 @@
+// Bundles the charm into dist/ with esbuild: one CommonJS file (dist/charm.cjs) whose modules
+// are evaluated only when first imported, plus a V8 code cache for it (dist/charm.cjs.cache)
+// made with the Node that the charm ships, and the loader `dispatch` runs (dist/loader.cjs).
+import { build } from 'esbuild';
+import { execFileSync } from 'node:child_process';
+import { copyFile, readFile, rm, writeFile } from 'node:fs/promises';
+import { parse as parseYaml } from 'yaml';
+
+const repo = new URL('../', import.meta.url);
+const dist = new URL('dist/', repo);
+await rm(dist, { recursive: true, force: true });
+
+// zod re-exports its ~40 message locales from its main entry (260 KiB of the bundle); the charm
+// only ever uses English, which zod installs by default. Every hook would otherwise parse them.
+const englishOnlyZodLocales = {
+  name: 'zod-english-only',
+  setup(build) {
+    build.onResolve({ filter: /\/locales\/index\.js$/ }, (args) =>
+      args.importer.includes('/node_modules/zod/') ? { path: new URL('zod-locales-en.js', import.meta.url).pathname } : undefined,
+    );
+  },
+};
+
+const result = await build({
+  entryPoints: [new URL('src/entry.ts', repo).pathname],
+  outfile: new URL('charm.cjs', dist).pathname,
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  minify: true,
+  sourcemap: 'linked',
+  legalComments: 'linked',
+  metafile: true,
+  logLevel: 'warning',
+  plugins: [englishOnlyZodLocales],
+});
+await copyFile(new URL('src/bootstrap/loader.cjs', repo), new URL('loader.cjs', dist));
+
+// metadata.yaml and actions.yaml as JSON, read by every hook (src/juju/metadata.ts).
+const readYaml = async (file) => parseYaml(await readFile(new URL(file, repo), 'utf8'));
+await writeFile(
+  new URL('charm-metadata.json', dist),
+  JSON.stringify({ metadata: await readYaml('metadata.yaml'), actions: await readYaml('actions.yaml') }) + '\n',
+);
+
+// The code cache: evaluate the bundle once (without dispatching) through the loader and keep
+// what V8 compiled. It is only valid for this exact Node binary, which is the one pack ships.
+execFileSync(
+  process.execPath,
+  [
+    '-e',
+    `const { script } = require(${JSON.stringify(new URL('loader.cjs', dist).pathname)});
+     require('node:fs').writeFileSync(${JSON.stringify(new URL('charm.cjs.cache', dist).pathname)}, script.createCachedData());`,
+  ],
+  { env: { ...process.env, CHARM_BUILDING_CODE_CACHE: '1' }, stdio: 'inherit' },
+);
+
+const bytes = Object.entries(result.metafile.outputs)
+  .filter(([file]) => file.endsWith('.cjs'))
+  .reduce((sum, [, out]) => sum + out.bytes, 0);
+process.stderr.write(`build: dist/charm.cjs ${(bytes / 1024).toFixed(0)} KiB, code cache and loader\n`);
