@@ -1,0 +1,99 @@
+/**
+ * The body of the `PATCH /config` the central reconcile sends (reference §4.3 step 6,
+ * `_api_update_config`): parameters that must match on every member (Patroni takes
+ * max_connections, max_prepared_transactions, max_wal_senders, max_replication_slots,
+ * max_worker_processes and wal_keep_size only from the DCS and ignores local values), the
+ * synchronous-replication settings and the failover lag.
+ */
+import type { CharmConfig } from '../config/index.ts';
+import type { SynchronousConfiguration } from '../patroni/synchronous.ts';
+
+/** Replication slots and WAL senders the charm reserves (fixed in the reference). */
+export const MAX_REPLICATION_SLOTS = 25;
+export const MAX_WAL_SENDERS = 25;
+
+export type DynamicConfigOptions = Pick<
+  CharmConfig,
+  | 'experimental_max_connections'
+  | 'memory_max_prepared_transactions'
+  | 'memory_shared_buffers'
+  | 'durability_wal_keep_size'
+  | 'durability_maximum_lag_on_failover'
+>;
+
+export interface DynamicConfigInput {
+  /** vCPUs available to the workload (node allocatable, lowered to the container limit). */
+  readonly cpuCores: number;
+  readonly config: DynamicConfigOptions;
+  /** lib/postgresql `calculateWorkerProcessConfig` output (string values). */
+  readonly workerConfig: Readonly<Record<string, string>>;
+  /** src/patroni `synchronousConfiguration(...)`. */
+  readonly synchronous: SynchronousConfiguration;
+  /** The primary cluster's address when this cluster is an async standby. */
+  readonly standbyClusterHost?: string;
+}
+
+/** The parameters of the patch; `shared_buffers: null` removes the key from the DCS. */
+export type DynamicParameters = {
+  max_connections: number;
+  max_prepared_transactions: number;
+  max_replication_slots: number;
+  max_wal_senders: number;
+  shared_buffers: number | null;
+  wal_keep_size: number;
+  max_worker_processes?: string;
+  max_logical_replication_workers?: string;
+};
+
+/** A type alias (not an interface) so it is assignable to the Patroni client's `ConfigPatch`. */
+export type PatroniDynamicConfigPatch = {
+  postgresql: {
+    remove_data_directory_on_rewind_failure: false;
+    remove_data_directory_on_diverged_timelines: false;
+    parameters: DynamicParameters;
+  };
+  synchronous_node_count: number;
+  synchronous_mode_strict: boolean;
+  maximum_lag_on_failover: number;
+  standby_cluster?: { host: string };
+};
+
+/**
+ * `experimental_max_connections` when set (non-zero, as in the reference's truthiness test),
+ * else 4 per vCPU with a floor of 100.
+ */
+export function maxConnections(experimental: number | undefined, cpuCores: number): number {
+  return experimental ? experimental : Math.max(4 * cpuCores, 100);
+}
+
+export function patroniDynamicConfigPatch(input: DynamicConfigInput): PatroniDynamicConfigPatch {
+  const { config, workerConfig } = input;
+  const parameters: DynamicParameters = {
+    max_connections: maxConnections(config.experimental_max_connections, input.cpuCores),
+    max_prepared_transactions: config.memory_max_prepared_transactions,
+    max_replication_slots: MAX_REPLICATION_SLOTS,
+    max_wal_senders: MAX_WAL_SENDERS,
+    // Unset → null: Patroni drops it from the DCS, and the local value (production profile) applies.
+    shared_buffers: config.memory_shared_buffers ?? null,
+    wal_keep_size: config.durability_wal_keep_size,
+  };
+  // Both need a restart; Patroni applies them to every member through the DCS.
+  if (workerConfig.max_worker_processes !== undefined) {
+    parameters.max_worker_processes = workerConfig.max_worker_processes;
+  }
+  if (workerConfig.max_logical_replication_workers !== undefined) {
+    parameters.max_logical_replication_workers = workerConfig.max_logical_replication_workers;
+  }
+  const patch: PatroniDynamicConfigPatch = {
+    postgresql: {
+      remove_data_directory_on_rewind_failure: false,
+      remove_data_directory_on_diverged_timelines: false,
+      parameters,
+    },
+    synchronous_node_count: input.synchronous.synchronous_node_count,
+    synchronous_mode_strict: input.synchronous.synchronous_mode_strict,
+    maximum_lag_on_failover: config.durability_maximum_lag_on_failover,
+  };
+  if (input.standbyClusterHost !== undefined) patch.standby_cluster = { host: input.standbyClusterHost };
+  return patch;
+}

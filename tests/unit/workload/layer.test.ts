@@ -1,0 +1,179 @@
+import { describe, expect, it } from 'vitest';
+import {
+  buildPebbleLayer,
+  kubernetesDcs,
+  LAYER_LABEL,
+  selectDcs,
+  workloadPaths,
+  type PebbleLayerInput,
+} from '../../../src/workload/index.ts';
+
+const k8s = kubernetesDcs({ app: 'postgresql-k8s', model: 'dev' });
+const base: PebbleLayerInput = { unitName: 'postgresql-k8s/1', dcs: k8s, patroniApiTls: false, monitoringPassword: 'Mon1toring' };
+
+describe('buildPebbleLayer (reference §5.1)', () => {
+  it('matches the reference layer on Kubernetes', () => {
+    expect(LAYER_LABEL).toBe('postgresql');
+    expect(buildPebbleLayer(base)).toEqual({
+      summary: 'postgresql + patroni layer',
+      description: 'pebble config layer for postgresql + patroni',
+      services: {
+        postgresql: {
+          override: 'replace',
+          summary: 'entrypoint of the postgresql + patroni image',
+          command: 'patroni /var/lib/postgresql/data/patroni.yml',
+          startup: 'enabled',
+          'on-failure': 'restart',
+          user: 'postgres',
+          group: 'postgres',
+          environment: {
+            PATRONI_KUBERNETES_LABELS: '{application: patroni, cluster-name: patroni-postgresql-k8s}',
+            PATRONI_KUBERNETES_LEADER_LABEL_VALUE: 'primary',
+            PATRONI_KUBERNETES_NAMESPACE: 'dev',
+            PATRONI_KUBERNETES_USE_ENDPOINTS: 'true',
+            PATRONI_NAME: 'postgresql-k8s-1',
+            PATRONI_SCOPE: 'patroni-postgresql-k8s',
+            PATRONI_REPLICATION_USERNAME: 'replication',
+            PATRONI_SUPERUSER_USERNAME: 'operator',
+          },
+        },
+        'pgbackrest server': {
+          override: 'replace',
+          summary: 'pgBackRest server',
+          command: 'pgbackrest server',
+          startup: 'disabled',
+          user: 'postgres',
+          group: 'postgres',
+        },
+        'ldap-sync': {
+          override: 'replace',
+          summary: 'synchronize LDAP users',
+          command: '/start-ldap-synchronizer.sh',
+          startup: 'disabled',
+        },
+        metrics_server: {
+          override: 'replace',
+          summary: 'postgresql metrics exporter',
+          command: '/start-exporter.sh',
+          startup: 'enabled',
+          after: ['postgresql'],
+          user: 'postgres',
+          group: 'postgres',
+          environment: {
+            DATA_SOURCE_NAME: 'user=monitoring password=Mon1toring host=/var/run/postgresql port=5432 database=postgres',
+          },
+        },
+        pgbackrest_metrics_service: {
+          override: 'replace',
+          summary: 'pgbackrest metrics exporter',
+          command: '/usr/bin/pgbackrest_exporter',
+          startup: 'enabled',
+          after: ['postgresql'],
+          user: 'postgres',
+          group: 'postgres',
+        },
+        'rotate-logs': {
+          override: 'replace',
+          summary: 'rotate logs',
+          command: 'python3 /home/postgres/rotate_logs.py',
+          startup: 'disabled',
+        },
+      },
+      checks: {
+        postgresql: {
+          override: 'replace',
+          level: 'ready',
+          http: { url: 'http://postgresql-k8s-1.postgresql-k8s-endpoints:8008/health' },
+        },
+      },
+    });
+  });
+
+  it('puts no password in the Patroni environment', () => {
+    const environment = buildPebbleLayer(base).services?.postgresql?.environment ?? {};
+    expect(Object.keys(environment).some((key) => /PASSWORD/.test(key))).toBe(false);
+    expect(Object.values(environment)).not.toContain('Mon1toring');
+  });
+
+  it('switches the check to https with TLS and applies the on-failure override', () => {
+    const layer = buildPebbleLayer({ ...base, patroniApiTls: true, patroniOnFailure: 'ignore' });
+    expect(layer.checks?.postgresql?.http?.url).toBe('https://postgresql-k8s-1.postgresql-k8s-endpoints:8008/health');
+    expect(layer.services?.postgresql?.['on-failure']).toBe('ignore');
+  });
+
+  it('keeps the metrics exporter disabled, without a DSN, until the monitoring password exists', () => {
+    const { monitoringPassword: _unused, ...withoutPassword } = base;
+    const metrics = buildPebbleLayer(withoutPassword).services?.metrics_server;
+    expect(metrics?.startup).toBe('disabled');
+    expect(metrics).not.toHaveProperty('environment');
+  });
+
+  it('quotes a monitoring password libpq would otherwise split', () => {
+    const dsn = buildPebbleLayer({ ...base, monitoringPassword: "it's a pass\\word" }).services?.metrics_server?.environment
+      ?.DATA_SOURCE_NAME;
+    expect(dsn).toBe("user=monitoring password='it\\'s a pass\\\\word' host=/var/run/postgresql port=5432 database=postgres");
+  });
+
+  it('on etcd3: only the member environment, and every varying input honoured', () => {
+    const dcs = selectDcs({ POSTGRESQL_DCS_ETCD_HOSTS: '127.0.0.1:2379' }, { app: 'pg', model: 'sandbox' });
+    const layer = buildPebbleLayer({
+      unitName: 'pg/2',
+      dcs,
+      memberHost: '127.0.0.1',
+      patroniApiTls: false,
+      monitoringPassword: 'm',
+      pgbackrestExporter: false,
+      paths: workloadPaths('/srv/pg2', { socketDir: '/srv/pg2', rotateLogsScript: '/srv/rotate.py' }),
+      ports: { postgresql: 5502, patroniApi: 8102 },
+      commands: { patroni: '/usr/bin/patroni', metricsExporter: '/usr/bin/prometheus-postgres-exporter', rotateLogs: '/usr/bin/python3' },
+    });
+    const services = layer.services ?? {};
+    expect(services.postgresql?.environment).toEqual({
+      PATRONI_NAME: 'pg-2',
+      PATRONI_SCOPE: 'patroni-pg',
+      PATRONI_REPLICATION_USERNAME: 'replication',
+      PATRONI_SUPERUSER_USERNAME: 'operator',
+    });
+    expect(services.postgresql?.command).toBe('/usr/bin/patroni /srv/pg2/patroni.yml');
+    expect(services.metrics_server?.command).toBe('/usr/bin/prometheus-postgres-exporter');
+    expect(services.metrics_server?.environment?.DATA_SOURCE_NAME).toBe('user=monitoring password=m host=/srv/pg2 port=5502 database=postgres');
+    expect(services.pgbackrest_metrics_service?.startup).toBe('disabled');
+    expect(services['rotate-logs']?.command).toBe('/usr/bin/python3 /srv/rotate.py');
+    expect(services['pgbackrest server']?.command).toBe('pgbackrest server');
+    expect(layer.checks?.postgresql?.http?.url).toBe('http://127.0.0.1:8102/health');
+  });
+
+  it('runs ldap-sync with its environment where asked', () => {
+    const layer = buildPebbleLayer({
+      ...base,
+      ldapSync: {
+        url: 'ldap://glauth.ldap.svc:3893',
+        baseDn: 'dc=glauth,dc=com',
+        bindDn: 'cn=admin,dc=glauth,dc=com',
+        bindPassword: 'bind-pw',
+        groupMappings: [['devs', 'developers']],
+        operatorPassword: 'op-pw',
+      },
+    });
+    expect(layer.services?.['ldap-sync']).toEqual({
+      override: 'replace',
+      summary: 'synchronize LDAP users',
+      command: '/start-ldap-synchronizer.sh',
+      startup: 'enabled',
+      environment: {
+        LDAP_HOST: 'glauth.ldap.svc',
+        LDAP_PORT: '3893',
+        LDAP_BASE_DN: 'dc=glauth,dc=com',
+        LDAP_BIND_USERNAME: 'cn=admin,dc=glauth,dc=com',
+        LDAP_BIND_PASSWORD: 'bind-pw',
+        LDAP_GROUP_IDENTITY: '"identity_access"',
+        LDAP_GROUP_MAPPINGS: '[["devs","developers"]]',
+        POSTGRES_HOST: '127.0.0.1',
+        POSTGRES_PORT: '5432',
+        POSTGRES_DATABASE: 'postgres',
+        POSTGRES_USERNAME: 'operator',
+        POSTGRES_PASSWORD: 'op-pw',
+      },
+    });
+  });
+});
