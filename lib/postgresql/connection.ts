@@ -3,7 +3,7 @@
  * connection and closes it (as the reference does); there is no pool to keep alive.
  */
 import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls';
-import pg from 'pg';
+import type pg from 'pg';
 import { PostgreSQLConnectionError } from './errors.ts';
 
 /**
@@ -30,7 +30,9 @@ export type Queryable = Pick<pg.ClientBase, 'query'>;
 
 /** Open a connection; failures become PostgreSQLConnectionError (never naming the password). */
 export async function connect(options: ConnectionOptions): Promise<pg.Client> {
-  const client = new pg.Client({
+  // Loaded on first connection: most hooks never open one, and pg's module set-up costs ~30 ms.
+  const { default: driver } = await import('pg');
+  const client = new driver.Client({
     host: options.host,
     port: options.port ?? 5432,
     user: options.user,

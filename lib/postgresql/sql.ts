@@ -2,17 +2,19 @@
  * Quoting and statement helpers. DDL cannot take bind parameters, so every identifier and
  * literal spliced into DDL goes through pg's own escapers, never string concatenation alone.
  */
-import pg from 'pg';
+// pg's escapers live in its utils module; importing that alone keeps the driver (and the fetch
+// implementation its runtime detection wakes up) out of processes that only build SQL text.
+import pgUtils from 'pg/lib/utils.js';
 import type { Queryable } from './connection.ts';
 
 /** `"name"` with embedded quotes doubled. */
 export function ident(name: string): string {
-  return pg.escapeIdentifier(name);
+  return pgUtils.escapeIdentifier(name);
 }
 
 /** `'value'` (or ` E'…'` when it holds backslashes) with embedded quotes doubled. */
 export function literal(value: string): string {
-  return pg.escapeLiteral(value);
+  return pgUtils.escapeLiteral(value);
 }
 
 /** A comma-separated list of quoted identifiers. */
