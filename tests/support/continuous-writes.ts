@@ -1,0 +1,202 @@
+import pg from 'pg';
+
+/**
+ * A client that keeps writing monotonically increasing integers to whichever member is primary,
+ * recording each write the server acknowledged, so a test can prove after a fault that no
+ * acknowledged write was lost and none was applied twice. A write whose outcome is unknown (the
+ * connection died mid-commit) is "uncertain": it may or may not be in the table, never twice.
+ *
+ * Bounded: it stops by itself after `maxDurationMs` or `maxWrites`, and talks only to the hosts
+ * the test gives it.
+ */
+export interface ContinuousWritesOptions {
+  /** Candidate hosts (pod IPs or 127.0.0.1:port pairs via `port`); the primary is found among them. */
+  hosts: () => readonly string[] | Promise<readonly string[]>;
+  port?: number;
+  user: string;
+  password: string;
+  database?: string;
+  table?: string;
+  /** Pause between writes. */
+  intervalMs?: number;
+  maxDurationMs?: number;
+  maxWrites?: number;
+}
+
+export interface WriteReport {
+  acknowledged: number[];
+  uncertain: number[];
+  /** Longest stretch without an acknowledged write (e.g. the failover gap), in ms. */
+  longestGapMs: number;
+  primaries: string[];
+  /** Writes that failed and were retried on a new connection. */
+  failures: number;
+}
+
+export interface Verification {
+  missing: number[];
+  duplicated: number[];
+  unexpected: number[];
+  rows: number;
+}
+
+export class ContinuousWrites {
+  readonly #options: Required<Omit<ContinuousWritesOptions, 'hosts'>> & Pick<ContinuousWritesOptions, 'hosts'>;
+  #running: Promise<void> | undefined;
+  #stop = false;
+  #client: pg.Client | undefined;
+  #host: string | undefined;
+  readonly #report: WriteReport = { acknowledged: [], uncertain: [], longestGapMs: 0, primaries: [], failures: 0 };
+
+  constructor(options: ContinuousWritesOptions) {
+    this.#options = {
+      port: 5432,
+      database: 'postgres',
+      table: 'continuous_writes',
+      intervalMs: 20,
+      maxDurationMs: 10 * 60_000,
+      maxWrites: 100_000,
+      ...options,
+    };
+    if (!/^[a-z_][a-z0-9_]*$/.test(this.#options.table)) throw new TypeError(`bad table name ${this.#options.table}`);
+  }
+
+  /** Creates the table on the current primary and starts writing in the background. */
+  async start(): Promise<void> {
+    const client = await this.#connectToPrimary(30_000);
+    await client.query(`CREATE TABLE IF NOT EXISTS ${this.#options.table} (value bigint NOT NULL, written_at timestamptz NOT NULL DEFAULT now())`);
+    await client.query(`TRUNCATE ${this.#options.table}`);
+    this.#running = this.#loop();
+  }
+
+  /** Stops writing and returns what was acknowledged. */
+  async stop(): Promise<WriteReport> {
+    this.#stop = true;
+    await this.#running;
+    await this.#client?.end().catch(() => undefined);
+    this.#client = undefined;
+    return this.report();
+  }
+
+  report(): WriteReport {
+    return { ...this.#report, acknowledged: [...this.#report.acknowledged], uncertain: [...this.#report.uncertain] };
+  }
+
+  get acknowledgedCount(): number {
+    return this.#report.acknowledged.length;
+  }
+
+  /** Waits until `count` more writes have been acknowledged (e.g. "the new primary accepts writes"). */
+  async waitForWrites(count: number, timeoutMs: number): Promise<void> {
+    const target = this.#report.acknowledged.length + count;
+    const deadline = Date.now() + timeoutMs;
+    while (this.#report.acknowledged.length < target) {
+      if (Date.now() > deadline) throw new Error(`only ${this.#report.acknowledged.length}/${target} writes acknowledged after ${timeoutMs} ms`);
+      await sleep(50);
+    }
+  }
+
+  /** Reads the table on `host` and checks it against what was acknowledged. */
+  async verify(host: string): Promise<Verification> {
+    const client = this.#newClient(host);
+    await client.connect();
+    try {
+      const { rows } = await client.query<{ value: string }>(`SELECT value FROM ${this.#options.table}`);
+      const counts = new Map<number, number>();
+      for (const row of rows) counts.set(Number(row.value), (counts.get(Number(row.value)) ?? 0) + 1);
+      const uncertain = new Set(this.#report.uncertain);
+      const acknowledged = new Set(this.#report.acknowledged);
+      return {
+        missing: this.#report.acknowledged.filter((v) => !counts.has(v)),
+        duplicated: [...counts].filter(([, n]) => n > 1).map(([v]) => v),
+        unexpected: [...counts.keys()].filter((v) => !acknowledged.has(v) && !uncertain.has(v)),
+        rows: rows.length,
+      };
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+  }
+
+  async #loop(): Promise<void> {
+    const started = Date.now();
+    let lastAck = Date.now();
+    let next = 1;
+    while (!this.#stop && Date.now() - started < this.#options.maxDurationMs && next <= this.#options.maxWrites) {
+      try {
+        const client = this.#client ?? (await this.#connectToPrimary(5_000));
+        // After an uncertain write, the value may already be there: never write it twice.
+        if (this.#report.uncertain.at(-1) === next) {
+          const { rowCount } = await client.query(`SELECT 1 FROM ${this.#options.table} WHERE value = $1`, [next]);
+          if (rowCount) {
+            this.#report.uncertain.pop();
+            this.#acknowledge(next, lastAck);
+            lastAck = Date.now();
+            next += 1;
+            continue;
+          }
+        }
+        await client.query(`INSERT INTO ${this.#options.table} (value) VALUES ($1)`, [next]);
+        if (this.#report.uncertain.at(-1) === next) this.#report.uncertain.pop();
+        this.#acknowledge(next, lastAck);
+        lastAck = Date.now();
+        next += 1;
+        await sleep(this.#options.intervalMs);
+      } catch {
+        // The write's fate is unknown only if it reached the server; recording it as uncertain
+        // either way is safe (verify() accepts it present once, or absent).
+        this.#report.failures += 1;
+        if (this.#report.uncertain.at(-1) !== next) this.#report.uncertain.push(next);
+        await this.#client?.end().catch(() => undefined);
+        this.#client = undefined;
+        await sleep(100);
+      }
+    }
+  }
+
+  #acknowledge(value: number, lastAck: number): void {
+    this.#report.acknowledged.push(value);
+    this.#report.longestGapMs = Math.max(this.#report.longestGapMs, Date.now() - lastAck);
+  }
+
+  async #connectToPrimary(timeoutMs: number): Promise<pg.Client> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      for (const host of await this.#options.hosts()) {
+        const client = this.#newClient(host);
+        try {
+          await client.connect();
+          const { rows } = await client.query<{ recovery: boolean }>('SELECT pg_is_in_recovery() AS recovery');
+          if (rows[0]?.recovery === false) {
+            this.#client = client;
+            if (this.#host !== host) this.#report.primaries.push(host);
+            this.#host = host;
+            return client;
+          }
+        } catch {
+          // not reachable or not ready: try the next host
+        }
+        await client.end().catch(() => undefined);
+      }
+      if (Date.now() > deadline) throw new Error('no writable primary among the hosts');
+      await sleep(100);
+    }
+  }
+
+  #newClient(host: string): pg.Client {
+    const client = new pg.Client({
+      host,
+      port: this.#options.port,
+      user: this.#options.user,
+      password: this.#options.password,
+      database: this.#options.database,
+      connectionTimeoutMillis: 1_000,
+      query_timeout: 3_000,
+    });
+    client.on('error', () => undefined);
+    return client;
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
