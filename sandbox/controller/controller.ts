@@ -1,0 +1,385 @@
+import { mkdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { errorMessage } from '../../src/errors.ts';
+import { createLogger, type Logger } from '../../src/logging.ts';
+import { HookToolAgent } from '../juju/agent.ts';
+import { charmMetaFromYaml } from '../juju/charm-meta.ts';
+import {
+  type Action,
+  addApplication,
+  addRelation,
+  addUnit,
+  type ConfigValue,
+  createModel,
+  enqueueAction,
+  getAction,
+  getUnit,
+  type Model,
+  ModelStore,
+  removeUnit as removeModelUnit,
+  setConfig as setModelConfig,
+} from '../juju/model.ts';
+import { installToolLinks } from '../juju/tool-links.ts';
+import { type ControllerState, ControllerStateSchema, ControllerStateStore } from './controller-state.ts';
+import { DebugLog } from './debug-log.ts';
+import { DispatchRunner } from './dispatch-runner.ts';
+import { ControllerError } from './errors.ts';
+import type { EventLog, ProgressEvent, ProgressListener } from './event-log.ts';
+import { DEFAULT_API_ADDRESSES, DEFAULT_JUJU_VERSION, defaultBasePath } from './hook-environment.ts';
+import { Lifecycle, type UnitLifecycle } from './lifecycle.ts';
+import { describeEvent, type HookEvent } from './queued-event.ts';
+import { ActionWaiters, findRelation, restoreModelState } from './controller-support.ts';
+import { HostRuntime, ImmediateWorkloadProbe, type UnitRuntime, type WorkloadProbe } from './runtime.ts';
+import { type RetryPolicy, Scheduler } from './scheduler.ts';
+import { WorkloadWatcher } from './workload-watcher.ts';
+
+/**
+ * The sandbox's Juju controller: the model and its store, the hook-tool agent, the per-unit
+ * scheduler and the unit runtime, behind the operations the CLI offers (deploy, add-unit,
+ * integrate, config, run...). Everything it knows is saved under the state dir, so a new
+ * controller opened on the same dir carries on where the last one stopped.
+ */
+
+export interface ControllerOptions {
+  stateDir: string;
+  runtime?: UnitRuntime;
+  probe?: WorkloadProbe;
+  /** Name of a new model (an existing one keeps its own). */
+  modelName?: string;
+  updateStatusIntervalMs?: number;
+  hookTimeoutMs?: number;
+  retry?: RetryPolicy;
+  probeIntervalMs?: number;
+  jujuVersion?: string;
+  /** PATH after the hook-tool dir; must reach `node`. */
+  basePath?: string;
+  /** Variables for a unit's dispatches on top of its application's deploy-time env. */
+  unitEnv?: (unit: string) => Record<string, string>;
+  /** How long stop() lets running hooks finish before killing them. */
+  stopGraceMs?: number;
+  logger?: Logger;
+}
+
+export interface DeployOptions {
+  app: string;
+  charmDir: string;
+  units?: number;
+  config?: Record<string, ConfigValue>;
+  /** Passed through to every dispatch of the application's units. */
+  env?: Record<string, string>;
+  trust?: boolean;
+}
+
+export interface UnitProgress {
+  phase: UnitLifecycle['phase'];
+  running: string | null;
+  queue: string[];
+  /** Failed attempts of the hook at the head of the queue. */
+  failedAttempts: number;
+}
+
+export interface ControllerStatus {
+  model: Model;
+  units: Record<string, UnitProgress>;
+}
+
+export class Controller {
+  private readonly runner: DispatchRunner;
+  private readonly scheduler: Scheduler;
+  private readonly lifecycle: Lifecycle;
+  private readonly watcher: WorkloadWatcher;
+  private readonly actionWaiters: ActionWaiters;
+  private saveScheduled = false;
+  private stopped = false;
+
+  private constructor(
+    readonly stateDir: string,
+    readonly model: Model,
+    private readonly apps: ControllerState['apps'],
+    private readonly agent: HookToolAgent,
+    private readonly modelStore: ModelStore,
+    private readonly stateStore: ControllerStateStore,
+    readonly debugLog: DebugLog,
+    private readonly options: ControllerOptions & { runtime: UnitRuntime; logger: Logger },
+    records: Record<string, UnitLifecycle>,
+  ) {
+    this.runner = new DispatchRunner({
+      agent,
+      runtime: options.runtime,
+      debugLog,
+      environment: {
+        jujuVersion: options.jujuVersion ?? DEFAULT_JUJU_VERSION,
+        apiAddresses: DEFAULT_API_ADDRESSES,
+        availabilityZone: '',
+        toolsDir: path.join(stateDir, 'tools'),
+        basePath: options.basePath ?? defaultBasePath(),
+      },
+      charmDir: (app) => this.appSettings(app).charmDir,
+      extraEnv: (unit) => ({ ...this.appSettings(getUnit(model, unit).app).env, ...options.unitEnv?.(unit) }),
+      hookTimeoutMs: options.hookTimeoutMs ?? 30 * 60_000,
+      persist: () => this.persist(),
+    });
+    this.scheduler = new Scheduler({
+      run: (event, abort) => this.runner.run(event, abort),
+      afterRun: (event, outcome) => {
+        this.lifecycle.afterRun(event, outcome.ok, outcome.events);
+        if (event.kind === 'hook' && event.hook === 'start') void this.watcher.poll();
+        this.actionWaiters.settle(this.model);
+        this.persist();
+      },
+      periodicUnits: () => this.lifecycle.periodicUnits(),
+      busy: () => this.lifecycle.awaitedWorkloads().length > 0,
+      onChange: () => this.persist(),
+      retry: options.retry,
+      updateStatusIntervalMs: options.updateStatusIntervalMs,
+      logger: options.logger,
+    });
+    this.lifecycle = new Lifecycle({
+      model,
+      scheduler: this.scheduler,
+      log: this.scheduler.log,
+      records,
+      onUnitRemoved: (unit) => {
+        options.runtime.releaseUnit?.(unit).catch((error: unknown) => options.logger.error({ unit, err: errorMessage(error) }, 'cannot release unit'));
+      },
+    });
+    this.watcher = new WorkloadWatcher({
+      probe: options.probe ?? new ImmediateWorkloadProbe(),
+      intervalMs: options.probeIntervalMs ?? 1_000,
+      awaited: () => this.lifecycle.awaitedWorkloads(),
+      onReady: (unit, container) => {
+        this.lifecycle.workloadReady(unit, container);
+        this.persist();
+        this.scheduler.poke();
+      },
+      logger: options.logger,
+    });
+    this.actionWaiters = new ActionWaiters();
+  }
+
+  /** Open (or create) the controller in `stateDir` and resume whatever was in progress. */
+  static async open(options: ControllerOptions): Promise<Controller> {
+    const stateDir = path.resolve(options.stateDir);
+    await mkdir(stateDir, { recursive: true, mode: 0o700 });
+    const logger = options.logger ?? createLogger({ base: { component: 'sandbox-controller' } });
+    const modelStore = new ModelStore(stateDir);
+    const stateStore = new ControllerStateStore(stateDir);
+    const model = (await modelStore.load()) ?? createModel({ name: options.modelName ?? 'sandbox' });
+    const state = (await stateStore.load()) ?? ControllerStateSchema.parse({});
+    restoreModelState(model, state);
+    const debugLog = new DebugLog(path.join(stateDir, 'logs'));
+    await installToolLinks(path.join(stateDir, 'tools'));
+    let controller: Controller | undefined;
+    const agent = await HookToolAgent.start({
+      socketPath: path.join(stateDir, 'agent.socket'),
+      model,
+      store: modelStore,
+      logger,
+      onLog: (entry) => {
+        const running = controller?.scheduler.runningEvents()[entry.unit];
+        const hook = running === undefined ? '' : running.kind === 'hook' ? running.hook : `action:${running.name}`;
+        debugLog.write({ time: entry.timestamp, unit: entry.unit, hook, stream: 'juju-log', level: entry.level, line: entry.message });
+      },
+    });
+    const runtime = options.runtime ?? new HostRuntime();
+    controller = new Controller(stateDir, model, state.apps, agent, modelStore, stateStore, debugLog, { ...options, runtime, logger }, state.units);
+    controller.scheduler.restore(state.queues);
+    await controller.saveNow();
+    controller.scheduler.start();
+    controller.watcher.start();
+    return controller;
+  }
+
+  /** `juju deploy`: the application, its units, and each unit's install..start sequence. */
+  async deploy(options: DeployOptions): Promise<string[]> {
+    this.assertRunning();
+    const charmDir = path.resolve(options.charmDir);
+    const read = (file: string) => readFile(path.join(charmDir, file), 'utf8').catch(() => undefined);
+    const metadata = await read('metadata.yaml');
+    if (metadata === undefined) throw new ControllerError(`no metadata.yaml in ${charmDir}`);
+    const charm = charmMetaFromYaml({ metadata, config: await read('config.yaml'), actions: await read('actions.yaml') });
+    addApplication(this.model, { name: options.app, charm, config: options.config, trusted: options.trust });
+    this.apps[options.app] = { charmDir, env: options.env ?? {} };
+    this.scheduler.log.add({ unit: '', type: 'model', what: `deployed ${options.app} from ${charmDir}` });
+    return this.addUnit(options.app, options.units ?? 1);
+  }
+
+  /** `juju add-unit`. */
+  async addUnit(appName: string, count = 1): Promise<string[]> {
+    this.assertRunning();
+    this.appSettings(appName);
+    const names: string[] = [];
+    for (let i = 0; i < count; i++) {
+      const unit = addUnit(this.model, appName);
+      try {
+        const prepared = await this.options.runtime.prepareUnit?.(unit.name);
+        if (prepared?.address) unit.address = prepared.address;
+      } catch (error) {
+        removeModelUnit(this.model, unit.name);
+        this.persist();
+        throw new ControllerError(`cannot prepare unit ${unit.name}`, { cause: error });
+      }
+      this.scheduler.log.add({ unit: unit.name, type: 'model', what: 'unit added' });
+      this.lifecycle.deployUnit(unit.name);
+      names.push(unit.name);
+    }
+    this.persist();
+    return names;
+  }
+
+  /** `juju remove-unit`; `force` skips the unit's own hooks (the others still see it depart). */
+  async removeUnit(unitName: string, options: { force?: boolean } = {}): Promise<void> {
+    this.assertRunning();
+    getUnit(this.model, unitName);
+    this.lifecycle.removeUnit(unitName);
+    if (options.force) {
+      this.scheduler.drop((e) => e.unit === unitName, 'unit removed with --force');
+      await this.scheduler.whenNotRunning(unitName);
+      if (this.model.units[unitName]) this.lifecycle.leaveModel(unitName);
+      this.actionWaiters.settle(this.model);
+    }
+    this.persist();
+  }
+
+  /** `juju config app key=value...` (null resets); returns the options whose value changed. */
+  setConfig(appName: string, values: Record<string, ConfigValue | null>): string[] {
+    this.assertRunning();
+    const changed = setModelConfig(this.model, appName, values);
+    if (changed.length > 0) this.lifecycle.configChanged(appName);
+    this.persist();
+    return changed;
+  }
+
+  /** `juju integrate a b` (`app` or `app:endpoint` each); returns the relation id. */
+  relate(first: string, second: string): number {
+    this.assertRunning();
+    const relation = addRelation(this.model, first, second);
+    this.scheduler.log.add({ unit: '', type: 'model', what: `related ${first} ${second} (relation ${relation.id})` });
+    this.lifecycle.related(relation);
+    this.persist();
+    return relation.id;
+  }
+
+  /** `juju remove-relation`, by id or by the two endpoints. */
+  removeRelation(target: number | [string, string]): void {
+    this.assertRunning();
+    const relation = findRelation(this.model, target);
+    this.scheduler.log.add({ unit: '', type: 'model', what: `removing relation ${relation.id}` });
+    this.lifecycle.removeRelation(relation.id);
+    this.persist();
+  }
+
+  /** Queue an action; it runs in order with the unit's hooks. */
+  enqueueAction(unitName: string, name: string, params: Record<string, unknown> = {}): Action {
+    this.assertRunning();
+    if (this.model.units[unitName]?.life !== 'alive') throw new ControllerError(`unit "${unitName}" is not alive`);
+    const action = enqueueAction(this.model, unitName, name, params);
+    this.scheduler.enqueue({ kind: 'action', unit: unitName, actionId: action.id, name });
+    this.persist();
+    return structuredClone(action);
+  }
+
+  /** `juju run unit action`: queue it and resolve with the finished action record. */
+  async runAction(unitName: string, name: string, params: Record<string, unknown> = {}, options: { timeoutMs?: number } = {}): Promise<Action> {
+    const action = this.enqueueAction(unitName, name, params);
+    return this.waitForAction(action.id, options);
+  }
+
+  waitForAction(id: string, options: { timeoutMs?: number } = {}): Promise<Action> {
+    getAction(this.model, id);
+    const wait = this.actionWaiters.wait(id, options.timeoutMs);
+    this.actionWaiters.settle(this.model);
+    return wait;
+  }
+
+  getAction(id: string): Action {
+    return structuredClone(getAction(this.model, id));
+  }
+
+  /** `juju resolved`: retry the unit's failed hook now, or with `retry: false` skip it. */
+  resolve(unitName: string, options: { retry?: boolean } = {}): boolean {
+    getUnit(this.model, unitName);
+    return options.retry === false ? this.scheduler.resolve(unitName) : this.scheduler.retryNow(unitName);
+  }
+
+  /** Fire a workload hook reported by the unit's Pebble (custom notice, check failed/recovered). */
+  emitWorkloadEvent(unitName: string, hook: string, fields: Omit<HookEvent, 'kind' | 'unit' | 'hook'>): void {
+    this.assertRunning();
+    this.lifecycle.workloadEvent(unitName, hook, fields);
+    this.persist();
+  }
+
+  status(): ControllerStatus {
+    const queues = this.scheduler.snapshot();
+    const running = this.scheduler.runningEvents();
+    const units: Record<string, UnitProgress> = {};
+    for (const [unit, record] of Object.entries(this.lifecycle.records)) {
+      const items = queues[unit] ?? [];
+      const current = running[unit];
+      units[unit] = {
+        phase: record.phase,
+        running: current ? describeEvent(current) : null,
+        queue: items.map((i) => describeEvent(i.event)),
+        failedAttempts: items[0]?.attempts ?? 0,
+      };
+    }
+    return { model: structuredClone(this.model), units };
+  }
+
+  settled(options: { timeoutMs?: number } = {}): Promise<void> {
+    return this.scheduler.settled(options);
+  }
+
+  get eventLog(): EventLog {
+    return this.scheduler.log;
+  }
+
+  events(since = 0): ProgressEvent[] {
+    return this.scheduler.log.since(since);
+  }
+
+  subscribe(listener: ProgressListener): () => void {
+    return this.scheduler.log.subscribe(listener);
+  }
+
+  /** Stop: let running hooks finish (then kill them), save everything, close the agent. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    await this.watcher.stop();
+    await this.scheduler.stop(this.options.stopGraceMs);
+    this.actionWaiters.rejectAll(new ControllerError('controller stopped'));
+    await this.saveNow();
+    await this.agent.close();
+    await this.debugLog.close();
+  }
+
+  private appSettings(appName: string): ControllerState['apps'][string] {
+    const settings = this.apps[appName];
+    if (!settings) throw new ControllerError(`application "${appName}" was not deployed by this controller`);
+    return settings;
+  }
+
+  private assertRunning(): void {
+    if (this.stopped) throw new ControllerError('controller stopped');
+  }
+
+  /** Save soon: many changes in one turn of the event loop become one save. */
+  private persist(): void {
+    if (this.saveScheduled || this.stopped) return;
+    this.saveScheduled = true;
+    setImmediate(() => {
+      this.saveScheduled = false;
+      void this.saveNow();
+    });
+  }
+
+  private async saveNow(): Promise<void> {
+    const state: ControllerState = { version: 1, apps: this.apps, units: this.lifecycle.records, queues: this.scheduler.snapshot() };
+    try {
+      await Promise.all([this.modelStore.save(this.model), this.stateStore.save(structuredClone(state))]);
+    } catch (error) {
+      this.options.logger.error({ err: errorMessage(error) }, 'cannot save controller state');
+    }
+  }
+}

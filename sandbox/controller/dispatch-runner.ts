@@ -1,0 +1,211 @@
+import type { ChildProcess } from 'node:child_process';
+import { constants } from 'node:fs';
+import { access } from 'node:fs/promises';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
+import { errorMessage } from '../../src/errors.ts';
+import type { HookToolAgent } from '../juju/agent.ts';
+import type { ModelEvent } from '../juju/engine/index.ts';
+import { finishAction, startAction, status, type Model, type Status } from '../juju/model.ts';
+import type { DebugLog } from './debug-log.ts';
+import { DispatchError } from './errors.ts';
+import { buildHookEnvironment, type EnvironmentSettings } from './hook-environment.ts';
+import { dispatchPath, hookEnvOf, type QueuedEvent } from './queued-event.ts';
+import { signalProcessTree, type UnitRuntime } from './runtime.ts';
+
+/**
+ * Runs ONE hook or action for one unit the way the Juju unit agent does (protocols.md A1, A3,
+ * A6): open a hook-tool context, start `<charmDir>/dispatch` with the full environment and the
+ * charm dir as working directory, file its output in the unit's debug log, then commit the
+ * context if it exited 0 and discard it otherwise. Hook failures put the unit's agent in error;
+ * retrying them is the scheduler's job.
+ */
+
+export interface DispatchOutcome {
+  ok: boolean;
+  exitCode: number | null;
+  signal: string | null;
+  timedOut: boolean;
+  /** Stopped because the controller is shutting down; the scheduler runs it again later. */
+  aborted: boolean;
+  /** Hooks that the committed (or, for immediate changes, discarded) context causes elsewhere. */
+  events: ModelEvent[];
+  durationMs: number;
+}
+
+export interface DispatchRunnerOptions {
+  agent: HookToolAgent;
+  runtime: UnitRuntime;
+  debugLog: DebugLog;
+  environment: EnvironmentSettings;
+  /** The application's charm directory (a path the runtime sees at the same place). */
+  charmDir: (app: string) => string;
+  /** Variables the sandbox passes through to this unit's dispatches. */
+  extraEnv?: (unit: string) => Record<string, string>;
+  hookTimeoutMs: number;
+  /** Between SIGTERM and SIGKILL when a dispatch is timed out or aborted. */
+  killGraceMs?: number;
+  /** Persist the model after a change the runner made itself (statuses, action records). */
+  persist: () => void;
+}
+
+/** Cap on the stdout/stderr an action keeps in its results. */
+const MAX_CAPTURE = 1 << 20;
+
+interface ProcessEnd {
+  exitCode: number | null;
+  signal: string | null;
+  timedOut: boolean;
+  aborted: boolean;
+  stdout: string;
+  stderr: string;
+  spawnError?: string;
+}
+
+export class DispatchRunner {
+  constructor(private readonly options: DispatchRunnerOptions) {}
+
+  private get model(): Model {
+    return this.options.agent.model;
+  }
+
+  async run(event: QueuedEvent, abort?: AbortSignal): Promise<DispatchOutcome> {
+    const started = performance.now();
+    const unit = this.model.units[event.unit];
+    if (!unit) throw new DispatchError(`unit "${event.unit}" is not in the model`);
+    if (event.kind === 'action') {
+      const action = this.model.actions[event.actionId];
+      // Aborted or already finished (e.g. before a restart): nothing left to run.
+      if (action?.status !== 'pending') return { ok: true, exitCode: null, signal: null, timedOut: false, aborted: false, events: [], durationMs: 0 };
+      startAction(this.model, event.actionId);
+    }
+    const previousAgentStatus = unit.agentStatus;
+    unit.agentStatus = status('executing', event.kind === 'hook' ? `running ${event.hook} hook` : `running action ${event.name}`);
+    this.options.persist();
+
+    const charmDir = this.options.charmDir(unit.app);
+    const context = this.options.agent.openContext(hookEnvOf(event));
+    let end: ProcessEnd;
+    try {
+      const program = await findDispatch(charmDir, event);
+      if (program === null) {
+        end = { exitCode: 0, signal: null, timedOut: false, aborted: false, stdout: '', stderr: '' }; // Juju: silently a no-op
+      } else {
+        const env = buildHookEnvironment({
+          model: this.model,
+          event,
+          charmDir,
+          agentEnv: this.options.agent.environment(context.id),
+          extraEnv: this.options.extraEnv?.(event.unit),
+          settings: this.options.environment,
+        });
+        end = await this.supervise(event, () => this.options.runtime.spawn(event.unit, [program], { env, cwd: charmDir }), abort);
+      }
+    } catch (error) {
+      end = { exitCode: null, signal: null, timedOut: false, aborted: false, stdout: '', stderr: '', spawnError: errorMessage(error) };
+    }
+    if (end.spawnError !== undefined) this.note(event, `cannot run dispatch: ${end.spawnError}`);
+    if (end.timedOut) this.note(event, `timed out after ${this.options.hookTimeoutMs} ms`);
+
+    const ok = end.exitCode === 0 && !end.timedOut && !end.aborted;
+    const report = ok ? await this.options.agent.commit(context.id) : await this.options.agent.discard(context.id);
+    this.record(event, ok, end, previousAgentStatus);
+    return { ok, exitCode: end.exitCode, signal: end.signal, timedOut: end.timedOut, aborted: end.aborted, events: report.events, durationMs: performance.now() - started };
+  }
+
+  private record(event: QueuedEvent, ok: boolean, end: ProcessEnd, previousAgentStatus: Status): void {
+    const unit = this.model.units[event.unit];
+    if (event.kind === 'action') {
+      const action = this.model.actions[event.actionId];
+      if (action && action.message === '' && end.exitCode === null) {
+        action.message = end.spawnError ?? `terminated${end.signal ? ` by ${end.signal}` : ''}`;
+      }
+      if (action) finishAction(this.model, event.actionId, { exitCode: end.exitCode ?? -1, stdout: end.stdout, stderr: end.stderr });
+      // A failed action does not block the unit: its agent goes back to what it was.
+      if (unit) unit.agentStatus = previousAgentStatus;
+    } else if (unit) {
+      if (ok) unit.agentStatus = status('idle');
+      else if (end.aborted) unit.agentStatus = previousAgentStatus;
+      else unit.agentStatus = { ...status('error', `hook failed: "${event.hook}"`), data: { hook: event.hook } };
+    }
+    this.options.persist();
+  }
+
+  /** Start the process, file its output, and wait for it within the hook timeout. */
+  private async supervise(event: QueuedEvent, start: () => ChildProcess, abort?: AbortSignal): Promise<ProcessEnd> {
+    const child = start();
+    const label = event.kind === 'hook' ? event.hook : `action:${event.name}`;
+    const captured = { stdout: '', stderr: '' };
+    const drained: Array<Promise<void>> = [];
+    for (const stream of ['stdout', 'stderr'] as const) {
+      const readable = child[stream];
+      if (!readable) continue;
+      readable.setEncoding('utf8');
+      readable.on('data', (chunk: string) => {
+        if (captured[stream].length < MAX_CAPTURE) captured[stream] += chunk.slice(0, MAX_CAPTURE - captured[stream].length);
+      });
+      drained.push(this.fileLines(readable, event.unit, label, stream));
+    }
+
+    let timedOut = false;
+    let aborted = false;
+    let killTimer: NodeJS.Timeout | undefined;
+    const stop = () => {
+      signalProcessTree(child, 'SIGTERM');
+      killTimer ??= setTimeout(() => signalProcessTree(child, 'SIGKILL'), this.options.killGraceMs ?? 5_000);
+    };
+    const timeout = setTimeout(() => {
+      timedOut = true;
+      stop();
+    }, this.options.hookTimeoutMs);
+    const onAbort = () => {
+      aborted = true;
+      stop();
+    };
+    if (abort?.aborted) onAbort();
+    abort?.addEventListener('abort', onAbort, { once: true });
+
+    const exit = await new Promise<{ exitCode: number | null; signal: string | null; spawnError?: string }>((resolve) => {
+      child.once('exit', (exitCode, signal) => resolve({ exitCode, signal }));
+      child.once('error', (error) => resolve({ exitCode: null, signal: null, spawnError: errorMessage(error) }));
+    });
+    clearTimeout(timeout);
+    clearTimeout(killTimer);
+    abort?.removeEventListener('abort', onAbort);
+    // Output still in the pipes arrives shortly after exit; a background process that kept the
+    // pipes open must not hold the unit forever.
+    await Promise.race([Promise.all(drained), new Promise((resolve) => setTimeout(resolve, 2_000).unref())]);
+    child.stdout?.destroy();
+    child.stderr?.destroy();
+    return { ...exit, timedOut, aborted, ...captured };
+  }
+
+  private fileLines(readable: Readable, unit: string, hook: string, stream: 'stdout' | 'stderr'): Promise<void> {
+    const lines = createInterface({ input: readable, crlfDelay: Infinity });
+    lines.on('line', (line) => this.options.debugLog.write({ unit, hook, stream, line }));
+    return new Promise((resolve) => lines.once('close', () => resolve()));
+  }
+
+  private note(event: QueuedEvent, line: string): void {
+    const hook = event.kind === 'hook' ? event.hook : `action:${event.name}`;
+    this.options.debugLog.write({ unit: event.unit, hook, stream: 'controller', line });
+  }
+}
+
+async function isExecutable(file: string): Promise<boolean> {
+  try {
+    await access(file, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** `dispatch` if the charm has one, else the legacy per-event file, else null (a no-op). */
+async function findDispatch(charmDir: string, event: QueuedEvent): Promise<string | null> {
+  const dispatch = path.join(charmDir, 'dispatch');
+  if (await isExecutable(dispatch)) return dispatch;
+  const legacy = path.join(charmDir, dispatchPath(event));
+  return (await isExecutable(legacy)) ? legacy : null;
+}

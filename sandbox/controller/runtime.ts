@@ -1,0 +1,69 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+
+/**
+ * Where a unit's processes run. The controller only ever starts `dispatch` through this seam, so
+ * the same scheduler drives plain host processes (tests) and per-unit pods (the sandbox).
+ */
+
+export interface UnitSpawnOptions {
+  /** The complete environment: nothing is inherited from the controller. */
+  env: Record<string, string>;
+  cwd: string;
+}
+
+export interface UnitPrepared {
+  /** The unit's address (what network-get reports); the model keeps its default when absent. */
+  address?: string;
+}
+
+export interface UnitRuntime {
+  /**
+   * Start `argv` for `unit` with stdout and stderr piped (stdin ignored). Runtimes should make
+   * the process a process-group leader so that a hook timeout ends everything the hook started.
+   */
+  spawn(unit: string, argv: readonly string[], options: UnitSpawnOptions): ChildProcess;
+  /** Called once before a new unit's first hook (e.g. to create its pod). */
+  prepareUnit?(unit: string): Promise<UnitPrepared>;
+  /** Called once after a unit has left the model (e.g. to destroy its pod). */
+  releaseUnit?(unit: string): Promise<void>;
+}
+
+/** Whether a unit's workload container can be talked to yet (Pebble answers /v1/system-info). */
+export interface WorkloadProbe {
+  pebbleReady(unit: string, container: string): Promise<boolean>;
+}
+
+/** Units are plain child processes of the controller, in their own process group. */
+export class HostRuntime implements UnitRuntime {
+  spawn(_unit: string, argv: readonly string[], options: UnitSpawnOptions): ChildProcess {
+    const [command, ...args] = argv;
+    if (command === undefined) throw new TypeError('no command to spawn');
+    return spawn(command, args, { env: options.env, cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  }
+}
+
+/** A probe for charms without a real workload: every container is ready at once. */
+export class ImmediateWorkloadProbe implements WorkloadProbe {
+  async pebbleReady(): Promise<boolean> {
+    return true;
+  }
+}
+
+/**
+ * Signal a dispatch and everything it started: the whole process group when the child leads
+ * one (a pid only names a group while its leader is that very process), else the child alone.
+ */
+export function signalProcessTree(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+  try {
+    process.kill(-child.pid, signal);
+    return;
+  } catch {
+    // Not a group leader (or already gone): fall back to the process itself.
+  }
+  try {
+    child.kill(signal);
+  } catch {
+    // Already gone.
+  }
+}

@@ -1,0 +1,134 @@
+import { execa } from 'execa';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Controller } from '../../../sandbox/controller/controller.ts';
+import { isCharmError } from '../../../src/errors.ts';
+import { nextEvent, TestBed, waitFor } from './test-charm.ts';
+
+let bed: TestBed;
+let controller: Controller | undefined;
+
+beforeEach(async () => {
+  bed = await TestBed.create();
+});
+
+afterEach(async () => {
+  await controller?.stop();
+  controller = undefined;
+  await bed.cleanup();
+});
+
+describe('a failing hook', () => {
+  it('discards its relation-set, puts the unit in error, is retried, and blocks the unit until it succeeds', async () => {
+    controller = await bed.open();
+    await bed.deploy(controller, 'a');
+    await bed.deploy(controller, 'b');
+    await controller.settled({ timeoutMs: 20_000 });
+    await bed.failHook('a/0', 'db-relation-joined');
+
+    const id = controller.relate('a:db', 'b:backend');
+    const failedTwice = (e: { unit: string; type: string; hook?: string; attempt?: number }) =>
+      e.unit === 'a/0' && e.type === 'failed' && e.hook === 'db-relation-joined' && e.attempt === 2;
+    await nextEvent(controller, failedTwice);
+
+    const status = controller.status();
+    const relation = status.model.relations.find((r) => r.id === id)!;
+    expect(relation.unitData['a/0']).toEqual({}); // the relation-set before exit 1 was discarded
+    expect(status.model.units['a/0']?.agentStatus).toMatchObject({ status: 'error', message: 'hook failed: "db-relation-joined"' });
+    expect(status.model.units['a/0']?.workloadStatus).toMatchObject({ status: 'blocked', message: 'about to fail' }); // status-set is immediate
+    expect(status.units['a/0']?.queue).toEqual(['db-relation-joined (b/0)', 'db-relation-changed (b/0)']);
+    expect(status.units['a/0']?.failedAttempts).toBe(2);
+    const attempts = (await bed.sequence('a/0')).filter((h) => h.startsWith('db-'));
+    expect(attempts.slice(0, 3)).toEqual(['db-relation-created', 'db-relation-joined(b/0)', 'db-relation-joined(b/0)']);
+    expect(attempts).not.toContain('db-relation-changed(b/0)');
+    expect((await bed.log('b/0')).seen).not.toContain('hello from a/0');
+
+    // Actions still run while the unit waits for its retry.
+    const echoed = await controller.runAction('a/0', 'echo', { text: 'still here' }, { timeoutMs: 10_000 });
+    expect(echoed.status).toBe('completed');
+    expect(controller.status().model.units['a/0']?.agentStatus.status).toBe('error');
+
+    await bed.failHook('a/0', 'db-relation-joined', false);
+    await controller.settled({ timeoutMs: 20_000 });
+    const after = controller.status();
+    expect(after.model.units['a/0']?.agentStatus).toMatchObject({ status: 'idle' });
+    expect(after.model.relations.find((r) => r.id === id)?.unitData['a/0']).toEqual({ greeting: 'hello from a/0' });
+    const sequence = (await bed.sequence('a/0')).filter((h) => h.startsWith('db-'));
+    expect(sequence.at(-2)).toBe('db-relation-joined(b/0)');
+    expect(sequence.at(-1)).toBe('db-relation-changed(b/0)');
+    expect((await bed.log('b/0')).seen.at(-1)).toBe('hello from a/0');
+  });
+
+  it('is killed with everything it started when it outlives the hook timeout, then retried', async () => {
+    controller = await bed.open({ hookTimeoutMs: 400 });
+    await bed.deploy(controller, 'a');
+    await controller.settled({ timeoutMs: 20_000 });
+    await bed.hangHook('a/0', 'config-changed');
+    controller.setConfig('a', { greeting: 'slow' });
+    const failed = await nextEvent(controller, (e) => e.unit === 'a/0' && e.type === 'failed' && e.hook === 'config-changed');
+    expect(failed.exitCode).toBeNull();
+    // The shell's `sleep` child went with it: the whole process group was signalled.
+    const leftovers = await execa('pgrep', ['-f', 'sleep 31.25'], { reject: false });
+    expect(leftovers.stdout).toBe('');
+    await bed.hangHook('a/0', 'config-changed', false);
+    await controller.settled({ timeoutMs: 20_000 });
+    expect(controller.status().model.units['a/0']?.agentStatus.status).toBe('idle');
+  });
+
+  it('can be skipped with resolve --no-retry, letting the queue move on', async () => {
+    controller = await bed.open({ retry: { initialMs: 60_000, maxMs: 60_000 } });
+    await bed.deploy(controller, 'a');
+    await controller.settled({ timeoutMs: 20_000 });
+    await bed.failHook('a/0', 'config-changed');
+    controller.setConfig('a', { greeting: 'x' });
+    await nextEvent(controller, (e) => e.unit === 'a/0' && e.type === 'failed' && e.hook === 'config-changed');
+    expect(controller.resolve('a/0', { retry: false })).toBe(true);
+    await controller.settled({ timeoutMs: 5_000 });
+    expect((await bed.sequence('a/0')).filter((h) => h === 'config-changed')).toHaveLength(2);
+  });
+});
+
+describe('actions', () => {
+  it('return their results, output and exit code; a failed action does not block the unit', async () => {
+    controller = await bed.open();
+    await bed.deploy(controller, 'a');
+    await controller.settled({ timeoutMs: 20_000 });
+
+    const echo = await controller.runAction('a/0', 'echo', { text: 'hi' });
+    expect(echo).toMatchObject({
+      status: 'completed',
+      unit: 'a/0',
+      results: { echoed: 'hi', stdout: 'said hi\n', stderr: 'to stderr\n', 'return-code': '0' },
+    });
+    const hookLog = (await bed.log('a/0')).hooks.at(-1);
+    expect(hookLog).toMatchObject({ path: 'actions/echo', hook: '', action: 'echo' });
+
+    const failed = await controller.runAction('a/0', 'fail');
+    expect(failed).toMatchObject({ status: 'failed', message: 'asked to fail', results: { 'return-code': '3' } });
+    expect(controller.status().model.units['a/0']?.agentStatus.status).toBe('idle');
+
+    controller.setConfig('a', { greeting: 'after the failed action' });
+    await controller.settled({ timeoutMs: 20_000 });
+    expect((await bed.sequence('a/0')).at(-1)).toBe('config-changed');
+
+    let error: unknown;
+    try {
+      controller.enqueueAction('a/0', 'echo', {});
+    } catch (e) {
+      error = e;
+    }
+    expect(isCharmError(error, 'sandbox-model-invalid')).toBe(true);
+  });
+
+  it('run in order with the hooks queued before them', async () => {
+    controller = await bed.open();
+    await bed.deploy(controller, 'a');
+    const action = controller.enqueueAction('a/0', 'echo', { text: 'early' });
+    const done = await controller.waitForAction(action.id, { timeoutMs: 20_000 });
+    expect(done.status).toBe('completed');
+    const sequence = await bed.sequence('a/0');
+    // Queued while the unit was deploying: it runs right after `start`, before pebble-ready
+    // (which is queued only once `start` has run).
+    expect(sequence.indexOf('actions/echo')).toBe(sequence.indexOf('start') + 1);
+    await waitFor(() => controller!.status().units['a/0']?.phase === 'ready');
+  });
+});

@@ -1,0 +1,110 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Controller } from '../../../sandbox/controller/controller.ts';
+import { ControllerStateSchema } from '../../../sandbox/controller/controller-state.ts';
+import { FakeProbe, nextEvent, TestBed, waitFor } from './test-charm.ts';
+
+let bed: TestBed;
+let controller: Controller | undefined;
+
+beforeEach(async () => {
+  bed = await TestBed.create();
+});
+
+afterEach(async () => {
+  await controller?.stop();
+  controller = undefined;
+  await bed.cleanup();
+});
+
+describe('remove-unit', () => {
+  it('fires departed on both sides, then broken, storage-detaching, stop and remove; a new leader is elected', async () => {
+    controller = await bed.open();
+    await bed.deploy(controller, 'a', 2);
+    await controller.settled({ timeoutMs: 20_000 });
+    const before = { a0: (await bed.sequence('a/0')).length, a1: (await bed.sequence('a/1')).length };
+
+    await controller.removeUnit('a/0');
+    await controller.settled({ timeoutMs: 20_000 });
+
+    expect((await bed.sequence('a/0')).slice(before.a0)).toEqual([
+      'replicas-relation-departed(a/1)',
+      'replicas-relation-broken',
+      'data-storage-detaching',
+      'stop',
+      'remove',
+    ]);
+    expect((await bed.sequence('a/1')).slice(before.a1)).toEqual(['replicas-relation-departed(a/0)', 'leader-elected']);
+    const departedOnA1 = (await bed.log('a/1')).hooks.find((h) => h.hook === 'replicas-relation-departed');
+    expect(departedOnA1).toMatchObject({ remoteUnit: 'a/0', departingUnit: 'a/0' });
+    const departedOnA0 = (await bed.log('a/0')).hooks.find((h) => h.hook === 'replicas-relation-departed');
+    expect(departedOnA0).toMatchObject({ remoteUnit: 'a/1', departingUnit: 'a/0' });
+    expect((await bed.log('a/1')).leader).toEqual(['True']);
+
+    const status = controller.status();
+    expect(Object.keys(status.model.units)).toEqual(['a/1']);
+    expect(status.model.applications['a']?.leader).toBe('a/1');
+    expect(status.model.relations[0]?.scope).toEqual(['a/1']);
+    expect(status.units['a/0']).toBeUndefined();
+  });
+});
+
+describe('update-status', () => {
+  it('fires periodically on idle, started units', async () => {
+    controller = await bed.open({ updateStatusIntervalMs: 150 });
+    await bed.deploy(controller, 'a');
+    await controller.settled({ timeoutMs: 20_000 });
+    await waitFor(async () => (await bed.sequence('a/0')).filter((h) => h === 'update-status').length >= 3);
+    const sequence = await bed.sequence('a/0');
+    expect(sequence.indexOf('update-status')).toBeGreaterThan(sequence.indexOf('start'));
+  });
+});
+
+describe('config', () => {
+  it('fires config-changed on every unit once per change, and not at all for no change', async () => {
+    controller = await bed.open();
+    await bed.deploy(controller, 'a', 2);
+    await controller.settled({ timeoutMs: 20_000 });
+    expect(controller.setConfig('a', { greeting: 'hello' })).toEqual([]); // the default: no change
+    expect(controller.setConfig('a', { greeting: 'bonjour' })).toEqual(['greeting']);
+    await controller.settled({ timeoutMs: 20_000 });
+    for (const unit of ['a/0', 'a/1']) expect((await bed.sequence(unit)).filter((h) => h === 'config-changed')).toHaveLength(2);
+  });
+});
+
+describe('restart', () => {
+  it('resumes from the state dir: lifecycles, queues and failed hooks carry over', async () => {
+    const probe = new FakeProbe();
+    probe.ready = false;
+    controller = await bed.open({ probe });
+    await bed.deploy(controller, 'a', 2);
+    await waitFor(() => Object.values(controller!.status().units).every((u) => u.phase === 'awaiting-workload' && u.queue.length === 0));
+    await controller.stop();
+
+    // A new controller on the same dir: the workloads come up, peers join; nothing re-installs.
+    controller = await bed.open();
+    await controller.settled({ timeoutMs: 20_000 });
+    for (const [unit, other] of [['a/0', 'a/1'], ['a/1', 'a/0']] as const) {
+      const sequence = await bed.sequence(unit);
+      expect(sequence.filter((h) => h === 'install')).toHaveLength(1);
+      expect(sequence.slice(-3)).toEqual(['workload-pebble-ready', `replicas-relation-joined(${other})`, `replicas-relation-changed(${other})`]);
+    }
+
+    // A hook that keeps failing stays queued across a restart, and runs once fixed.
+    await bed.failHook('a/1', 'config-changed');
+    controller.setConfig('a', { greeting: 'again' });
+    await nextEvent(controller, (e) => e.unit === 'a/1' && e.type === 'failed' && e.hook === 'config-changed');
+    await controller.stop();
+    const saved = ControllerStateSchema.parse(JSON.parse(await readFile(path.join(bed.stateDir, 'controller.json'), 'utf8')));
+    expect(saved.queues['a/1']?.[0]).toMatchObject({ event: { hook: 'config-changed' }, attempts: expect.any(Number) });
+    expect(saved.queues['a/1']?.[0]?.attempts).toBeGreaterThan(0);
+
+    await bed.failHook('a/1', 'config-changed', false);
+    controller = await bed.open();
+    expect(controller.status().model.applications['a']?.config).toEqual({ greeting: 'again' });
+    await controller.settled({ timeoutMs: 20_000 });
+    expect(controller.status().model.units['a/1']?.agentStatus.status).toBe('idle');
+    expect((await bed.sequence('a/1')).at(-1)).toBe('config-changed');
+  });
+});
