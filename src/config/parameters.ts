@@ -7,42 +7,19 @@
  */
 import { ConfigValidationError } from './errors.ts';
 import { CHARM_OPTIONS } from './options.ts';
+import { PARAMETER_OPTION_PREFIXES } from '../../lib/postgresql/constants.ts';
+import { parameterNameForOption } from '../../lib/postgresql/parameters.ts';
 import type { CharmConfig } from './schema.ts';
 import { resolveTrackFunctions } from './track-functions.ts';
 
 export type ParameterValue = string | number | boolean;
 
-export const PARAMETER_PREFIXES: ReadonlySet<string> = new Set([
-  'connection',
-  'cpu',
-  'durability',
-  'instance',
-  'logging',
-  'memory',
-  'optimizer',
-  'request',
-  'response',
-  'session',
-  'storage',
-  'vacuum',
-]);
+/** Option prefixes that make an option a PostgreSQL parameter (reference §2.1); lib owns the list. */
+export const PARAMETER_PREFIXES: ReadonlySet<string> = new Set(PARAMETER_OPTION_PREFIXES);
 
-/** Parameter names PostgreSQL spells differently from the option suffix. */
-const RENAMES: Readonly<Record<string, string>> = { date_style: 'DateStyle', time_zone: 'TimeZone' };
-
-/** Handed to Patroni's DCS config rather than PostgreSQL. */
-const NOT_A_PARAMETER = new Set(['maximum_lag_on_failover']);
-
-const PG_STAT_STATEMENTS = 'pg_stat_statements_';
-
-/** The PostgreSQL parameter an option sets, or undefined when it sets none. */
+/** The PostgreSQL parameter an option sets, or undefined when it sets none (lib's mapping). */
 export function parameterNameFor(option: string): string | undefined {
-  const separator = option.indexOf('_');
-  if (separator < 0 || !PARAMETER_PREFIXES.has(option.slice(0, separator))) return undefined;
-  const rest = option.slice(separator + 1);
-  if (NOT_A_PARAMETER.has(rest)) return undefined;
-  if (rest.startsWith(PG_STAT_STATEMENTS)) return `pg_stat_statements.${rest.slice(PG_STAT_STATEMENTS.length)}`;
-  return RENAMES[rest] ?? rest;
+  return parameterNameForOption(option) ?? undefined;
 }
 
 /**
