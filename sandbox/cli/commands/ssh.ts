@@ -1,0 +1,59 @@
+import { execa } from 'execa';
+import { isCharmError } from '../../../src/errors.ts';
+import { loadPod, nsenterArgs, type Pod } from '../../pods/index.ts';
+import { SandboxError } from '../../runtime/errors.ts';
+import { podNameOf, pebbleSocketIn } from '../../runtime/paths.ts';
+import type { CliContext } from '../context.ts';
+
+export const SSH_USAGE = 'ssh <unit> [--container postgresql|charm] [--] [command ...]';
+
+/**
+ * `ssh`: a command (or a shell) inside the unit's pod, as root. The workload container is the
+ * default (PEBBLE_SOCKET set, working directory /); `--container charm` gives the charm's view
+ * (working directory the charm dir). In the sandbox both containers are the same pod.
+ */
+export async function sshCommand(ctx: CliContext, argv: string[]): Promise<number> {
+  const { unit, container, command } = parseSsh(argv);
+  ctx.requireRoot();
+  let pod: Pod;
+  try {
+    pod = await loadPod(ctx.paths.stateDir, podNameOf(unit));
+  } catch (error) {
+    if (isCharmError(error, 'pod-not-found')) throw new SandboxError('sandbox-unit-unknown', `unit "${unit}" not found (no pod ${podNameOf(unit)})`);
+    throw error;
+  }
+  const charmView = container === 'charm';
+  const env: Record<string, string> = {
+    PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+    HOME: '/root',
+    LANG: 'C.UTF-8',
+    TERM: process.env['TERM'] ?? 'xterm',
+    ...(charmView ? { JUJU_UNIT_NAME: unit } : { PEBBLE_SOCKET: pebbleSocketIn(container), PEBBLE: `/charm/containers/${container}` }),
+  };
+  const cwd = charmView ? ctx.paths.charmDir(pod.app) : '/';
+  const argvInPod = command.length > 0 ? command : ['/bin/bash'];
+  const result = await execa('nsenter', nsenterArgs(pod, argvInPod, { cwd }), { stdio: 'inherit', reject: false, extendEnv: false, env });
+  if (result.exitCode === undefined) throw new SandboxError('sandbox-usage', `cannot run ${argvInPod[0]} in ${pod.name}: ${result.shortMessage ?? ''}`);
+  return result.exitCode;
+}
+
+/** Options end at the first word after the unit that is not one of ours (the command's own flags stay). */
+function parseSsh(argv: string[]): { unit: string; container: string; command: string[] } {
+  let container = 'postgresql';
+  let unit: string | undefined;
+  let i = 0;
+  for (; i < argv.length; i++) {
+    const word = argv[i]!;
+    if (word === '--') {
+      i++;
+      break;
+    }
+    if (word === '--container' || word === '-c') container = argv[++i] ?? '';
+    else if (word.startsWith('--container=')) container = word.slice('--container='.length);
+    else if (unit === undefined && !word.startsWith('-')) unit = word;
+    else break;
+  }
+  if (unit === undefined && i < argv.length) unit = argv[i++];
+  if (unit === undefined || container === '') throw new SandboxError('sandbox-usage', `usage: ${SSH_USAGE}`);
+  return { unit, container, command: argv.slice(i) };
+}

@@ -1,0 +1,110 @@
+/**
+ * The sandbox daemon: `node --import tsx sandbox/runtime/daemon-main.ts --state <dir>`. One
+ * process owns the model, the hook-tool agent, the scheduler, the pods, their Pebbles and etcd;
+ * the CLI talks to it over `<dir>/controller.socket`. It resumes from the state dir, so killing
+ * it loses nothing: the workloads (etcd, Pebbles and what they run) keep running meanwhile, and
+ * the next daemon adopts them. Stopping it leaves them running too; `destroy` removes them.
+ */
+import { open } from 'node:fs/promises';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { errorMessage } from '../../src/errors.ts';
+import { createLogger, type Logger } from '../../src/logging.ts';
+import type { Controller } from '../controller/controller.ts';
+import { type DaemonHandle, startDaemon } from '../controller/daemon.ts';
+import { ensureSandboxNetwork } from '../pods/index.ts';
+import { ensureEtcd } from './etcd.ts';
+import { SandboxError } from './errors.ts';
+import { SandboxPaths } from './paths.ts';
+import { PebbleProbe, PodRuntime } from './pod-runtime.ts';
+import { commandLine, isAlive, readPid, removePid } from './processes.ts';
+import { requireSettings } from './settings.ts';
+import { recordUniterLines } from './uniter-log.ts';
+
+export const DAEMON_MARKER = 'daemon-main.ts';
+
+/** Take `daemon.pid`, unless another live daemon of this state dir holds it. */
+async function claimPidFile(file: string, stateDir: string): Promise<void> {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      const handle = await open(file, 'wx', 0o600);
+      await handle.writeFile(`${process.pid}\n`);
+      await handle.close();
+      return;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+    const other = await readPid(file);
+    if (other !== null && other !== process.pid && (await isAlive(other))) {
+      const argv = (await commandLine(other))?.join(' ') ?? '';
+      if (argv.includes(DAEMON_MARKER) && argv.includes(stateDir)) {
+        throw new SandboxError('sandbox-daemon-failed', `a daemon (pid ${other}) already serves ${stateDir}`);
+      }
+    }
+    await removePid(file, other ?? undefined); // stale: its daemon died
+  }
+  throw new SandboxError('sandbox-daemon-failed', `cannot claim ${file}`);
+}
+
+export async function runDaemon(stateDir: string, logger: Logger): Promise<DaemonHandle> {
+  const paths = new SandboxPaths(stateDir);
+  const settings = await requireSettings(paths);
+  await claimPidFile(paths.daemonPid, paths.stateDir);
+  try {
+    const network = await ensureSandboxNetwork({
+      sandboxId: settings.sandboxId,
+      stateDir: paths.stateDir,
+      ...(settings.subnet === null ? {} : { subnet: settings.subnet }),
+      namespace: settings.model,
+    });
+    const etcd = await ensureEtcd({ dir: paths.etcdDir, host: network.bridgeIp, logger });
+    logger.info({ etcd: etcd.hostPort, adopted: !etcd.started }, 'etcd ready');
+    let controller: Controller | undefined;
+    const runtime = new PodRuntime({
+      paths,
+      sandboxId: settings.sandboxId,
+      namespace: settings.model,
+      containers: (app) => Object.keys(controller?.model.applications[app]?.charm.containers ?? {}),
+      logger,
+    });
+    await runtime.resume();
+    const daemon = await startDaemon({
+      stateDir: paths.stateDir,
+      runtime,
+      probe: new PebbleProbe(runtime),
+      modelName: settings.model,
+      updateStatusIntervalMs: settings.updateStatusIntervalSec * 1000,
+      // Patroni's DCS (docs/dcs.md): the sandbox's etcd, for every unit of every application.
+      unitEnv: () => ({ POSTGRESQL_DCS_ETCD_HOSTS: etcd.hostPort }),
+      logger,
+    });
+    controller = daemon.controller;
+    recordUniterLines((listener) => daemon.controller.subscribe(listener), daemon.controller.debugLog);
+    return daemon;
+  } catch (error) {
+    await removePid(paths.daemonPid, process.pid);
+    throw error;
+  }
+}
+
+async function main(): Promise<void> {
+  const logger = createLogger({ base: { component: 'sandbox-daemon' } });
+  try {
+    const { values } = parseArgs({ options: { state: { type: 'string' } }, strict: true });
+    if (!values.state) throw new SandboxError('sandbox-usage', '--state <dir> is required');
+    const daemon = await runDaemon(path.resolve(values.state), logger);
+    for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => void daemon.stop());
+    logger.info({ socket: daemon.server.socketPath, pid: process.pid }, 'sandbox daemon ready');
+    await daemon.stopped;
+    await removePid(new SandboxPaths(values.state).daemonPid, process.pid);
+    logger.info('sandbox daemon stopped');
+  } catch (error) {
+    logger.error({ err: errorMessage(error), code: (error as { code?: unknown }).code }, 'sandbox daemon failed');
+    process.exitCode = 1;
+  }
+  // Detached workloads were unref'd; nothing else should keep us, but never linger.
+  process.exit();
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) await main();
