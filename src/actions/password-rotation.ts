@@ -1,0 +1,102 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { PostgreSQL } from '../../lib/postgresql/index.ts';
+import type { Logger } from '../logging.ts';
+import { memberNameToUnitName, NO_RETRY, type ClusterMember, type ClusterStatus, type PatroniClient } from '../patroni/index.ts';
+import { OPERATOR_USER } from '../workload/users.ts';
+
+/*
+ * The database half of set-password. PostgreSQL keeps passwords in pg_authid, which replicas get
+ * through WAL, so a password is changed once, on the primary, and is valid on a replica once the
+ * replica has replayed that change. We therefore read the primary's WAL position right after the
+ * change and wait until every other member's Patroni reports having replayed past it.
+ */
+
+/** A PostgreSQL client aimed at one member (host and port from Patroni's `/cluster`). */
+export function postgresqlOnMember(base: PostgreSQL, member: Pick<ClusterMember, 'host' | 'port'>, password?: string): PostgreSQL {
+  return new PostgreSQL({
+    ...base.connector.settings,
+    primaryHost: member.host,
+    currentHost: member.host,
+    port: member.port,
+    ...(password === undefined ? {} : { password }),
+    systemUsers: base.systemUsers,
+  });
+}
+
+/**
+ * `ALTER USER … PASSWORD` on the primary, without the statement reaching the server log. The
+ * connection uses the charm's current credentials unless `connectPassword` says otherwise (after
+ * `operator` itself changed, only its new password logs in).
+ */
+export async function changePasswordOnPrimary(
+  base: PostgreSQL,
+  primary: ClusterMember,
+  user: string,
+  password: string,
+  options: { connectPassword?: string } = {},
+): Promise<void> {
+  await postgresqlOnMember(base, primary, options.connectPassword).updateUserPassword(user, password);
+}
+
+/**
+ * The primary's current WAL position as a byte offset. After changing `operator`'s password the
+ * old one no longer opens connections, so the new one is used for this read.
+ */
+export async function primaryWalPosition(base: PostgreSQL, primary: ClusterMember, changedUser: string, newPassword: string): Promise<bigint> {
+  const client = postgresqlOnMember(base, primary, changedUser === OPERATOR_USER ? newPassword : undefined);
+  const lsn = await client.run(async (connection) => {
+    const result = await connection.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn');
+    return result.rows[0]?.lsn ?? '';
+  });
+  return parseLsn(lsn);
+}
+
+/** `16/B374D848` → its byte offset. */
+export function parseLsn(lsn: string): bigint {
+  const match = /^([0-9A-Fa-f]{1,8})\/([0-9A-Fa-f]{1,8})$/.exec(lsn);
+  if (!match) throw new TypeError(`not a WAL position: ${JSON.stringify(lsn)}`);
+  return (BigInt(`0x${match[1]}`) << 32n) | BigInt(`0x${match[2]}`);
+}
+
+export interface ReplayWaitOptions {
+  timeoutMs: number;
+  intervalMs: number;
+  logger: Logger;
+}
+
+/**
+ * Wait until every member but the primary has replayed up to `position`, asking each member's
+ * own Patroni (`GET /patroni`, `xlog.replayed_location`). Returns the units still behind when the
+ * time runs out (empty when all caught up).
+ */
+export async function waitForReplay(
+  patroni: PatroniClient,
+  cluster: ClusterStatus,
+  primaryName: string,
+  position: bigint,
+  options: ReplayWaitOptions,
+): Promise<string[]> {
+  // The loop is the retry: each poll asks once.
+  const once = patroni.withRetryPolicies({ read: NO_RETRY });
+  let behind = cluster.members.filter((member) => member.name !== primaryName);
+  const deadline = Date.now() + options.timeoutMs;
+  for (;;) {
+    const replayed = await Promise.all(behind.map((member) => hasReplayed(once, member, position, options.logger)));
+    behind = behind.filter((_member, index) => !replayed[index]);
+    if (behind.length === 0 || Date.now() >= deadline) break;
+    await sleep(Math.min(options.intervalMs, Math.max(0, deadline - Date.now())));
+  }
+  return behind.map((member) => memberNameToUnitName(member.name));
+}
+
+async function hasReplayed(patroni: PatroniClient, member: ClusterMember, position: bigint, logger: Logger): Promise<boolean> {
+  if (member.api_url === undefined) return false;
+  try {
+    const status = await patroni.forMember(new URL(member.api_url).origin).patroni();
+    const replayed = status.xlog?.replayed_location;
+    return typeof replayed === 'number' && BigInt(replayed) >= position;
+  } catch (error) {
+    logger.debug({ member: member.name, code: (error as { code?: unknown }).code }, 'member did not report its replay position');
+    return false;
+  }
+}

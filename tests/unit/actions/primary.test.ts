@@ -1,0 +1,145 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  BAD_SCOPE_MESSAGE,
+  CLUSTER_SCOPE_UNSUPPORTED_MESSAGE,
+  CLUSTER_UNREACHABLE_MESSAGE,
+  getPrimary,
+  promoteToPrimary,
+  SUPERFLUOUS_FORCE_MESSAGE,
+  SWITCHOVER_FAILED_MESSAGE,
+} from '../../../src/actions/index.ts';
+import { charmHarness } from '../../support/juju-harness.ts';
+import { startFakePatroni, type FakePatroni } from '../patroni/fake-patroni.ts';
+import { APP, capturedLogger, member, startActionOn, testPatroniClient } from './support.ts';
+
+let fake: FakePatroni;
+
+beforeEach(async () => {
+  fake = await startFakePatroni();
+});
+
+afterEach(async () => {
+  await fake.close();
+});
+
+const cluster = (...members: unknown[]) => ({ status: 200, json: { members } });
+const twoMembers = (leader: number, sync: number | undefined) =>
+  cluster(member(`${APP}-${leader}`, 'leader'), member(`${APP}-${1 - leader}`, sync === 1 - leader ? 'sync_standby' : 'replica'));
+
+async function run(name: 'get-primary' | 'promote-to-primary', params: Record<string, unknown> = {}, unit = `${APP}/1`, url = fake.url) {
+  const harness = charmHarness({ units: 2 });
+  const running = startActionOn(harness, unit, name, params);
+  const deps = {
+    tools: running.tools,
+    logger: capturedLogger().logger,
+    unitName: unit,
+    appName: APP,
+    patroni: () => testPatroniClient(url),
+  };
+  if (name === 'get-primary') await getPrimary(running.event, deps);
+  else await promoteToPrimary(running.event, deps, { timeoutMs: 300, intervalMs: 50 });
+  return running.action;
+}
+
+const requests = () => fake.seen.map((r) => `${r.method} ${r.url}`);
+
+describe('get-primary', () => {
+  it('reports the leader as a unit name', async () => {
+    fake.fallback = twoMembers(1, 0);
+    const action = await run('get-primary', {}, `${APP}/0`);
+    expect(action.failed).toBe(false);
+    expect(action.results).toEqual({ primary: `${APP}/1` });
+    expect(requests()).toEqual(['GET /cluster']);
+  });
+
+  it('fails when no member answers, instead of returning nothing', async () => {
+    await fake.close();
+    const action = await run('get-primary', {}, `${APP}/0`, fake.url);
+    expect(action.failed).toBe(true);
+    expect(action.message).toBe(CLUSTER_UNREACHABLE_MESSAGE);
+    expect(action.results).toEqual({});
+  });
+
+  it('fails when the cluster has no leader', async () => {
+    fake.fallback = cluster(member(`${APP}-0`, 'replica'), member(`${APP}-1`, 'replica'));
+    const action = await run('get-primary');
+    expect(action.message).toBe('The cluster has no primary right now (it may be failing over): run the action again shortly');
+  });
+});
+
+describe('promote-to-primary parameters', () => {
+  it.each([
+    [{}, BAD_SCOPE_MESSAGE],
+    [{ scope: 'everything' }, BAD_SCOPE_MESSAGE],
+    [{ scope: 'unit', force: true }, SUPERFLUOUS_FORCE_MESSAGE],
+    [{ scope: 'cluster' }, CLUSTER_SCOPE_UNSUPPORTED_MESSAGE],
+    [{ scope: 'cluster', force: true }, CLUSTER_SCOPE_UNSUPPORTED_MESSAGE],
+  ])('%j fails with a precise message and asks Patroni nothing', async (params, message) => {
+    const action = await run('promote-to-primary', params);
+    expect(action.failed).toBe(true);
+    expect(action.message).toBe(message);
+    expect(fake.seen).toEqual([]);
+  });
+
+  it('says the typo-free force message and that cluster scope is unsupported', () => {
+    expect(SUPERFLUOUS_FORCE_MESSAGE).toBe('Superfluous force flag with unit scope');
+    expect(CLUSTER_SCOPE_UNSUPPORTED_MESSAGE).toMatch(/does not support yet; use scope=unit/);
+  });
+});
+
+describe('promote-to-primary scope=unit', () => {
+  it('switches over to this unit when it is the sync standby, and waits for it to lead', async () => {
+    fake.script.push(twoMembers(0, 1), { status: 200, text: `Successfully switched over to "${APP}-1"`, contentType: 'text/plain' });
+    fake.fallback = twoMembers(1, 0);
+    const action = await run('promote-to-primary', { scope: 'unit', force: false });
+    expect(action.failed).toBe(false);
+    expect(requests()).toEqual(['GET /cluster', 'POST /switchover', 'GET /cluster']);
+    const post = fake.seen[1]!;
+    expect(JSON.parse(post.body)).toEqual({ leader: `${APP}-0`, candidate: `${APP}-1` });
+    expect(post.authorization).toBe(`Basic ${Buffer.from('patroni:patroni-pass').toString('base64')}`);
+    expect(action.messages.map((m) => m.message)).toEqual([`${APP}/1 is now the primary`]);
+  });
+
+  it('does nothing when this unit already is the primary', async () => {
+    fake.fallback = twoMembers(1, 0);
+    const action = await run('promote-to-primary', { scope: 'unit' });
+    expect(action.failed).toBe(false);
+    expect(requests()).toEqual(['GET /cluster']);
+    expect(action.messages.map((m) => m.message)).toEqual([`${APP}/1 is already the primary`]);
+  });
+
+  it('names the sync standby when this unit is not it', async () => {
+    fake.fallback = cluster(member(`${APP}-0`, 'leader'), member(`${APP}-1`, 'replica'), member(`${APP}-2`, 'sync_standby'));
+    const action = await run('promote-to-primary', { scope: 'unit' });
+    expect(action.message).toBe(`Unit is not sync standby: the sync standby is ${APP}/2; run the action on that unit`);
+    expect(requests()).toEqual(['GET /cluster']);
+  });
+
+  it('says when there is no sync standby at all', async () => {
+    fake.fallback = twoMembers(0, undefined);
+    const action = await run('promote-to-primary', { scope: 'unit' });
+    expect(action.message).toBe(
+      'Unit is not sync standby: the cluster has no sync standby right now; wait until a replica has caught up and run the action again',
+    );
+  });
+
+  it('maps Patroni refusing a non-sync candidate (a race) to the reference message', async () => {
+    fake.script.push(twoMembers(0, 1), { status: 412, text: 'candidate name does not match with sync_standby', contentType: 'text/plain' });
+    const action = await run('promote-to-primary', { scope: 'unit' });
+    expect(action.message).toBe('Unit is not sync standby');
+  });
+
+  it('fails when Patroni refuses the switchover', async () => {
+    fake.script.push(twoMembers(0, 1), { status: 503, text: 'Switchover failed', contentType: 'text/plain' });
+    const action = await run('promote-to-primary', { scope: 'unit' });
+    expect(action.message).toBe(SWITCHOVER_FAILED_MESSAGE);
+  });
+
+  it('fails when this unit never shows up as the primary', async () => {
+    fake.script.push(twoMembers(0, 1), { status: 200, text: `Successfully switched over to "${APP}-1"`, contentType: 'text/plain' });
+    fake.fallback = twoMembers(0, 1);
+    const action = await run('promote-to-primary', { scope: 'unit' });
+    expect(action.message).toBe(SWITCHOVER_FAILED_MESSAGE);
+    expect(requests().filter((r) => r === 'GET /cluster').length).toBeGreaterThan(2);
+  });
+});
