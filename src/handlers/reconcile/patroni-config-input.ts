@@ -1,0 +1,122 @@
+/**
+ * Everything patroni.yml is rendered from, gathered into `src/workload`'s input — pure, so which
+ * peer-bag key or config option ends up where is tested without Pebble.
+ */
+import {
+  buildPostgresqlParameters,
+  calculateWorkerProcessConfig,
+  type ParameterValue,
+} from '../../../lib/postgresql/index.ts';
+import { postgresqlParameterOptions, type CharmConfig } from '../../config/index.ts';
+import { synchronousConfiguration } from '../../patroni/index.ts';
+import type { AppPeerData, UnitPeerData } from '../../state/peer-schemas.ts';
+import type { WorkloadFacts, WorkloadResources } from '../../workload-probe/index.ts';
+import {
+  OPERATOR_USER,
+  REPLICATION_USER,
+  REWIND_USER,
+  type DcsConfig,
+  type HbaDatabases,
+  type PatroniConfigInput,
+  type RestoreSettings,
+} from '../../workload/index.ts';
+import type { Passwords } from './state.ts';
+
+export interface ComputedParameters {
+  readonly parameters: Record<string, ParameterValue>;
+  readonly workerConfig: Record<string, string>;
+}
+
+/**
+ * PostgreSQL's parameters from the config and the container's resources (reference §4.3 step 2):
+ * the option mapping and memory tuning, the resolved worker counts, wal_compression as on/off.
+ * Throws SharedBuffersTooLargeError / WorkerProcessLimitError for values the resources cannot take.
+ */
+export function computeParameters(config: CharmConfig, resources: WorkloadResources): ComputedParameters {
+  const limit = config.profile_limit_memory === undefined ? undefined : config.profile_limit_memory * 10 ** 6;
+  const parameters = buildPostgresqlParameters(config, resources.memoryBytes, limit);
+  const workerConfig = calculateWorkerProcessConfig(config, resources.cpuCores);
+  Object.assign(parameters, workerConfig);
+  parameters['wal_compression'] = config.cpu_wal_compression ? 'on' : 'off';
+  // Two options feed track_functions; the config module owns the rule that combines them.
+  const trackFunctions = postgresqlParameterOptions(config)['track_functions'];
+  if (trackFunctions !== undefined) parameters['track_functions'] = trackFunctions;
+  // An unresolved "auto" would stop PostgreSQL from starting.
+  for (const [name, value] of Object.entries(parameters)) if (value === 'auto') delete parameters[name];
+  return { parameters, workerConfig };
+}
+
+/**
+ * Until the cluster is initialised the access groups do not exist, so the charm's own users
+ * need explicit pg_hba rules (reference `relations_user_databases_map`).
+ */
+export function systemUserDatabases(initialised: boolean): Record<string, HbaDatabases> {
+  return initialised ? {} : { [OPERATOR_USER]: 'all', [REPLICATION_USER]: 'all', [REWIND_USER]: 'all' };
+}
+
+/** The app bag's restore keys as the bootstrap input (reference §4.3: restoring = backup id or PITR target). */
+export function restoreSettings(app: AppPeerData, appExtra: Readonly<Record<string, string>>): RestoreSettings | undefined {
+  const backupId = app['restoring-backup'];
+  const target = app['restore-to-time'];
+  const stanza = app['restore-stanza'];
+  if ((backupId === undefined && target === undefined) || stanza === undefined) return undefined;
+  const timeline = appExtra['restore-timeline'];
+  return {
+    stanza,
+    ...(backupId === undefined ? {} : { backupId }),
+    ...(timeline ? { timeline } : {}),
+    target: target === undefined ? 'immediate' : target === 'latest' ? 'latest' : { time: target },
+  };
+}
+
+export interface PatroniInputFacts {
+  readonly unitName: string;
+  readonly model: string;
+  readonly dcs: DcsConfig;
+  readonly endpoints: readonly string[];
+  readonly workload: WorkloadFacts;
+  readonly passwords: Passwords;
+  readonly tls: boolean;
+  readonly config: CharmConfig;
+  readonly parameters: Readonly<Record<string, ParameterValue>>;
+  readonly plannedUnits: number;
+  readonly app: AppPeerData;
+  readonly appExtra: Readonly<Record<string, string>>;
+  readonly unit: UnitPeerData;
+}
+
+export function patroniConfigInput(facts: PatroniInputFacts): PatroniConfigInput {
+  const { config, app, unit, workload, passwords } = facts;
+  const synchronous = synchronousConfiguration(
+    config.synchronous_node_count,
+    facts.plannedUnits,
+    facts.endpoints.length,
+    config.synchronous_mode_strict,
+  );
+  const stanza = app.stanza ?? unit.stanza;
+  const restore = restoreSettings(app, facts.appExtra);
+  return {
+    unitName: facts.unitName,
+    model: facts.model,
+    dcs: facts.dcs,
+    endpoints: facts.endpoints,
+    postgresqlVersion: workload.major,
+    binDir: workload.binDir,
+    passwords: {
+      superuser: passwords.operator ?? '',
+      replication: passwords.replication ?? '',
+      rewind: passwords.rewind ?? '',
+      ...(passwords.patroni === undefined ? {} : { patroniApi: passwords.patroni }),
+    },
+    tls: facts.tls,
+    connectivity: (unit.connectivity ?? 'on') === 'on',
+    userDatabases: systemUserDatabases(app.cluster_initialised === true),
+    synchronousNodeCount: synchronous.synchronous_node_count,
+    maximumLagOnFailover: config.durability_maximum_lag_on_failover,
+    parameters: facts.parameters,
+    ...(stanza ? { archivingStanza: stanza } : {}),
+    ...(restore === undefined ? {} : { restore }),
+    ...(workload.sharedPreloadLibraries === undefined ? {} : { sharedPreloadLibraries: workload.sharedPreloadLibraries }),
+    ...(workload.lcMessages === undefined ? {} : { lcMessages: workload.lcMessages }),
+  };
+}

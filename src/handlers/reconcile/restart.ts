@@ -1,0 +1,82 @@
+/**
+ * Step h (restart): parameters such as max_connections take effect only after a PostgreSQL
+ * restart; Patroni marks each member `pending_restart`. Each unit restarts its own member, under
+ * one rule that needs no lock because every unit derives the same order from the same `/cluster`
+ * snapshot:
+ *
+ *  1. nothing happens while any other member is not running (one restart at a time, and never
+ *     while the cluster is already short of a member);
+ *  2. replicas go first, in unit-number order: a replica waits while a lower-numbered replica is
+ *     still pending (that one restarts, comes back running and no longer pending, then the next);
+ *  3. the primary goes last, once no other member is pending — restarting in place, as the
+ *     reference's rolling restart does.
+ *
+ * Two units can never pass the rule at once: of the pending members only one is "first", and
+ * while it restarts it is not running, which stops everyone else by rule 1. A unit that has to
+ * wait shows Waiting; its next hook (update-status at the latest) asks again.
+ */
+import { isStarted, memberNameToUnitName, type ClusterMember } from '../../patroni/index.ts';
+import { podName } from '../../workload/index.ts';
+import { DONE, MESSAGES, waiting } from './outcome.ts';
+import { isInitialised } from './state.ts';
+import type { ReconcileStep } from './step.ts';
+
+export interface RestartCandidate {
+  readonly name: string;
+  readonly role: string;
+  readonly state: string;
+  readonly pendingRestart: boolean;
+}
+
+export type RestartDecision = { readonly kind: 'none' } | { readonly kind: 'restart' } | { readonly kind: 'wait'; readonly reason: string };
+
+function isLeaderRole(role: string): boolean {
+  return role === 'leader' || role === 'standby_leader';
+}
+
+function unitNumber(memberName: string): number {
+  const number = Number(memberNameToUnitName(memberName).split('/')[1]);
+  return Number.isInteger(number) ? number : Number.POSITIVE_INFINITY;
+}
+
+export function restartDecision(self: string, members: readonly RestartCandidate[]): RestartDecision {
+  const me = members.find((member) => member.name === self);
+  if (me === undefined || !me.pendingRestart || !isStarted(me.state)) return { kind: 'none' };
+  const others = members.filter((member) => member.name !== self);
+  const notRunning = others.find((member) => !isStarted(member.state));
+  if (notRunning !== undefined) return { kind: 'wait', reason: `${notRunning.name} is not running` };
+  const pendingOthers = others.filter((member) => member.pendingRestart);
+  if (isLeaderRole(me.role)) {
+    return pendingOthers.length === 0 ? { kind: 'restart' } : { kind: 'wait', reason: 'the replicas restart first' };
+  }
+  const earlier = pendingOthers
+    .filter((member) => !isLeaderRole(member.role) && unitNumber(member.name) < unitNumber(self))
+    .sort((a, b) => unitNumber(a.name) - unitNumber(b.name))[0];
+  return earlier === undefined ? { kind: 'restart' } : { kind: 'wait', reason: `${earlier.name} restarts first` };
+}
+
+/** `/cluster` carries each member's `pending_restart` (Patroni copies it from the member key). */
+export function restartCandidate(member: ClusterMember): RestartCandidate {
+  return { name: member.name, role: member.role, state: member.state, pendingRestart: member['pending_restart'] === true };
+}
+
+export const restartStep: ReconcileStep = {
+  name: 'restart',
+  retryMessage: MESSAGES.awaitingRestart,
+  async run(charm, state) {
+    if (!isInitialised(state)) return DONE;
+    const patroni = await charm.patroni();
+    state.cluster = await patroni.clusterFromAny();
+    const decision = restartDecision(podName(charm.unitName), state.cluster.members.map(restartCandidate));
+    if (decision.kind === 'none') return DONE;
+    if (decision.kind === 'wait') {
+      charm.logger.info({ reason: decision.reason }, 'PostgreSQL restart pending; waiting for its turn');
+      return waiting(MESSAGES.awaitingRestart);
+    }
+    const result = await patroni.restart({ pendingOnly: true });
+    charm.logger.info({ restarted: result.restarted, message: result.message }, 'restarted PostgreSQL for pending parameter changes');
+    // The cluster view taken above is stale now; the status step reads a fresh one.
+    state.cluster = undefined;
+    return DONE;
+  },
+};

@@ -1,0 +1,156 @@
+import { access } from 'node:fs/promises';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { addUnit, enterScope, leaveScope, removeUnit, setLeader } from '../../../sandbox/juju/model.ts';
+import { charmHarness, type Harness } from '../../support/juju-harness.ts';
+import { startPostgres, type PostgresInstance } from '../../support/postgres-instance.ts';
+import { APP, appStatus, unitStatus } from './support/charm-under-test.ts';
+import {
+  appSecret,
+  createPatroniUsers,
+  hook,
+  memberName,
+  PATRONI_YML,
+  peerAppData,
+  peerRelationId,
+  resetDatabase,
+  running,
+  Scenario,
+  unitName,
+  type Wired,
+} from './support/scenario.ts';
+
+const [UNIT0, UNIT1, UNIT2] = [unitName(0), unitName(1), unitName(2)];
+const endpoint = (n: number) => `${memberName(n)}.${APP}-endpoints`;
+let postgres: PostgresInstance;
+let scenario: Scenario;
+
+beforeAll(async () => {
+  postgres = await startPostgres({ settings: { shared_preload_libraries: 'pgaudit' } });
+});
+afterAll(async () => {
+  await postgres?.stop();
+});
+beforeEach(async () => {
+  await resetDatabase(postgres);
+  scenario = new Scenario(postgres);
+});
+afterEach(async () => {
+  await scenario.release();
+});
+
+async function initialiseLeader(harness: Harness, leader: Wired, members = [running(0, 'leader')]): Promise<void> {
+  await hook(harness, UNIT0, { hook: 'leader-elected' }, leader);
+  scenario.setMembers(members);
+  await createPatroniUsers(harness, postgres);
+  await hook(harness, UNIT0, { hook: 'pebble-ready' }, leader);
+  expect(peerAppData(harness)['cluster_initialised']).toBe('True');
+}
+
+describe('passwords', () => {
+  it('are created once by the leader and never rotated by later hooks or a new leader', async () => {
+    const harness = charmHarness({ units: 2 });
+    const unit0 = await scenario.wire(0);
+    const unit1 = await scenario.wire(1);
+    await hook(harness, UNIT0, { hook: 'leader-elected' }, unit0);
+    const first = await appSecret(harness);
+    expect(Object.keys(first)).toHaveLength(6);
+    expect(new Set(Object.values(first)).size).toBe(6);
+
+    await hook(harness, UNIT0, { hook: 'leader-elected' }, unit0);
+    await hook(harness, UNIT0, { hook: 'config-changed' }, unit0);
+    await hook(harness, UNIT0, { hook: 'upgrade-charm' }, unit0);
+    setLeader(harness.model, APP, UNIT1);
+    await hook(harness, UNIT1, { hook: 'leader-elected' }, unit1);
+    expect(await appSecret(harness, UNIT1)).toEqual(first);
+  });
+});
+
+describe('a non-leader before the cluster is initialised', () => {
+  it('waits with its config in place, starts Patroni once the leader has bootstrapped, then goes Active', async () => {
+    const harness = charmHarness({ units: 2 });
+    const unit0 = await scenario.wire(0);
+    const unit1 = await scenario.wire(1);
+    const relationId = peerRelationId(harness);
+
+    // Before the leader has stored any password there is nothing to render.
+    await hook(harness, UNIT1, { hook: 'pebble-ready' }, unit1);
+    expect(unitStatus(harness, UNIT1)).toEqual({ status: 'waiting', message: 'awaiting for cluster to start' });
+    await expect(access(unit1.workload.path(PATRONI_YML))).rejects.toThrow();
+
+    await hook(harness, UNIT0, { hook: 'leader-elected' }, unit0);
+    await hook(harness, UNIT1, { hook: 'pebble-ready' }, unit1);
+    expect(unitStatus(harness, UNIT1)).toEqual({ status: 'waiting', message: 'awaiting for cluster to start' });
+    await access(unit1.workload.path(PATRONI_YML));
+    expect((await unit1.workload.client().plan()).services['postgresql']).toBeUndefined();
+
+    // The leader bootstraps alone: Primary, degraded (1 of 2 planned members runs).
+    scenario.setMembers([running(0, 'leader')]);
+    await createPatroniUsers(harness, postgres);
+    await hook(harness, UNIT0, { hook: 'pebble-ready' }, unit0);
+    expect(unitStatus(harness, UNIT0)).toEqual({ status: 'active', message: 'Primary (degraded)' });
+    expect(appStatus(harness)).toEqual({ status: 'active', message: 'degraded: 1 of 2 members running' });
+
+    // cluster_initialised reaches unit 1 as relation-changed: Patroni starts there.
+    await hook(harness, UNIT1, { hook: 'peer-relation', kind: 'changed', relationId, remoteUnit: UNIT0 }, unit1);
+    expect((await unit1.workload.client().services(['postgresql']))[0]?.current).toBe('active');
+    expect(unitStatus(harness, UNIT1)).toEqual({ status: 'waiting', message: 'awaiting for member to start' });
+
+    scenario.setMembers([running(0, 'leader'), running(1, 'sync_standby')]);
+    await hook(harness, UNIT1, { hook: 'update-status' }, unit1);
+    expect(unitStatus(harness, UNIT1)).toEqual({ status: 'active', message: '' });
+    await hook(harness, UNIT0, { hook: 'update-status' }, unit0);
+    expect(unitStatus(harness, UNIT0)).toEqual({ status: 'active', message: 'Primary' });
+    expect(appStatus(harness)).toEqual({ status: 'active', message: '' });
+  });
+});
+
+describe('membership', () => {
+  it('adds a joiner to the endpoints, drops a departed unit, and follows with the synchronous node count', async () => {
+    const harness = charmHarness({ units: 2 });
+    const relationId = peerRelationId(harness);
+    const unit0 = await scenario.wire(0);
+    await initialiseLeader(harness, unit0, [running(0, 'leader'), running(1, 'sync_standby')]);
+    expect(JSON.parse(peerAppData(harness)['endpoints']!)).toEqual([endpoint(0), endpoint(1)]);
+    expect(unit0.patroni.config).toMatchObject({ synchronous_node_count: 1, synchronous_mode_strict: true });
+
+    addUnit(harness.model, APP, { address: '10.1.0.12' });
+    enterScope(harness.model, relationId, UNIT2);
+    await hook(harness, UNIT0, { hook: 'peer-relation', kind: 'joined', relationId, remoteUnit: UNIT2 }, unit0);
+    expect(JSON.parse(peerAppData(harness)['endpoints']!)).toEqual([endpoint(0), endpoint(1), endpoint(2)]);
+    expect(unit0.patroni.config).toMatchObject({ synchronous_node_count: 2 });
+
+    // The departing unit itself has nothing to do.
+    const unit2 = await scenario.wire(2);
+    const departing = await hook(harness, UNIT2, { hook: 'peer-relation', kind: 'departed', relationId, remoteUnit: UNIT0, departingUnit: UNIT2 }, unit2);
+    expect(departing.logs).not.toContain('reconciled');
+
+    leaveScope(harness.model, relationId, UNIT2);
+    removeUnit(harness.model, UNIT2);
+    await hook(harness, UNIT0, { hook: 'peer-relation', kind: 'departed', relationId, remoteUnit: UNIT2, departingUnit: UNIT2 }, unit0);
+    expect(JSON.parse(peerAppData(harness)['endpoints']!)).toEqual([endpoint(0), endpoint(1)]);
+    expect(unit0.patroni.config).toMatchObject({ synchronous_node_count: 1 });
+  });
+});
+
+describe('pgdata-storage-detaching', () => {
+  it('hands the primary role to the sync standby before the storage goes', async () => {
+    const harness = charmHarness({ units: 2 });
+    const unit0 = await scenario.wire(0);
+    scenario.setMembers([running(0, 'leader'), running(1, 'sync_standby')]);
+    await hook(harness, UNIT0, { hook: 'storage-detaching' }, unit0);
+    const switchovers = unit0.patroni.calls.filter((call) => call.path === '/switchover');
+    expect(switchovers.map((call) => JSON.parse(call.body))).toEqual([{ leader: memberName(0), candidate: null }]);
+    expect(scenario.members.find((member) => member.role === 'leader')?.name).toBe(memberName(1));
+  });
+
+  it('leaves a replica, or a primary without healthy replicas, to Patroni', async () => {
+    const harness = charmHarness({ units: 2 });
+    const unit1 = await scenario.wire(1);
+    scenario.setMembers([running(0, 'leader'), running(1, 'sync_standby')]);
+    await hook(harness, UNIT1, { hook: 'storage-detaching' }, unit1);
+    const unit0 = await scenario.wire(0);
+    scenario.setMembers([running(0, 'leader'), running(1, 'replica', { state: 'starting' })]);
+    await hook(harness, UNIT0, { hook: 'storage-detaching' }, unit0);
+    expect([...unit0.patroni.calls, ...unit1.patroni.calls].filter((call) => call.path === '/switchover')).toEqual([]);
+  });
+});
