@@ -22,6 +22,7 @@ const RequestSchema = z.object({
   command: z.string(),
   args: z.array(z.string()),
   stdin: z.string().optional(),
+  files: z.record(z.string(), z.string()).optional(),
 });
 
 export type AgentResponse = { code: number; stdout: string; stderr: string } | { error: string };
@@ -139,7 +140,7 @@ export class HookToolAgent {
     if (!context) return { error: `bad request: unknown hook context "${request.contextId}"` };
     // Arguments and stdin may carry secrets: log the command only.
     this.log.debug({ command: request.command, context: request.contextId }, 'running hook tool');
-    const result = runHookTool(context, request.command, request.args, { cwd: request.dir, stdin: request.stdin });
+    const result = runHookTool(context, request.command, request.args, { cwd: request.dir, stdin: request.stdin, files: request.files });
     if (result.kind === 'needs-stdin') return { error: NO_STDIN_MESSAGE };
     return { code: result.exitCode, stdout: result.stdout, stderr: result.stderr };
   }

@@ -25,7 +25,34 @@ if (!address) fail('JUJU_AGENT_SOCKET_ADDRESS not set');
 const network = process.env.JUJU_AGENT_SOCKET_NETWORK || 'unix';
 if (network !== 'unix') fail(`unsupported agent socket network "${network}"`);
 
-const request = { contextId, dir: process.cwd(), command, args: process.argv.slice(2) };
+// File arguments are read here, where the charm wrote them: the sandbox's agent runs outside
+// the unit's pod and cannot see the pod's private /tmp (Juju's agent shares the charm's view).
+function fileArguments(args) {
+  const paths = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    if (arg === '--file' && i + 1 < args.length) paths.push(args[i + 1]);
+    else if (arg.startsWith('--file=')) paths.push(arg.slice('--file='.length));
+    else {
+      const match = /^[^=#]+#file=(.+)$/.exec(arg);
+      if (match) paths.push(match[1]);
+    }
+  }
+  const files = {};
+  for (const file of paths) {
+    if (file === '-') continue;
+    const resolved = path.resolve(process.cwd(), file);
+    try {
+      files[resolved] = fs.readFileSync(resolved, 'utf8');
+    } catch {
+      // Not readable here: the agent reports the error as Juju would.
+    }
+  }
+  return files;
+}
+
+const args = process.argv.slice(2);
+const request = { contextId, dir: process.cwd(), command, args, files: fileArguments(args) };
 const socket = net.createConnection(address);
 socket.setEncoding('utf8');
 let buffer = '';

@@ -21,6 +21,8 @@ export interface Invocation {
   readStdin(): string;
   /** A file argument: `-` is stdin, relative paths are against cwd. */
   readFile(file: string): string;
+  /** What the client read for this absolute path in its own filesystem view, if it sent it. */
+  clientFile(resolvedPath: string): string | undefined;
   /** Print a value in the chosen --format (to --output if given). */
   write(value: unknown): void;
   /** Name of the chosen --format. */
@@ -42,6 +44,12 @@ export interface ToolIo {
   /** Undefined means the caller has not supplied stdin yet (jujuc only reads it on demand). */
   stdin?: string | undefined;
   cwd: string;
+  /**
+   * File arguments the client read itself, by absolute path. In Juju the agent shares the
+   * charm's filesystem; the sandbox's agent does not (each unit is a pod with its own /tmp), so
+   * jujuc sends the files it names, read where the charm wrote them.
+   */
+  files?: Readonly<Record<string, string>> | undefined;
 }
 
 export interface ToolOutcome {
@@ -78,8 +86,13 @@ export function runTool(tool: HookTool, ctx: HookContext, argv: readonly string[
       cwd: io.cwd,
       format,
       readStdin,
+      clientFile(resolvedPath) {
+        return io.files?.[resolvedPath];
+      },
       readFile(file) {
         if (file === '-') return readStdin();
+        const sent = io.files?.[resolve(file)];
+        if (sent !== undefined) return sent;
         try {
           return readFileSync(resolve(file), 'utf8');
         } catch (error) {

@@ -120,3 +120,38 @@ describe('hook tools through the agent', () => {
     expect(() => agent.environment(ctx.id)).toThrow(/unknown hook context/);
   });
 });
+
+describe('file arguments from a unit with its own filesystem view', () => {
+  it('uses the content jujuc read where the charm wrote it, not the agent’s view of that path', async () => {
+    const ctx = agent.openContext({ unit: 'pg/0', hookName: 'update-status' });
+    // The path exists only in the "pod": the agent cannot stat it, only the client's copy counts.
+    const podOnly = '/pod-private-tmp/charm-secret-1/operator-password';
+    const added = agent.handle(
+      JSON.stringify({
+        contextId: ctx.id,
+        dir: '/',
+        command: 'secret-add',
+        args: ['--owner', 'application', '--label', 'from-pod', `operator-password#file=${podOnly}`],
+        files: { [podOnly]: 's3cret-from-pod' },
+      }),
+    );
+    expect(added).toMatchObject({ code: 0 });
+    const read = agent.handle(
+      JSON.stringify({ contextId: ctx.id, dir: '/', command: 'secret-get', args: ['--format=json', '--label', 'from-pod'] }),
+    );
+    expect(read).toMatchObject({ code: 0 });
+    expect(JSON.parse((read as { stdout: string }).stdout)).toEqual({ 'operator-password': 's3cret-from-pod' });
+    await agent.discard(ctx.id);
+  });
+
+  it('jujuc sends the files it names, read relative to its working directory', async () => {
+    const ctx = agent.openContext({ unit: 'pg/0', hookName: 'update-status' });
+    const env = agent.environment(ctx.id);
+    await writeFile(path.join(dir, 'state-input.yaml'), 'from-file: yes-it-is\n');
+    const set = await tool(env, 'state-set', ['--file', 'state-input.yaml']);
+    expect({ code: set.exitCode, stderr: set.stderr }).toEqual({ code: 0, stderr: '' });
+    const got = await tool(env, 'state-get', ['--format=json', 'from-file']);
+    expect(JSON.parse(got.stdout)).toBe('yes-it-is');
+    await agent.discard(ctx.id);
+  });
+});

@@ -61,6 +61,11 @@ function parseExpire(spec: string, now: Date): string {
 
 function readContentFile(inv: Invocation, file: string, what: string): string {
   const resolved = path.resolve(inv.cwd, file);
+  const sent = inv.clientFile(resolved);
+  if (sent !== undefined) {
+    if (Buffer.byteLength(sent) > MAX_VALUE_BYTES) throw new HookToolUsageError(`${what}: secret content in file ${JSON.stringify(resolved)} too large`);
+    return sent;
+  }
   try {
     if (statSync(resolved).size > MAX_VALUE_BYTES) throw new Error(`secret content in file ${JSON.stringify(resolved)} too large`);
     return readFileSync(resolved, 'utf8');
