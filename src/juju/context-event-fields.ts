@@ -71,7 +71,9 @@ function relationFields(env: EnvReader, hook: string, endpoint: string): NonNull
   }
   env.present('JUJU_REMOTE_APP', `the remote application name ${needed}`);
   const remoteApp = env.optional('JUJU_REMOTE_APP', entityName, 'an application name');
-  const withUnit = hook === 'relation-joined' || hook === 'relation-changed' || hook === 'relation-departed';
+  // relation-changed caused by the remote *application* bag comes with JUJU_REMOTE_UNIT empty
+  // (ops then gives the event no unit), so only joined and departed require it.
+  const withUnit = hook === 'relation-joined' || hook === 'relation-departed';
   const departed = hook === 'relation-departed';
   const unitExpected = (isNeeded: boolean) => `a unit name "<app>/<number>"${isNeeded ? ` ${needed}` : ''}`;
   const remoteUnit = env.when(withUnit, 'JUJU_REMOTE_UNIT', unitName, unitExpected(withUnit));

@@ -28,7 +28,27 @@ async function ensureStorageOwnership(charm: CharmContext): Promise<boolean> {
     await pebble.makeDir(paths.pgdata, { makeParents: true, permissions: PGDATA_MODE, user: WORKLOAD_OS_USER, group: WORKLOAD_OS_GROUP });
     charm.logger.info({ path: paths.pgdata }, 'created PGDATA');
   }
+  await ensureLogDirectory(charm, paths.postgresqlLogs);
   return true;
+}
+
+/**
+ * Patroni and PostgreSQL write their logs here as postgres. The rock ships it that way, but an
+ * emptied or freshly mounted directory (a new pod, the sandbox's per-unit mounts) is root's, and
+ * Patroni then dies at start with "Permission denied: patroni.log".
+ */
+async function ensureLogDirectory(charm: CharmContext, path: string): Promise<void> {
+  const pebble = await charm.pebble();
+  const current = await pebble.stat(path);
+  if (current === undefined) {
+    await pebble.makeDir(path, { makeParents: true, permissions: 0o750, user: WORKLOAD_OS_USER, group: WORKLOAD_OS_GROUP });
+  } else if (current.user !== WORKLOAD_OS_USER) {
+    const chown = await pebble.exec(['chown', `${WORKLOAD_OS_USER}:${WORKLOAD_OS_GROUP}`, '.'], { workingDir: path });
+    await chown.waitOutput();
+  } else {
+    return;
+  }
+  charm.logger.info({ path }, 'gave the log directory to postgres');
 }
 
 export const workloadSetupStep: ReconcileStep = {

@@ -142,6 +142,14 @@ describe('parseDispatchContext: per-event variables', () => {
     });
   });
 
+  it('accepts relation-changed without a remote unit: a change of the remote application bag', () => {
+    const ctx = parseDispatchContext({ ...relationEnv('database-peers', 'changed', 3, 'postgresql-k8s'), JUJU_REMOTE_UNIT: '' });
+    expect(ctx.relation).toMatchObject({ name: 'database-peers', id: 3, remoteApp: 'postgresql-k8s', remoteUnit: undefined });
+    // joined still names the unit that joined.
+    const joined = contextError({ ...relationEnv('database-peers', 'joined', 3, 'postgresql-k8s'), JUJU_REMOTE_UNIT: '' });
+    expect(joined.variable).toBe('JUJU_REMOTE_UNIT');
+  });
+
   it('reads the departing unit in -departed and no remote unit in -broken', () => {
     expect(parseDispatchContext(relationEnv('s3-parameters', 'departed')).relation?.departingUnit).toBe('pgbouncer-k8s/1');
     const broken = parseDispatchContext(relationEnv('s3-parameters', 'broken')).relation;
