@@ -14,6 +14,9 @@ export const DEFAULT_POD_PATHS: readonly string[] = [
   '/var/lib/pgbackrest',
   '/var/log/pgbackrest',
   '/etc/patroni',
+  // PostgreSQL's unix socket and its lock file (/var/run is a link to /run): shared, every pod's
+  // postmaster would find another pod's lock and refuse to start.
+  '/run/postgresql',
   '/charm/containers/postgresql',
   '/tmp',
 ];

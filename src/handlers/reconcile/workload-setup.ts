@@ -28,16 +28,16 @@ async function ensureStorageOwnership(charm: CharmContext): Promise<boolean> {
     await pebble.makeDir(paths.pgdata, { makeParents: true, permissions: PGDATA_MODE, user: WORKLOAD_OS_USER, group: WORKLOAD_OS_GROUP });
     charm.logger.info({ path: paths.pgdata }, 'created PGDATA');
   }
-  await ensureLogDirectory(charm, paths.postgresqlLogs);
+  for (const dir of [paths.postgresqlLogs, paths.socketDir]) await ensurePostgresDirectory(charm, dir);
   return true;
 }
 
 /**
- * Patroni and PostgreSQL write their logs here as postgres. The rock ships it that way, but an
- * emptied or freshly mounted directory (a new pod, the sandbox's per-unit mounts) is root's, and
- * Patroni then dies at start with "Permission denied: patroni.log".
+ * Patroni and PostgreSQL write their logs and their unix socket here as postgres. The rock ships
+ * them that way, but an emptied or freshly mounted directory (a new pod, the sandbox's per-unit
+ * mounts) is root's, and Patroni then dies at start ("Permission denied: patroni.log").
  */
-async function ensureLogDirectory(charm: CharmContext, path: string): Promise<void> {
+async function ensurePostgresDirectory(charm: CharmContext, path: string): Promise<void> {
   const pebble = await charm.pebble();
   const current = await pebble.stat(path);
   if (current === undefined) {
@@ -48,7 +48,7 @@ async function ensureLogDirectory(charm: CharmContext, path: string): Promise<vo
   } else {
     return;
   }
-  charm.logger.info({ path }, 'gave the log directory to postgres');
+  charm.logger.info({ path }, 'gave the directory to postgres');
 }
 
 export const workloadSetupStep: ReconcileStep = {
