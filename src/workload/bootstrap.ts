@@ -47,6 +47,8 @@ export interface BootstrapInput {
   readonly standbyClusterHost?: string;
   readonly extraReplicationEndpoints: readonly string[];
   readonly timing?: PatroniTiming;
+  /** Seeded from the dynamic config the leader will PATCH (see PatroniConfigInput.bootstrapParameters). */
+  readonly dynamicParameters?: Readonly<Record<string, string | number | boolean | null>>;
 }
 
 const SAFE_ARGUMENT = /^[A-Za-z0-9_.:+-]+$/;
@@ -100,11 +102,15 @@ function bootstrapDcs(input: BootstrapInput): Record<string, unknown> {
       remove_data_directory_on_rewind_failure: false,
       remove_data_directory_on_diverged_timelines: false,
       bin_dir: input.binDir,
-      parameters: bootstrapParameters(input.paths, {
-        stanza: input.archivingStanza,
-        sharedPreloadLibraries: input.sharedPreloadLibraries,
-        lcMessages: input.lcMessages,
-      }),
+      parameters: {
+        ...bootstrapParameters(input.paths, {
+          stanza: input.archivingStanza,
+          sharedPreloadLibraries: input.sharedPreloadLibraries,
+          lcMessages: input.lcMessages,
+        }),
+        // null means "PostgreSQL's default" in a PATCH; at bootstrap that is simply leaving it out.
+        ...Object.fromEntries(Object.entries(input.dynamicParameters ?? {}).filter(([, value]) => value !== null)),
+      },
     },
   };
   // A restore takes precedence: the restored cluster starts as a primary of its own.

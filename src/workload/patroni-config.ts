@@ -75,6 +75,13 @@ export interface PatroniConfigInput {
   readonly maximumLagOnFailover: number;
   /** The computed PostgreSQL parameters (lib/postgresql), added last to the local parameters. */
   readonly parameters?: Readonly<Record<string, PostgresqlParameterValue>>;
+  /**
+   * The parameters the leader will PATCH into Patroni's dynamic config (patroniDynamicConfigPatch).
+   * Seeded into bootstrap.dcs so a new cluster starts with them: Patroni takes postmaster
+   * settings such as max_connections or max_worker_processes only from the DCS, and a first
+   * PATCH that changes them would cost every member a restart right after deployment.
+   */
+  readonly bootstrapParameters?: Readonly<Record<string, PostgresqlParameterValue | null>>;
   /** The pgBackRest stanza when WAL archiving is on. */
   readonly archivingStanza?: string;
   readonly restore?: RestoreSettings;
@@ -122,6 +129,7 @@ export function buildPatroniConfig(input: PatroniConfigInput): Record<string, un
       standbyClusterHost: input.standbyClusterHost,
       extraReplicationEndpoints,
       timing: input.timing,
+      ...(input.bootstrapParameters === undefined ? {} : { dynamicParameters: input.bootstrapParameters }),
     }),
     log: {
       dir: paths.postgresqlLogs,

@@ -90,6 +90,8 @@ export const patroniConfigFileStep: ReconcileStep = {
         tls: state.tls,
         config,
         parameters: computed.parameters,
+        workerConfig: computed.workerConfig,
+        cpuCores: resources.cpuCores,
         plannedUnits: state.plannedUnits,
         app: state.app,
         appExtra: state.appExtra,

@@ -9,6 +9,7 @@ import {
 } from '../../../lib/postgresql/index.ts';
 import { postgresqlParameterOptions, type CharmConfig } from '../../config/index.ts';
 import { synchronousConfiguration } from '../../patroni/index.ts';
+import { patroniDynamicConfigPatch } from '../../workload/patroni-dynamic-config.ts';
 import type { AppPeerData, UnitPeerData } from '../../state/peer-schemas.ts';
 import type { WorkloadFacts, WorkloadResources } from '../../workload-probe/index.ts';
 import {
@@ -79,6 +80,9 @@ export interface PatroniInputFacts {
   readonly tls: boolean;
   readonly config: CharmConfig;
   readonly parameters: Readonly<Record<string, ParameterValue>>;
+  /** The resolved worker counts and CPUs, which the dynamic config (and so bootstrap.dcs) uses. */
+  readonly workerConfig: Readonly<Record<string, string>>;
+  readonly cpuCores: number;
   readonly plannedUnits: number;
   readonly app: AppPeerData;
   readonly appExtra: Readonly<Record<string, string>>;
@@ -95,6 +99,7 @@ export function patroniConfigInput(facts: PatroniInputFacts): PatroniConfigInput
   );
   const stanza = app.stanza ?? unit.stanza;
   const restore = restoreSettings(app, facts.appExtra);
+  const dynamic = patroniDynamicConfigPatch({ cpuCores: facts.cpuCores, config, workerConfig: { ...facts.workerConfig }, synchronous });
   return {
     unitName: facts.unitName,
     model: facts.model,
@@ -114,6 +119,7 @@ export function patroniConfigInput(facts: PatroniInputFacts): PatroniConfigInput
     synchronousNodeCount: synchronous.synchronous_node_count,
     maximumLagOnFailover: config.durability_maximum_lag_on_failover,
     parameters: facts.parameters,
+    bootstrapParameters: dynamic.postgresql.parameters,
     ...(stanza ? { archivingStanza: stanza } : {}),
     ...(restore === undefined ? {} : { restore }),
     ...(workload.sharedPreloadLibraries === undefined ? {} : { sharedPreloadLibraries: workload.sharedPreloadLibraries }),

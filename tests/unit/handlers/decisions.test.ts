@@ -182,6 +182,8 @@ describe('patroni.yml inputs', () => {
       tls: false,
       config: config({ synchronous_node_count: 'majority' }),
       parameters: { work_mem: 1024 },
+      workerConfig: { max_worker_processes: '4', max_logical_replication_workers: '4' },
+      cpuCores: 2,
       plannedUnits: 3,
       app: { cluster_initialised: true, stanza: 'm.patroni-pg' },
       appExtra: {},
@@ -197,6 +199,8 @@ describe('patroni.yml inputs', () => {
       sharedPreloadLibraries: ['pgaudit'],
       lcMessages: 'C.UTF-8',
       parameters: { work_mem: 1024 },
+      // What the leader will PATCH later is what the cluster bootstraps with: no restart after deploy.
+      bootstrapParameters: { max_connections: 100, max_worker_processes: '4', max_logical_replication_workers: '4', max_wal_senders: 25 },
     });
     expect(input.restore).toBeUndefined();
   });

@@ -105,6 +105,13 @@ describe('renderPatroniYaml on Kubernetes (reference §5.3)', () => {
     expect(Object.keys(postgresql.parameters)).toEqual(Object.keys(BOOTSTRAP_PARAMETERS));
   });
 
+  it('seeds the bootstrap DCS with the dynamic parameters the leader will patch, leaving nulls out', () => {
+    const rendered = render({ bootstrapParameters: { max_connections: 120, max_worker_processes: '4', shared_buffers: null } });
+    const parameters = rendered.bootstrap.dcs.postgresql.parameters;
+    expect(parameters).toMatchObject({ ...BOOTSTRAP_PARAMETERS, max_connections: 120, max_worker_processes: '4' });
+    expect(parameters).not.toHaveProperty('shared_buffers');
+  });
+
   it('initialises a new cluster with initdb and the bootstrap pg_hba', () => {
     expect(config.bootstrap.initdb).toEqual([{ 'auth-host': 'md5' }, { 'auth-local': 'trust' }, { encoding: 'UTF8' }, 'data-checksums']);
     expect(config.bootstrap).not.toHaveProperty('method');
