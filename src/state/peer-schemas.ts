@@ -38,6 +38,8 @@ export const unitPeerCodecs = {
   'patroni-on-failure-condition-override': textCodec,
   pg_hba_needs_update_timestamp: textCodec,
   'last_pitr_fail_id': textCodec,
+  /** When this unit last restarted PostgreSQL for pending parameters; peers waiting their turn see the change. */
+  'postgresql-restarted-at': textCodec,
   'internal-secret': textCodec,
 } as const;
 

@@ -1,6 +1,6 @@
 /** What the reconcile asks about the cluster as a whole: planned size and this member's place. */
 import type { CharmContext } from '../../charm-context.ts';
-import { isRunning, type ClusterStatus } from '../../patroni/index.ts';
+import { isStarted, type ClusterStatus } from '../../patroni/index.ts';
 import type { ActiveView } from './status.ts';
 
 /** Units Juju plans for the application (goal-state, without dying ones); at least this one. */
@@ -14,7 +14,7 @@ export async function plannedUnits(charm: CharmContext): Promise<number> {
 export function activeView(cluster: ClusterStatus, memberName: string, planned: number): ActiveView | undefined {
   const self = cluster.members.find((member) => member.name === memberName);
   if (self === undefined) return undefined;
-  const runningMembers = cluster.members.filter((member) => isRunning(member.state)).length;
+  const runningMembers = cluster.members.filter((member) => isStarted(member.state)).length;
   const role = self.role === 'leader' ? 'primary' : self.role === 'standby_leader' ? 'standby-leader' : 'replica';
   return { role, runningMembers, plannedUnits: planned };
 }

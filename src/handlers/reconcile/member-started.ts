@@ -1,12 +1,13 @@
 /**
- * Step f: is this member's Patroni up with PostgreSQL running (or starting)? When this hook has
+ * Step f: is this member's Patroni up with PostgreSQL running (a replica still "starting" is
+ * copying or replaying and serves nothing yet)? When this hook has
  * just started Patroni (or the container just came up) it waits a bounded time, since a member
  * is usually up within seconds; otherwise one look. A member still down halts the reconcile in
  * Waiting; Pebble's ready check on Patroni's /health fires pebble-check-recovered when it comes
  * up, and that hook (or update-status at the latest) carries on.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { isRunning, NO_RETRY, type MemberStatus, type PatroniClient } from '../../patroni/index.ts';
+import { isStarted, NO_RETRY, type MemberStatus, type PatroniClient } from '../../patroni/index.ts';
 import { DONE, MESSAGES, waiting } from './outcome.ts';
 import type { ReconcileStep } from './step.ts';
 
@@ -23,7 +24,7 @@ export async function waitForMember(patroni: PatroniClient, timeoutMs: number, i
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const status = await memberStatus(patroni);
-    if (status !== undefined && isRunning(status.state)) return status;
+    if (status !== undefined && isStarted(status.state)) return status;
     if (Date.now() + intervalMs > deadline) return undefined;
     await sleep(intervalMs);
   }

@@ -77,6 +77,9 @@ export const restartStep: ReconcileStep = {
     charm.logger.info({ restarted: result.restarted, message: result.message }, 'restarted PostgreSQL for pending parameter changes');
     // The cluster view taken above is stale now; the status step reads a fresh one.
     state.cluster = undefined;
+    // Members waiting for their turn only re-check on a hook: changing our peer bag gives each of
+    // them relation-changed now instead of at the next update-status.
+    if (result.restarted) await charm.peers.writeUnit({ 'postgresql-restarted-at': new Date().toISOString() });
     return DONE;
   },
 };

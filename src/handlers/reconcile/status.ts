@@ -16,7 +16,7 @@ export interface ComputedStatus {
 /** This member's place in the cluster, when every step is done (reference `_set_active_status`). */
 export interface ActiveView {
   readonly role: 'primary' | 'standby-leader' | 'replica';
-  /** Members whose PostgreSQL is running, streaming or starting. */
+  /** Members whose PostgreSQL is running or streaming (not still starting). */
   readonly runningMembers: number;
   /** Juju's planned unit count (goal-state). */
   readonly plannedUnits: number;

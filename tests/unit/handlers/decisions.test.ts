@@ -85,9 +85,9 @@ describe('cluster initialisation', () => {
 
 describe('activeView', () => {
   const member = (name: string, role: string, state = 'running') => ({ name, role, state, host: name, port: 5432 });
-  it('counts running, streaming and starting members and names this member’s role', () => {
+  it('counts running and streaming members (a replica still starting serves nothing yet) and names this member’s role', () => {
     const cluster = { members: [member('a', 'leader'), member('b', 'sync_standby', 'streaming'), member('c', 'replica', 'starting'), member('d', 'replica', 'stopped')] };
-    expect(activeView(cluster, 'a', 4)).toEqual({ role: 'primary', runningMembers: 3, plannedUnits: 4 });
+    expect(activeView(cluster, 'a', 4)).toEqual({ role: 'primary', runningMembers: 2, plannedUnits: 4 });
     expect(activeView(cluster, 'b', 4)?.role).toBe('replica');
     expect(activeView({ members: [member('s', 'standby_leader')] }, 's', 1)?.role).toBe('standby-leader');
     expect(activeView(cluster, 'z', 4)).toBeUndefined();

@@ -277,6 +277,9 @@ describe('update-status', () => {
     expect(restarts.map((call) => JSON.parse(call.body))).toEqual([{ restart_pending: true }]);
     expect(scenario.members[0]?.pending_restart).toBeUndefined();
     expect(unitStatus(harness, UNIT0)).toEqual({ status: 'active', message: 'Primary' });
+    // Peers waiting for their turn learn of it through our peer bag, not at the next update-status.
+    const peer = harness.model.relations.find((relation) => relation.interface === 'postgresql_peers')!;
+    expect(peer.unitData[UNIT0]?.['postgresql-restarted-at']).toMatch(/^\d{4}-\d{2}-\d{2}T/);
   });
 });
 
