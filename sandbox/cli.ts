@@ -4,6 +4,7 @@
  */
 import { errorMessage, isCharmError } from '../src/errors.ts';
 import { ADD_UNIT_USAGE, addUnitCommand, REMOVE_UNIT_USAGE, removeUnitCommand } from './cli/commands/units.ts';
+import { CHAOS_USAGE, chaosCommand } from './cli/commands/chaos.ts';
 import { CONFIG_USAGE, configCommand } from './cli/commands/config.ts';
 import { DEBUG_LOG_USAGE, debugLogCommand } from './cli/commands/debug-log.ts';
 import { DEPLOY_USAGE, deployCommand } from './cli/commands/deploy.ts';
@@ -29,6 +30,7 @@ const VERBS: Record<string, { run: Verb; usage: string; summary: string }> = {
   'remove-relation': { run: removeRelationCommand, usage: REMOVE_RELATION_USAGE, summary: 'remove a relation' },
   ssh: { run: sshCommand, usage: SSH_USAGE, summary: 'run a command in a unit\'s pod' },
   'debug-log': { run: debugLogCommand, usage: DEBUG_LOG_USAGE, summary: 'hook output, charm logs and workload logs' },
+  chaos: { run: chaosCommand, usage: CHAOS_USAGE, summary: 'kill every process in a pod, or in all pods (a node restart)' },
   destroy: { run: destroyCommand, usage: DESTROY_USAGE, summary: 'remove everything the sandbox made' },
 };
 

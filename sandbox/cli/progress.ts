@@ -16,9 +16,12 @@ import type { Output } from './output.ts';
 
 export type Condition = (status: ControllerStatus) => boolean;
 
+/** What a unit waits for; a daemon started before `waitingFor` existed does not send it. */
+const waitingFor = (u: ControllerStatus['units'][string]): string[] => (u.waitingFor as string[] | undefined) ?? [];
+
 /** No hook runs or waits anywhere and no unit still waits for its workload's Pebble. */
 export const settled: Condition = (status) =>
-  Object.values(status.units).every((u) => u.running === null && u.queue.length === 0 && u.phase !== 'awaiting-workload');
+  Object.values(status.units).every((u) => u.running === null && u.queue.length === 0 && u.phase !== 'awaiting-workload' && waitingFor(u).length === 0);
 
 /** Every unit of `apps` is active and idle, and the model has settled (what `--wait` means). */
 export function activeAndIdle(apps: readonly string[]): Condition {
@@ -110,7 +113,7 @@ async function stuckReport(status: ControllerStatus, options: WatchOptions, fail
     else if (failures.has(unit.name)) lines.push(`    last failed: ${failures.get(unit.name)!.what}`);
     const waiting = progress?.running ? progress.queue.slice(1) : (progress?.queue ?? []);
     if (waiting.length > 0) lines.push(`    queued: ${waiting.join(', ')}`);
-    if (progress?.phase === 'awaiting-workload') lines.push('    waiting for its workload container\'s Pebble to answer');
+    if (progress && waitingFor(progress).length > 0) lines.push(`    waiting for the Pebble of ${waitingFor(progress).join(', ')} to answer`);
     const tail = (await readDebugLog(options.debugLogDir, unit.name).catch(() => [])).slice(-8);
     if (tail.length > 0) {
       lines.push('    debug log (last lines):');

@@ -116,6 +116,11 @@ export class ControllerClient {
     await this.call('settled', { timeoutMs });
   }
 
+  /** Kill every process of these units' pods (all when undefined); resolves with how many died. */
+  async killUnits(units?: string[]): Promise<number> {
+    return ((await this.call('killUnits', units === undefined ? {} : { units })) as { killed: number }).killed;
+  }
+
   async shutdown(): Promise<void> {
     await this.call('shutdown', {});
   }

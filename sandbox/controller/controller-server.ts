@@ -135,6 +135,8 @@ export class ControllerServer {
       case 'settled':
         await controller.settled(METHOD_PARAMS.settled.parse(rawParams));
         return {};
+      case 'killUnits':
+        return { killed: await controller.killUnits(METHOD_PARAMS.killUnits.parse(rawParams).units) };
       case 'shutdown':
         return {};
     }

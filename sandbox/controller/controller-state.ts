@@ -4,11 +4,13 @@ import path from 'node:path';
 import { z } from 'zod';
 import { ControllerStateError } from './errors.ts';
 import { UnitLifecycleSchema } from './lifecycle.ts';
+import { RunningDispatchSchema } from './orphans.ts';
 import { QueuedEventSchema } from './queued-event.ts';
 
 /**
  * What the controller knows besides the model (`<stateDir>/controller.json`): where each
- * application's charm lives, the env it passes through, each unit's lifecycle and its queue.
+ * application's charm lives, the env it passes through, each unit's lifecycle and its queue,
+ * and the dispatches running now (so that a controller starting after a crash can end them).
  * Saved atomically (temp file + rename) and serialised, like the model.
  */
 
@@ -32,6 +34,8 @@ export const ControllerStateSchema = z.object({
   apps: z.record(z.string(), AppSettingsSchema).default({}),
   units: z.record(z.string(), UnitLifecycleSchema).default({}),
   queues: z.record(z.string(), z.array(QueueItemSchema)).default({}),
+  /** By unit: the dispatch running there now. */
+  dispatches: z.record(z.string(), RunningDispatchSchema).default({}),
 });
 export type ControllerState = z.infer<typeof ControllerStateSchema>;
 

@@ -1,8 +1,50 @@
 import { type Action, getRelation, type Model, type Relation } from '../juju/model.ts';
 import type { ControllerState } from './controller-state.ts';
 import { ControllerError, ControllerTimeoutError } from './errors.ts';
+import type { UnitLifecycle } from './lifecycle.ts';
+import { describeEvent, type QueuedEvent } from './queued-event.ts';
+import type { QueueItem } from './scheduler.ts';
 
-/** Small pieces of the controller: action waiters, relation lookup, reconciling saved state. */
+/**
+ * Small pieces of the controller: action waiters, relation lookup, reconciling saved state, the
+ * per-unit progress in its status.
+ */
+
+export interface UnitProgress {
+  phase: UnitLifecycle['phase'];
+  running: string | null;
+  queue: string[];
+  /** Failed attempts of the hook at the head of the queue. */
+  failedAttempts: number;
+  /** Workload containers whose Pebble is awaited: not up yet, or down (restarting). */
+  waitingFor: string[];
+}
+
+export interface ControllerStatus {
+  model: Model;
+  units: Record<string, UnitProgress>;
+}
+
+export function unitProgress(
+  records: Record<string, UnitLifecycle>,
+  queues: Record<string, QueueItem[]>,
+  running: Record<string, QueuedEvent>,
+  waiting: ReadonlyArray<{ unit: string; container: string }>,
+): Record<string, UnitProgress> {
+  const units: Record<string, UnitProgress> = {};
+  for (const [unit, record] of Object.entries(records)) {
+    const items = queues[unit] ?? [];
+    const current = running[unit];
+    units[unit] = {
+      phase: record.phase,
+      running: current ? describeEvent(current) : null,
+      queue: items.map((i) => describeEvent(i.event)),
+      failedAttempts: items[0]?.attempts ?? 0,
+      waitingFor: waiting.filter((w) => w.unit === unit).map((w) => w.container),
+    };
+  }
+  return units;
+}
 
 const FINAL_ACTION_STATES = new Set<Action['status']>(['completed', 'failed', 'aborted']);
 
@@ -98,6 +140,7 @@ export function restoreModelState(model: Model, state: ControllerState, now = ne
   for (const unit of Object.values(model.units)) {
     if (state.units[unit.name]) continue;
     const created = model.relations.filter((r) => r.endpoints.some((e) => e.app === unit.app) && r.scope.includes(unit.name)).map((r) => r.id);
-    state.units[unit.name] = { phase: unit.life === 'alive' ? 'ready' : 'dying', created, workloadsReady: [] };
+    const containers = Object.keys(model.applications[unit.app]?.charm.containers ?? {});
+    state.units[unit.name] = { phase: unit.life === 'alive' ? 'ready' : 'dying', created, workloadsReady: containers, workloadBootIds: {} };
   }
 }

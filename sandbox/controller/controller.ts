@@ -21,14 +21,16 @@ import {
 } from '../juju/model.ts';
 import { installToolLinks } from '../juju/tool-links.ts';
 import { type ControllerState, ControllerStateSchema, ControllerStateStore } from './controller-state.ts';
-import { DebugLog } from './debug-log.ts';
+import { endOrphanedDispatches } from './controller-recovery.ts';
+import { DebugLog, progressNote } from './debug-log.ts';
 import { DispatchRunner } from './dispatch-runner.ts';
 import { ControllerError } from './errors.ts';
 import type { EventLog, ProgressEvent, ProgressListener } from './event-log.ts';
 import { DEFAULT_API_ADDRESSES, DEFAULT_JUJU_VERSION, defaultBasePath } from './hook-environment.ts';
 import { Lifecycle, type UnitLifecycle } from './lifecycle.ts';
-import { describeEvent, type HookEvent } from './queued-event.ts';
-import { ActionWaiters, findRelation, restoreModelState } from './controller-support.ts';
+import type { RunningDispatch } from './orphans.ts';
+import type { HookEvent } from './queued-event.ts';
+import { ActionWaiters, type ControllerStatus, findRelation, restoreModelState, unitProgress } from './controller-support.ts';
 import { HostRuntime, ImmediateWorkloadProbe, type UnitRuntime, type WorkloadProbe } from './runtime.ts';
 import { type RetryPolicy, Scheduler } from './scheduler.ts';
 import { WorkloadWatcher } from './workload-watcher.ts';
@@ -70,18 +72,7 @@ export interface DeployOptions {
   trust?: boolean;
 }
 
-export interface UnitProgress {
-  phase: UnitLifecycle['phase'];
-  running: string | null;
-  queue: string[];
-  /** Failed attempts of the hook at the head of the queue. */
-  failedAttempts: number;
-}
-
-export interface ControllerStatus {
-  model: Model;
-  units: Record<string, UnitProgress>;
-}
+export type { ControllerStatus, UnitProgress } from './controller-support.ts';
 
 export class Controller {
   private readonly runner: DispatchRunner;
@@ -89,6 +80,8 @@ export class Controller {
   private readonly lifecycle: Lifecycle;
   private readonly watcher: WorkloadWatcher;
   private readonly actionWaiters: ActionWaiters;
+  /** By unit: the dispatch running there now (saved, see orphans.ts). */
+  private readonly dispatches: Record<string, RunningDispatch> = {};
   private saveScheduled = false;
   private stopped = false;
 
@@ -118,6 +111,16 @@ export class Controller {
       extraEnv: (unit) => ({ ...this.appSettings(getUnit(model, unit).app).env, ...options.unitEnv?.(unit) }),
       hookTimeoutMs: options.hookTimeoutMs ?? 30 * 60_000,
       persist: () => this.persist(),
+      tracker: {
+        started: (unit, dispatch) => {
+          this.dispatches[unit] = dispatch;
+          void this.saveNow(); // at once: the controller may die any moment from now on
+        },
+        finished: (unit) => {
+          delete this.dispatches[unit];
+          this.persist();
+        },
+      },
     });
     this.scheduler = new Scheduler({
       run: (event, abort) => this.runner.run(event, abort),
@@ -128,7 +131,7 @@ export class Controller {
         this.persist();
       },
       periodicUnits: () => this.lifecycle.periodicUnits(),
-      busy: () => this.lifecycle.awaitedWorkloads().length > 0,
+      busy: () => this.lifecycle.awaitedWorkloads().length > 0 || this.watcher.downWorkloads().length > 0,
       onChange: () => this.persist(),
       retry: options.retry,
       updateStatusIntervalMs: options.updateStatusIntervalMs,
@@ -146,15 +149,21 @@ export class Controller {
     this.watcher = new WorkloadWatcher({
       probe: options.probe ?? new ImmediateWorkloadProbe(),
       intervalMs: options.probeIntervalMs ?? 1_000,
-      awaited: () => this.lifecycle.awaitedWorkloads(),
-      onReady: (unit, container) => {
-        this.lifecycle.workloadReady(unit, container);
+      watched: () => this.lifecycle.watchedWorkloads(),
+      onAnswer: (unit, container, bootId) => {
+        if (!this.lifecycle.workloadReady(unit, container, bootId)) return;
         this.persist();
         this.scheduler.poke();
       },
+      onDownChange: () => this.scheduler.poke(),
       logger: options.logger,
     });
     this.actionWaiters = new ActionWaiters();
+    // What the controller decides outside dispatches goes to the units' debug logs too.
+    this.scheduler.log.subscribe((event) => {
+      const note = progressNote(event);
+      if (note) debugLog.write(note);
+    });
   }
 
   /** Open (or create) the controller in `stateDir` and resume whatever was in progress. */
@@ -184,6 +193,8 @@ export class Controller {
     const runtime = options.runtime ?? new HostRuntime();
     controller = new Controller(stateDir, model, state.apps, agent, modelStore, stateStore, debugLog, { ...options, runtime, logger }, state.units);
     controller.scheduler.restore(state.queues);
+    // Before any hook runs again: end what the last controller left running of them.
+    await endOrphanedDispatches(state.dispatches, { log: controller.scheduler.log, logger });
     await controller.saveNow();
     controller.scheduler.start();
     controller.watcher.start();
@@ -214,6 +225,7 @@ export class Controller {
       try {
         const prepared = await this.options.runtime.prepareUnit?.(unit.name);
         if (prepared?.address) unit.address = prepared.address;
+        for (const storage of unit.storage) storage.location = prepared?.storage?.[storage.name] ?? storage.location;
       } catch (error) {
         removeModelUnit(this.model, unit.name);
         this.persist();
@@ -302,6 +314,20 @@ export class Controller {
     return options.retry === false ? this.scheduler.resolve(unitName) : this.scheduler.retryNow(unitName);
   }
 
+  /**
+   * Chaos: kill every process of these units' pods (all when undefined), as a node restart
+   * would. The runtime restarts their Pebbles; pebble-ready fires again once they answer.
+   */
+  async killUnits(units?: readonly string[]): Promise<number> {
+    this.assertRunning();
+    for (const unit of units ?? []) getUnit(this.model, unit);
+    const kill = this.options.runtime.killUnits;
+    if (!kill) throw new ControllerError('this runtime cannot kill units');
+    const killed = await kill.call(this.options.runtime, units);
+    await this.watcher.recheck(); // so that the dead Pebbles keep the model from settling at once
+    return killed;
+  }
+
   /** Fire a workload hook reported by the unit's Pebble (custom notice, check failed/recovered). */
   emitWorkloadEvent(unitName: string, hook: string, fields: Omit<HookEvent, 'kind' | 'unit' | 'hook'>): void {
     this.assertRunning();
@@ -310,19 +336,8 @@ export class Controller {
   }
 
   status(): ControllerStatus {
-    const queues = this.scheduler.snapshot();
-    const running = this.scheduler.runningEvents();
-    const units: Record<string, UnitProgress> = {};
-    for (const [unit, record] of Object.entries(this.lifecycle.records)) {
-      const items = queues[unit] ?? [];
-      const current = running[unit];
-      units[unit] = {
-        phase: record.phase,
-        running: current ? describeEvent(current) : null,
-        queue: items.map((i) => describeEvent(i.event)),
-        failedAttempts: items[0]?.attempts ?? 0,
-      };
-    }
+    const waiting = [...this.lifecycle.awaitedWorkloads(), ...this.watcher.downWorkloads()];
+    const units = unitProgress(this.lifecycle.records, this.scheduler.snapshot(), this.scheduler.runningEvents(), waiting);
     return { model: structuredClone(this.model), units };
   }
 
@@ -375,7 +390,13 @@ export class Controller {
   }
 
   private async saveNow(): Promise<void> {
-    const state: ControllerState = { version: 1, apps: this.apps, units: this.lifecycle.records, queues: this.scheduler.snapshot() };
+    const state: ControllerState = {
+      version: 1,
+      apps: this.apps,
+      units: this.lifecycle.records,
+      queues: this.scheduler.snapshot(),
+      dispatches: this.dispatches,
+    };
     try {
       await Promise.all([this.modelStore.save(this.model), this.stateStore.save(structuredClone(state))]);
     } catch (error) {

@@ -1,6 +1,7 @@
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import type { ProgressEvent } from './event-log.ts';
 
 /**
  * Per-unit debug logs, the sandbox's `juju debug-log`: one JSON line per line a dispatch wrote
@@ -70,4 +71,23 @@ export async function readDebugLog(dir: string, unit: string): Promise<DebugLogE
     .split('\n')
     .filter((line) => line !== '')
     .map((line) => JSON.parse(line) as DebugLogEntry);
+}
+
+/**
+ * What the controller decided about a unit outside any dispatch (a unit added or removed, a
+ * leader elected, a hook dropped or skipped), as a debug-log entry; null for everything else
+ * (dispatches write their own start and end lines).
+ */
+export function progressNote(event: ProgressEvent): Omit<DebugLogEntry, 'time'> | null {
+  if (event.unit === '') return null;
+  const hook = event.hook ?? (event.action === undefined ? '' : `action:${event.action}`);
+  switch (event.type) {
+    case 'model':
+      return { unit: event.unit, hook, stream: 'controller', level: 'INFO', line: event.what };
+    case 'dropped':
+    case 'skipped':
+      return { unit: event.unit, hook, stream: 'controller', level: 'WARNING', line: `${event.what} ${event.type}` };
+    default:
+      return null;
+  }
 }

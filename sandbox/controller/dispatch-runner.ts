@@ -11,6 +11,8 @@ import { finishAction, startAction, status, type Model, type Status } from '../j
 import type { DebugLog } from './debug-log.ts';
 import { DispatchError } from './errors.ts';
 import { buildHookEnvironment, type EnvironmentSettings } from './hook-environment.ts';
+import { type DispatchEnd, endNote, missingNote, type Note, startNote } from './hook-notes.ts';
+import { identifyDispatch, type RunningDispatch } from './orphans.ts';
 import { dispatchPath, hookEnvOf, type QueuedEvent } from './queued-event.ts';
 import { signalProcessTree, type UnitRuntime } from './runtime.ts';
 
@@ -19,7 +21,8 @@ import { signalProcessTree, type UnitRuntime } from './runtime.ts';
  * A6): open a hook-tool context, start `<charmDir>/dispatch` with the full environment and the
  * charm dir as working directory, file its output in the unit's debug log, then commit the
  * context if it exited 0 and discard it otherwise. Hook failures put the unit's agent in error;
- * retrying them is the scheduler's job.
+ * retrying them is the scheduler's job. It notes each dispatch's start and end (exit code,
+ * duration) in the debug log, and tells `tracker` which process runs it (see orphans.ts).
  */
 
 export interface DispatchOutcome {
@@ -48,19 +51,21 @@ export interface DispatchRunnerOptions {
   killGraceMs?: number;
   /** Persist the model after a change the runner made itself (statuses, action records). */
   persist: () => void;
+  /** Hears which process runs each unit's dispatch, and when it is over. */
+  tracker?: DispatchTracker;
+}
+
+export interface DispatchTracker {
+  started(unit: string, dispatch: RunningDispatch): void;
+  finished(unit: string): void;
 }
 
 /** Cap on the stdout/stderr an action keeps in its results. */
 const MAX_CAPTURE = 1 << 20;
 
-interface ProcessEnd {
-  exitCode: number | null;
-  signal: string | null;
-  timedOut: boolean;
-  aborted: boolean;
+interface ProcessEnd extends DispatchEnd {
   stdout: string;
   stderr: string;
-  spawnError?: string;
 }
 
 export class DispatchRunner {
@@ -90,8 +95,10 @@ export class DispatchRunner {
     try {
       const program = await findDispatch(charmDir, event);
       if (program === null) {
-        end = { exitCode: 0, signal: null, timedOut: false, aborted: false, stdout: '', stderr: '' }; // Juju: silently a no-op
+        this.note(event, missingNote(event));
+        end = { exitCode: 0, signal: null, timedOut: false, aborted: false, stdout: '', stderr: '' }; // Juju: a no-op
       } else {
+        this.note(event, startNote(event));
         const env = buildHookEnvironment({
           model: this.model,
           event,
@@ -100,18 +107,18 @@ export class DispatchRunner {
           extraEnv: this.options.extraEnv?.(event.unit),
           settings: this.options.environment,
         });
-        end = await this.supervise(event, () => this.options.runtime.spawn(event.unit, [program], { env, cwd: charmDir }), abort);
+        end = await this.supervise(event, context.id, () => this.options.runtime.spawn(event.unit, [program], { env, cwd: charmDir }), abort);
       }
     } catch (error) {
       end = { exitCode: null, signal: null, timedOut: false, aborted: false, stdout: '', stderr: '', spawnError: errorMessage(error) };
     }
-    if (end.spawnError !== undefined) this.note(event, `cannot run dispatch: ${end.spawnError}`);
-    if (end.timedOut) this.note(event, `timed out after ${this.options.hookTimeoutMs} ms`);
 
     const ok = end.exitCode === 0 && !end.timedOut && !end.aborted;
     const report = ok ? await this.options.agent.commit(context.id) : await this.options.agent.discard(context.id);
     this.record(event, ok, end, previousAgentStatus);
-    return { ok, exitCode: end.exitCode, signal: end.signal, timedOut: end.timedOut, aborted: end.aborted, events: report.events, durationMs: performance.now() - started };
+    const durationMs = performance.now() - started;
+    this.note(event, endNote(event, end, durationMs, this.options.hookTimeoutMs));
+    return { ok, exitCode: end.exitCode, signal: end.signal, timedOut: end.timedOut, aborted: end.aborted, events: report.events, durationMs };
   }
 
   private record(event: QueuedEvent, ok: boolean, end: ProcessEnd, previousAgentStatus: Status): void {
@@ -133,8 +140,9 @@ export class DispatchRunner {
   }
 
   /** Start the process, file its output, and wait for it within the hook timeout. */
-  private async supervise(event: QueuedEvent, start: () => ChildProcess, abort?: AbortSignal): Promise<ProcessEnd> {
+  private async supervise(event: QueuedEvent, contextId: string, start: () => ChildProcess, abort?: AbortSignal): Promise<ProcessEnd> {
     const child = start();
+    const tracked = this.track(event, contextId, child);
     const label = event.kind === 'hook' ? event.hook : `action:${event.name}`;
     const captured = { stdout: '', stderr: '' };
     const drained: Array<Promise<void>> = [];
@@ -173,6 +181,7 @@ export class DispatchRunner {
     clearTimeout(timeout);
     clearTimeout(killTimer);
     abort?.removeEventListener('abort', onAbort);
+    if (await tracked) this.options.tracker?.finished(event.unit);
     // Output still in the pipes arrives shortly after exit; a background process that kept the
     // pipes open must not hold the unit forever.
     await Promise.race([Promise.all(drained), new Promise((resolve) => setTimeout(resolve, 2_000).unref())]);
@@ -187,9 +196,19 @@ export class DispatchRunner {
     return new Promise((resolve) => lines.once('close', () => resolve()));
   }
 
-  private note(event: QueuedEvent, line: string): void {
+  /** Tell the tracker which process runs the dispatch; false when there is nothing to tell. */
+  private async track(event: QueuedEvent, contextId: string, child: ChildProcess): Promise<boolean> {
+    const { tracker } = this.options;
+    if (!tracker || child.pid === undefined) return false;
+    const identity = await identifyDispatch(child.pid);
+    if (identity === null) return false; // it is gone already: nothing could be orphaned
+    tracker.started(event.unit, { pid: child.pid, ...identity, contextId, event, startedAt: new Date().toISOString() });
+    return true;
+  }
+
+  private note(event: QueuedEvent, note: Note): void {
     const hook = event.kind === 'hook' ? event.hook : `action:${event.name}`;
-    this.options.debugLog.write({ unit: event.unit, hook, stream: 'controller', line });
+    this.options.debugLog.write({ unit: event.unit, hook, stream: 'controller', level: note.level, line: note.line });
   }
 }
 

@@ -33,6 +33,8 @@ export const UnitLifecycleSchema = z.object({
   created: z.array(z.number().int().nonnegative()).default([]),
   /** Containers whose pebble-ready hook has been queued. */
   workloadsReady: z.array(z.string()).default([]),
+  /** The boot id of each ready container's Pebble: a new one means the container restarted. */
+  workloadBootIds: z.record(z.string(), z.string()).default({}),
 });
 export type UnitLifecycle = z.infer<typeof UnitLifecycleSchema>;
 
@@ -67,7 +69,7 @@ export class Lifecycle {
     const unit = this.model.units[unitName];
     if (!unit) throw new ControllerError(`unit "${unitName}" not found`);
     const app = this.model.applications[unit.app]!;
-    this.records[unitName] = { phase: 'starting', created: [], workloadsReady: [] };
+    this.records[unitName] = { phase: 'starting', created: [], workloadsReady: [], workloadBootIds: {} };
     const events: HookEvent[] = unit.storage.map((s) => hookEvent(unitName, `${s.name}-storage-attached`, { storageId: s.id }));
     events.push(hookEvent(unitName, 'install'));
     for (const relation of this.model.relations) {
@@ -93,29 +95,52 @@ export class Lifecycle {
     }
   }
 
-  /** A container of a unit answered: queue its pebble-ready; when all have, join relations. */
-  workloadReady(unitName: string, container: string): void {
+  /**
+   * A container of a unit answered (with its Pebble's boot id when the probe knows it). The
+   * first time: queue its pebble-ready, and once all have answered, join relations. Later, a
+   * new boot id means the container restarted: pebble-ready fires again, as in Juju. Returns
+   * whether anything changed.
+   */
+  workloadReady(unitName: string, container: string, bootId?: string): boolean {
     const record = this.records[unitName];
-    if (record?.phase !== 'awaiting-workload' || record.workloadsReady.includes(container)) return;
+    if (record === undefined || (record.phase !== 'awaiting-workload' && record.phase !== 'ready')) return false;
+    const pebbleReady = hookEvent(unitName, `${container}-pebble-ready`, { workloadName: container });
+    if (record.workloadsReady.includes(container)) {
+      const known = record.workloadBootIds[container];
+      if (bootId === undefined || known === bootId) return false;
+      record.workloadBootIds[container] = bootId;
+      if (known === undefined) return true; // first seen (e.g. saved by an older controller)
+      this.options.log.add({ unit: unitName, type: 'model', what: `workload container ${container} restarted` });
+      this.enqueue([pebbleReady]);
+      return true;
+    }
     record.workloadsReady.push(container);
-    this.enqueue([hookEvent(unitName, `${container}-pebble-ready`, { workloadName: container })]);
+    if (bootId !== undefined) record.workloadBootIds[container] = bootId;
+    if (record.phase === 'ready') return true; // a unit taken over as ready: its hook already ran
+    this.enqueue([pebbleReady]);
     const containers = Object.keys(this.appOf(unitName)?.charm.containers ?? {});
     if (containers.every((c) => record.workloadsReady.includes(c))) {
       record.phase = 'ready';
       this.join(unitName);
     }
+    return true;
   }
 
-  /** Containers of units waiting for their workloads, for the probe to poll. */
-  awaitedWorkloads(): Array<{ unit: string; container: string }> {
-    const result: Array<{ unit: string; container: string }> = [];
+  /** Containers of units waiting for their workloads (`awaited`) or running them, for the probe. */
+  watchedWorkloads(): Array<{ unit: string; container: string; awaited: boolean }> {
+    const result: Array<{ unit: string; container: string; awaited: boolean }> = [];
     for (const [unit, record] of Object.entries(this.records)) {
-      if (record.phase !== 'awaiting-workload') continue;
+      if (record.phase !== 'awaiting-workload' && record.phase !== 'ready') continue;
       for (const container of Object.keys(this.appOf(unit)?.charm.containers ?? {})) {
-        if (!record.workloadsReady.includes(container)) result.push({ unit, container });
+        result.push({ unit, container, awaited: record.phase === 'awaiting-workload' && !record.workloadsReady.includes(container) });
       }
     }
     return result;
+  }
+
+  /** Containers of units waiting for their first pebble-ready. */
+  awaitedWorkloads(): Array<{ unit: string; container: string }> {
+    return this.watchedWorkloads().filter((w) => w.awaited).map(({ unit, container }) => ({ unit, container }));
   }
 
   /** Units update-status fires on. */

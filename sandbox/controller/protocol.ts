@@ -41,6 +41,8 @@ export const METHOD_PARAMS = {
   status: z.object({}),
   events: z.object({ since: z.number().int().nonnegative().optional() }),
   settled: z.object({ timeoutMs: z.number().int().positive().optional() }),
+  /** Chaos: kill every process of these units' pods (all units when absent). */
+  killUnits: z.object({ units: z.array(unit).optional() }),
   shutdown: z.object({}),
 } as const;
 

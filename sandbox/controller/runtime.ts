@@ -14,6 +14,11 @@ export interface UnitSpawnOptions {
 export interface UnitPrepared {
   /** The unit's address (what network-get reports); the model keeps its default when absent. */
   address?: string;
+  /**
+   * Where each storage (by name) is mounted as the unit's charm sees it, e.g. pgdata →
+   * `/var/lib/postgresql/data` (what storage-get reports); the model's default otherwise.
+   */
+  storage?: Record<string, string>;
 }
 
 export interface UnitRuntime {
@@ -26,11 +31,27 @@ export interface UnitRuntime {
   prepareUnit?(unit: string): Promise<UnitPrepared>;
   /** Called once after a unit has left the model (e.g. to destroy its pod). */
   releaseUnit?(unit: string): Promise<void>;
+  /**
+   * Chaos: SIGKILL every process of these units (all units when undefined), as a node restart
+   * would; the runtime brings their workload containers back. Resolves with how many died.
+   */
+  killUnits?(units?: readonly string[]): Promise<number>;
 }
 
-/** Whether a unit's workload container can be talked to yet (Pebble answers /v1/system-info). */
+/** What the probe learnt about a unit's workload container. */
+export interface WorkloadAnswer {
+  /** Its Pebble answers `GET /v1/system-info`. */
+  ready: boolean;
+  /**
+   * That Pebble's boot id: a new one means the container restarted, and Juju fires
+   * `<container>-pebble-ready` again. Probes that cannot tell leave it out.
+   */
+  bootId?: string;
+}
+
+/** Whether a unit's workload container can be talked to yet, and which Pebble answered. */
 export interface WorkloadProbe {
-  pebbleReady(unit: string, container: string): Promise<boolean>;
+  probe(unit: string, container: string): Promise<WorkloadAnswer>;
 }
 
 /** Units are plain child processes of the controller, in their own process group. */
@@ -44,8 +65,8 @@ export class HostRuntime implements UnitRuntime {
 
 /** A probe for charms without a real workload: every container is ready at once. */
 export class ImmediateWorkloadProbe implements WorkloadProbe {
-  async pebbleReady(): Promise<boolean> {
-    return true;
+  async probe(): Promise<WorkloadAnswer> {
+    return { ready: true };
   }
 }
 

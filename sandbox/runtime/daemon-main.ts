@@ -4,6 +4,7 @@
  * the CLI talks to it over `<dir>/controller.socket`. It resumes from the state dir, so killing
  * it loses nothing: the workloads (etcd, Pebbles and what they run) keep running meanwhile, and
  * the next daemon adopts them. Stopping it leaves them running too; `destroy` removes them.
+ * While it runs, it restarts Pebbles that die, as the kubelet restarts containers.
  */
 import { open } from 'node:fs/promises';
 import path from 'node:path';
@@ -20,7 +21,7 @@ import { SandboxPaths } from './paths.ts';
 import { PebbleProbe, PodRuntime } from './pod-runtime.ts';
 import { commandLine, isAlive, readPid, removePid } from './processes.ts';
 import { requireSettings } from './settings.ts';
-import { recordUniterLines } from './uniter-log.ts';
+import { storageLocations } from './storage.ts';
 
 export const DAEMON_MARKER = 'daemon-main.ts';
 
@@ -66,6 +67,10 @@ export async function runDaemon(stateDir: string, logger: Logger): Promise<Daemo
       sandboxId: settings.sandboxId,
       namespace: settings.model,
       containers: (app) => Object.keys(controller?.model.applications[app]?.charm.containers ?? {}),
+      storage: (app) => {
+        const charm = controller?.model.applications[app]?.charm;
+        return charm ? storageLocations(charm) : {};
+      },
       logger,
     });
     await runtime.resume();
@@ -80,7 +85,8 @@ export async function runDaemon(stateDir: string, logger: Logger): Promise<Daemo
       logger,
     });
     controller = daemon.controller;
-    recordUniterLines((listener) => daemon.controller.subscribe(listener), daemon.controller.debugLog);
+    runtime.supervise();
+    void daemon.stopped.then(() => runtime.stop());
     return daemon;
   } catch (error) {
     await removePid(paths.daemonPid, process.pid);

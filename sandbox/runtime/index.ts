@@ -7,6 +7,8 @@ export { defaultStateDir, podNameOf, REPO_ROOT, SandboxPaths, unitOfPod } from '
 export { newSettings, readSettings, requireSettings, type SandboxSettings, writeSettings } from './settings.ts';
 export { PebbleProbe, PodRuntime, type PodRuntimeOptions } from './pod-runtime.ts';
 export { PebbleProcess } from './pebble-process.ts';
+export { KUBELET_BACKOFF, PebbleSupervisor, type RestartBackoff } from './pebble-supervisor.ts';
+export { JUJU_STORAGE_ROOT, storageLocations } from './storage.ts';
 export { ensureEtcd, findEtcd, stopEtcd, type EtcdHandle } from './etcd.ts';
 export { buildCharm, hasBuiltCharm, newerSources, prepareCharm, type PreparedCharm } from './charm-dir.ts';
 export { connectOrStart, findDaemon, stopDaemon, tryConnect } from './daemon-process.ts';

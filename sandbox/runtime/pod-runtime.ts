@@ -2,10 +2,12 @@ import type { ChildProcess } from 'node:child_process';
 import { readdir, rm } from 'node:fs/promises';
 import { errorMessage } from '../../src/errors.ts';
 import type { Logger } from '../../src/logging.ts';
-import type { UnitPrepared, UnitRuntime, UnitSpawnOptions, WorkloadProbe } from '../controller/runtime.ts';
+import type { UnitPrepared, UnitRuntime, UnitSpawnOptions, WorkloadAnswer, WorkloadProbe } from '../controller/runtime.ts';
 import { createPod, DEFAULT_POD_PATHS, destroyPod, listPods, nextFreeIndex, runInPod, type Pod } from '../pods/index.ts';
+import { killProcesses } from '../pods/pod-processes.ts';
 import { SandboxError } from './errors.ts';
 import { PebbleProcess } from './pebble-process.ts';
+import { PebbleSupervisor, type RestartBackoff } from './pebble-supervisor.ts';
 import { podNameOf, type SandboxPaths, unitOfPod } from './paths.ts';
 import { unixGet } from './unix-http.ts';
 
@@ -13,7 +15,8 @@ import { unixGet } from './unix-http.ts';
  * Units as pods (UnitRuntime): each unit gets a pod named `<app>-<n>` on the sandbox bridge, its
  * workload containers' Pebbles run inside it, and every dispatch of the unit runs inside it too,
  * so the charm sees its Pebble at the real path, its own hostname, and resolves its peers'
- * member names (`<app>-<k>.<app>-endpoints`) through the pod's /etc/hosts.
+ * member names (`<app>-<k>.<app>-endpoints`) through the pod's /etc/hosts. Like the kubelet, it
+ * starts a unit's Pebble again when it dies (see pebble-supervisor.ts).
  */
 
 export interface PodRuntimeOptions {
@@ -23,18 +26,47 @@ export interface PodRuntimeOptions {
   namespace: string;
   /** The workload containers of an application's charm (metadata `containers`). */
   containers: (app: string) => string[];
+  /** Where each storage of an application's charm lives in a pod (see storage.ts). */
+  storage?: (app: string) => Record<string, string>;
   /** How long a released unit's Pebble gets to stop its services. */
   stopGraceMs?: number;
+  /** How often dead Pebbles are looked for, and how soon they are started again. */
+  superviseIntervalMs?: number;
+  restartBackoff?: RestartBackoff;
   logger: Logger;
 }
+
+/**
+ * A `/dev/shm` source prefix no mount has (mountinfo escapes newlines): kills select a pod's
+ * processes by its namespaces alone, since pod `x-1`'s shm source name is a prefix of `x-10`'s.
+ */
+const NO_SHM_MARKER = '\n';
 
 export class PodRuntime implements UnitRuntime {
   /** Pods by unit name; spawn() is synchronous, so they are kept in memory. */
   private readonly pods = new Map<string, Pod>();
   /** Pod creation and removal one at a time: indexes (addresses) are handed out in order. */
   private queue: Promise<unknown> = Promise.resolve();
+  private readonly supervisor: PebbleSupervisor;
 
-  constructor(private readonly options: PodRuntimeOptions) {}
+  constructor(private readonly options: PodRuntimeOptions) {
+    this.supervisor = new PebbleSupervisor({
+      pebbles: () => this.runningPebbles(),
+      exclusive: (work) => this.serialise(work),
+      intervalMs: options.superviseIntervalMs,
+      backoff: options.restartBackoff,
+      logger: options.logger,
+    });
+  }
+
+  /** Restart Pebbles that die from now on (the kubelet's job); stop() ends that. */
+  supervise(): void {
+    this.supervisor.start();
+  }
+
+  async stop(): Promise<void> {
+    await this.supervisor.stop();
+  }
 
   /** After a daemon restart: know every existing pod again and start Pebbles that died. */
   async resume(): Promise<void> {
@@ -63,6 +95,7 @@ export class PodRuntime implements UnitRuntime {
     return this.serialise(async () => {
       const app = unit.slice(0, unit.lastIndexOf('/'));
       const containers = this.options.containers(app);
+      const storage = this.options.storage?.(app) ?? {};
       const started = performance.now();
       const pod = await createPod({
         sandboxId: this.options.sandboxId,
@@ -71,7 +104,7 @@ export class PodRuntime implements UnitRuntime {
         index: await nextFreeIndex(this.options.paths.stateDir),
         app,
         namespace: this.options.namespace,
-        paths: [...new Set([...DEFAULT_POD_PATHS, ...containers.map((c) => `/charm/containers/${c}`)])],
+        paths: [...new Set([...DEFAULT_POD_PATHS, ...containers.map((c) => `/charm/containers/${c}`), ...Object.values(storage)])],
       });
       this.pods.set(unit, pod);
       try {
@@ -81,7 +114,7 @@ export class PodRuntime implements UnitRuntime {
         throw error;
       }
       this.options.logger.info({ unit, pod: pod.name, ip: pod.ip, ms: Math.round(performance.now() - started) }, 'unit pod ready');
-      return { address: pod.ip };
+      return { address: pod.ip, storage };
     });
   }
 
@@ -107,6 +140,35 @@ export class PodRuntime implements UnitRuntime {
       if (!pod) return;
       await this.destroy(unit, pod);
       this.options.logger.info({ unit, pod: pod.name }, 'unit pod removed');
+    });
+  }
+
+  /** SIGKILL everything in these units' pods (all pods when undefined) at once. */
+  killUnits(units?: readonly string[]): Promise<number> {
+    return this.serialise(async () => {
+      const pods = (units ?? [...this.pods.keys()]).map((unit) => {
+        const pod = this.pods.get(unit);
+        if (!pod) throw new SandboxError('sandbox-unit-unknown', `unit ${unit} has no pod`);
+        return pod;
+      });
+      if (pods.length === 0) return 0;
+      const nsFiles = pods.flatMap((p) => [`/run/netns/${p.netns}`, p.nsFiles.mnt, p.nsFiles.uts, p.nsFiles.ipc]);
+      const killed = await killProcesses({ nsFiles, shmSourcePrefix: NO_SHM_MARKER });
+      this.options.logger.warn({ pods: pods.map((p) => p.name), killed }, 'killed every process in the pods');
+      return killed;
+    });
+  }
+
+  /** The Pebbles of every pod, as the charms' metadata lists their containers. */
+  private runningPebbles(): Array<{ unit: string; pebble: PebbleProcess }> {
+    return [...this.pods].flatMap(([unit, pod]) => {
+      let containers: string[] = [];
+      try {
+        containers = this.options.containers(pod.app);
+      } catch {
+        // the application is gone from the model: its pods are on their way out
+      }
+      return containers.map((container) => ({ unit, pebble: new PebbleProcess(this.options.paths, pod, container) }));
     });
   }
 
@@ -142,18 +204,20 @@ export class PodRuntime implements UnitRuntime {
   }
 }
 
-/** WorkloadProbe: a container is ready once its Pebble answers GET /v1/system-info. */
+/** WorkloadProbe: a container is ready once its Pebble answers GET /v1/system-info (with its boot id). */
 export class PebbleProbe implements WorkloadProbe {
   constructor(private readonly runtime: PodRuntime) {}
 
-  async pebbleReady(unit: string, container: string): Promise<boolean> {
-    if (!this.runtime.pod(unit)) return false;
+  async probe(unit: string, container: string): Promise<WorkloadAnswer> {
+    if (!this.runtime.pod(unit)) return { ready: false };
     const socket = await this.runtime.pebble(unit, container).socket();
     try {
       const response = await unixGet(socket, '/v1/system-info', 1_000);
-      return response.status === 200;
+      if (response.status !== 200) return { ready: false };
+      const bootId = (JSON.parse(response.body) as { result?: { 'boot-id'?: unknown } }).result?.['boot-id'];
+      return typeof bootId === 'string' ? { ready: true, bootId } : { ready: true };
     } catch {
-      return false;
+      return { ready: false };
     }
   }
 }

@@ -1,10 +1,10 @@
-import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Controller, type ControllerOptions } from '../../../sandbox/controller/controller.ts';
 import type { ProgressEvent } from '../../../sandbox/controller/event-log.ts';
-import type { WorkloadProbe } from '../../../sandbox/controller/runtime.ts';
+import type { WorkloadAnswer, WorkloadProbe } from '../../../sandbox/controller/runtime.ts';
 
 /**
  * A tiny charm for driving the controller with real processes: its `dispatch` is a shell script
@@ -70,6 +70,8 @@ case "$JUJU_DISPATCH_PATH" in
     fi ;;
   hooks/leader-elected)
     printf 'leader\\t%s\\n' "$(is-leader)" >> "$log" ;;
+  hooks/*-storage-attached)
+    printf 'location\\t%s\\t%s\\n' "$(storage-get location)" "$JUJU_STORAGE_LOCATION" >> "$log" ;;
   hooks/start)
     status-set active "started" ;;
   actions/echo)
@@ -84,6 +86,7 @@ case "$JUJU_DISPATCH_PATH" in
     relation-set -r "$(relation-ids db | head -n 1)" "greeting=$(action-get value)" ;;
 esac
 if [ -e "$ctl/hang-$unit_id-$JUJU_HOOK_NAME" ]; then
+  echo $$ > "$ctl/hung-$unit_id-$JUJU_HOOK_NAME.pid"
   sleep 31.25
 fi
 if [ -e "$ctl/fail-$unit_id-$JUJU_HOOK_NAME" ]; then
@@ -117,13 +120,23 @@ export interface CharmLog {
   /** What backend-relation-changed read from the remote unit, in order. */
   seen: string[];
   leader: string[];
+  /** What storage-get reported in storage-attached, and JUJU_STORAGE_LOCATION, in order. */
+  locations: Array<{ storageGet: string; env: string }>;
 }
 
-/** Fake probe: containers are ready once `ready` says so. */
+/** Fake probe: containers are ready once `ready` says so, with the boot id set for them if any. */
 export class FakeProbe implements WorkloadProbe {
   ready = true;
-  async pebbleReady(): Promise<boolean> {
-    return this.ready;
+  /** `unit:container` → the boot id of its (pretend) Pebble. */
+  readonly bootIds = new Map<string, string>();
+  /** How many times a container was probed. */
+  calls = 0;
+
+  async probe(unit: string, container: string): Promise<WorkloadAnswer> {
+    this.calls += 1;
+    if (!this.ready) return { ready: false };
+    const bootId = this.bootIds.get(`${unit}:${container}`);
+    return bootId === undefined ? { ready: true } : { ready: true, bootId };
   }
 }
 
@@ -146,6 +159,11 @@ export class TestBed {
     await writeFile(path.join(bed.charmDir, 'dispatch'), DISPATCH);
     await chmod(path.join(bed.charmDir, 'dispatch'), 0o755);
     return bed;
+  }
+
+  /** In the environment of every dispatch of this bed (and of what they start). */
+  get marker(): string {
+    return `TEST_CONTROL_DIR=${this.controlDir}`;
   }
 
   /** The env every test deploy passes through to dispatch. */
@@ -176,11 +194,12 @@ export class TestBed {
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
     }
-    const result: CharmLog = { hooks: [], seen: [], leader: [] };
+    const result: CharmLog = { hooks: [], seen: [], leader: [], locations: [] };
     for (const line of text.split('\n').filter(Boolean)) {
       const [kind, ...f] = line.split('\t');
       if (kind === 'seen') result.seen.push(f[0] ?? '');
       else if (kind === 'leader') result.leader.push(f[0] ?? '');
+      else if (kind === 'location') result.locations.push({ storageGet: f[0] ?? '', env: f[1] ?? '' });
       else {
         const [p, hook, relation, relationId, remoteUnit, remoteApp, departingUnit, workload, storage, action, model, version, cwd, firstPath, charmDir] = f.map((x) => x ?? '');
         result.hooks.push({ path: p!, hook: hook!, relation: relation!, relationId: relationId!, remoteUnit: remoteUnit!, remoteApp: remoteApp!, departingUnit: departingUnit!, workload: workload!, storage: storage!, action: action!, model: model!, version: version!, cwd: cwd!, firstPath: firstPath!, charmDir: charmDir! });
@@ -206,6 +225,17 @@ export class TestBed {
     else await rm(file, { force: true });
   }
 
+  /** The pid (= process group) of the dispatch that hung in `hook` last, once it has. */
+  async hungPid(unit: string, hook: string, timeoutMs = 15_000): Promise<number> {
+    const file = path.join(this.controlDir, `hung-${unit.replace('/', '-')}-${hook}.pid`);
+    let pid = NaN;
+    await waitFor(async () => {
+      pid = Number((await readFile(file, 'utf8').catch(() => '')).trim());
+      return Number.isInteger(pid) && pid > 0;
+    }, timeoutMs);
+    return pid;
+  }
+
   async cleanup(): Promise<void> {
     await rm(this.dir, { recursive: true, force: true });
   }
@@ -227,6 +257,34 @@ export function nextEvent(controller: Controller, match: (e: ProgressEvent) => b
       resolve(e);
     });
   });
+}
+
+/** Live (not zombie) processes in process group `pgid`, by scanning /proc. */
+export async function groupMembers(pgid: number): Promise<number[]> {
+  const members: number[] = [];
+  for (const name of await readdir('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    const stat = await readFile(`/proc/${name}/stat`, 'utf8').catch(() => '');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (stat !== '' && fields[0] !== 'Z' && Number(fields[2]) === pgid) members.push(Number(name));
+  }
+  return members;
+}
+
+/**
+ * SIGKILL whatever is left in process group `pgid` that carries `marker` in its environment
+ * (test cleanup; the marker keeps a reused pid's group safe).
+ */
+export async function killGroup(pgid: number, marker: string): Promise<void> {
+  for (const pid of await groupMembers(pgid)) {
+    const environ = await readFile(`/proc/${pid}/environ`, 'utf8').catch(() => '');
+    if (!environ.split('\0').includes(marker)) continue;
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // gone
+    }
+  }
 }
 
 /** Poll `check` until it returns true. */

@@ -1,0 +1,35 @@
+import { SandboxError } from '../../runtime/errors.ts';
+import { formatDuration, parse, parseDuration } from '../args.ts';
+import type { CliContext } from '../context.ts';
+import { lastSeq, settled, watch } from '../progress.ts';
+
+export const CHAOS_USAGE = 'chaos kill-pod <unit> [unit ...] | chaos kill-all-pods [--no-wait] [--timeout 15m]';
+
+/**
+ * `chaos`: failures Kubernetes would bring. `kill-pod` SIGKILLs every process in a unit's pod
+ * (Pebble, Patroni, PostgreSQL, a running hook), `kill-all-pods` does it to every pod at once,
+ * as a node restart would. The daemon starts each Pebble again (the kubelet's job) and fires
+ * `<container>-pebble-ready` once it answers; this follows the hooks until the model settles.
+ */
+export async function chaosCommand(ctx: CliContext, argv: string[]): Promise<number> {
+  const { values, positionals } = parse(argv, { 'no-wait': { type: 'boolean' }, timeout: { type: 'string' } });
+  const [what, ...units] = positionals;
+  const all = what === 'kill-all-pods';
+  if (!(all ? units.length === 0 : what === 'kill-pod' && units.length > 0)) throw new SandboxError('sandbox-usage', `usage: ${CHAOS_USAGE}`);
+  const timeoutMs = parseDuration(values.timeout ?? '15m');
+  const client = await ctx.daemon();
+  const since = await lastSeq(client);
+  const started = Date.now();
+  const killed = await client.killUnits(all ? undefined : units);
+  ctx.output.note(`killed ${killed} process${killed === 1 ? '' : 'es'} in ${all ? 'every pod' : units.join(', ')}; the Pebbles come back as containers restarted by the kubelet would`);
+  if (values['no-wait']) return 0;
+  await watch(client, ctx.output, {
+    since,
+    timeoutMs,
+    until: settled,
+    describe: 'the workload containers to answer again and the model to settle',
+    debugLogDir: ctx.paths.debugLogDir,
+  });
+  ctx.output.note(`settled after ${formatDuration(Date.now() - started)}`);
+  return 0;
+}
