@@ -57,7 +57,7 @@ export async function sandboxSelector(sandboxId: string, stateDir?: string): Pro
     dir === undefined
       ? []
       : (await readMounts()).filter((m) => m.fsType === 'nsfs' && path.dirname(m.mountPoint) === dir).map((m) => m.mountPoint);
-  return { nsFiles: [...netnsFiles, ...nsFiles], shmSourcePrefix: `${namePrefix(sandboxId)}shm-` };
+  return { nsFiles: [...netnsFiles, ...nsFiles], shmSource: { prefix: `${namePrefix(sandboxId)}shm-` } };
 }
 
 async function exists(file: string): Promise<boolean> {

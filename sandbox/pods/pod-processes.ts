@@ -8,10 +8,11 @@ export interface ProcessSelector {
   /** Namespace files (`/run/netns/<name>`, `pods/ns/<pod>.mnt`…) still mounted on the host. */
   nsFiles: readonly string[];
   /**
-   * A `/dev/shm` tmpfs source name prefix: a process whose mount namespace has such a mount is
-   * inside a pod even when the namespace files are gone (a half-finished destroy).
+   * Which `/dev/shm` tmpfs source names mark a pod: a process whose mount namespace has such a
+   * mount is inside a pod even when the namespace files are gone (a half-finished destroy). One
+   * pod matches its exact name (`…shm-pg-1` must not catch `…shm-pg-10`), a sandbox its prefix.
    */
-  shmSourcePrefix: string;
+  shmSource: { exact: string } | { prefix: string };
 }
 
 export interface PodProcess {
@@ -36,7 +37,7 @@ export async function findProcesses(selector: ProcessSelector): Promise<PodProce
       let marked = markedMnt.get(mnt);
       if (marked === undefined) {
         const mounts = await readMounts(pid);
-        marked = mounts.some((m) => m.source.startsWith(selector.shmSourcePrefix));
+        marked = mounts.some((m) => ('exact' in selector.shmSource ? m.source === selector.shmSource.exact : m.source.startsWith(selector.shmSource.prefix)));
         markedMnt.set(mnt, marked);
       }
       match = marked;

@@ -99,7 +99,7 @@ export async function destroyPod(pod: Pod): Promise<void> {
   const started = performance.now();
   await killProcesses({
     nsFiles: [`/run/netns/${pod.netns}`, ...NAMESPACE_KINDS.map((kind) => pod.nsFiles[kind])],
-    shmSourcePrefix: shmSource(pod.sandboxId, pod.name),
+    shmSource: { exact: shmSource(pod.sandboxId, pod.name) },
   });
   for (const kind of NAMESPACE_KINDS) await unmountAllUnder(pod.nsFiles[kind]);
   await deleteNetns(pod.netns);

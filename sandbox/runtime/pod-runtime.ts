@@ -153,7 +153,7 @@ export class PodRuntime implements UnitRuntime {
       });
       if (pods.length === 0) return 0;
       const nsFiles = pods.flatMap((p) => [`/run/netns/${p.netns}`, p.nsFiles.mnt, p.nsFiles.uts, p.nsFiles.ipc]);
-      const killed = await killProcesses({ nsFiles, shmSourcePrefix: NO_SHM_MARKER });
+      const killed = await killProcesses({ nsFiles, shmSource: { exact: NO_SHM_MARKER } });
       this.options.logger.warn({ pods: pods.map((p) => p.name), killed }, 'killed every process in the pods');
       return killed;
     });
