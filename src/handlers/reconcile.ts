@@ -118,12 +118,23 @@ async function publish(charm: CharmContext, state: ReconcileState, status: Compu
   if (current.status !== status.status || current.message !== status.message) {
     await charm.tools.statusSet(status.status, status.message);
   }
+  await announceServing(charm, state, status.status === 'active');
   if (!state.isLeader) return;
   const app = applicationStatus(status, view);
   const currentApp = await charm.tools.statusGet({ application: true });
   if (currentApp.status !== app.status || currentApp.message !== app.message) {
     await charm.tools.statusSet(app.status, app.message, { application: true });
   }
+}
+
+/**
+ * Whether this member serves is in its peer bag, written only when it flips: the write gives
+ * every peer relation-changed, so the primary and the leader recount '(degraded)' as soon as a
+ * replica comes up or goes away, not at the next update-status.
+ */
+async function announceServing(charm: CharmContext, state: ReconcileState, serving: boolean): Promise<void> {
+  if (state.unit['member-serving'] === serving || (await charm.peers.relation()) === undefined) return;
+  await charm.peers.writeUnit({ 'member-serving': serving });
 }
 
 /** Run the reconcile for `event` and publish the resulting status; returns the unit's status. */

@@ -38,6 +38,8 @@ export const unitPeerCodecs = {
   'patroni-on-failure-condition-override': textCodec,
   pg_hba_needs_update_timestamp: textCodec,
   'last_pitr_fail_id': textCodec,
+  /** This unit's PostgreSQL serves (unit Active); flips tell peers to recount '(degraded)'. */
+  'member-serving': flagCodec,
   /** When this unit last restarted PostgreSQL for pending parameters; peers waiting their turn see the change. */
   'postgresql-restarted-at': textCodec,
   'internal-secret': textCodec,

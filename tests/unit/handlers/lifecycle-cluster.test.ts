@@ -95,10 +95,15 @@ describe('a non-leader before the cluster is initialised', () => {
     expect((await unit1.workload.client().services(['postgresql']))[0]?.current).toBe('active');
     expect(unitStatus(harness, UNIT1)).toEqual({ status: 'waiting', message: 'awaiting for member to start' });
 
+    const serving = () => harness.model.relations.find((r) => r.id === relationId)!.unitData[UNIT1]?.['member-serving'];
+    expect(serving()).toBe('False');
+
     scenario.setMembers([running(0, 'leader'), running(1, 'sync_standby')]);
     await hook(harness, UNIT1, { hook: 'update-status' }, unit1);
     expect(unitStatus(harness, UNIT1)).toEqual({ status: 'active', message: '' });
-    await hook(harness, UNIT0, { hook: 'update-status' }, unit0);
+    // The flip is in unit 1's peer bag: the primary hears of it through relation-changed.
+    expect(serving()).toBe('True');
+    await hook(harness, UNIT0, { hook: 'peer-relation', kind: 'changed', relationId, remoteUnit: UNIT1 }, unit0);
     expect(unitStatus(harness, UNIT0)).toEqual({ status: 'active', message: 'Primary' });
     expect(appStatus(harness)).toEqual({ status: 'active', message: '' });
   });
