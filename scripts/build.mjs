@@ -21,6 +21,19 @@ const englishOnlyZodLocales = {
   },
 };
 
+// pino imports sonic-boom (its own fd writer) and thread-stream (worker-thread transports) when
+// it loads, which pulls in assert, stream and worker_threads on every hook. The charm gives pino
+// a plain synchronous stderr writer (src/logging.ts) and never uses transports, so the bundle
+// carries stand-ins that fail loudly if anything ever reaches them.
+const pinoWithoutWorkers = {
+  name: 'pino-without-workers',
+  setup(build) {
+    build.onResolve({ filter: /^(sonic-boom|thread-stream)$/ }, (args) =>
+      args.importer.includes('/node_modules/pino/') ? { path: new URL('pino-unused-stream.cjs', import.meta.url).pathname } : undefined,
+    );
+  },
+};
+
 const result = await build({
   entryPoints: [new URL('src/entry.ts', repo).pathname],
   outfile: new URL('charm.cjs', dist).pathname,
@@ -33,7 +46,7 @@ const result = await build({
   legalComments: 'linked',
   metafile: true,
   logLevel: 'warning',
-  plugins: [englishOnlyZodLocales],
+  plugins: [englishOnlyZodLocales, pinoWithoutWorkers],
 });
 await copyFile(new URL('src/bootstrap/loader.cjs', repo), new URL('loader.cjs', dist));
 

@@ -1,4 +1,5 @@
-import { destination, pino, stdTimeFunctions, type DestinationStream, type Logger } from 'pino';
+import { writeSync } from 'node:fs';
+import { pino, stdTimeFunctions, type DestinationStream, type Logger } from 'pino';
 
 export type { Logger } from 'pino';
 
@@ -38,9 +39,19 @@ export interface LoggerOptions {
   base?: Record<string, unknown>;
 }
 
+/**
+ * Synchronous writes to fd 2: a hook is short-lived and may exit at any moment, so nothing is
+ * buffered, and no stream object (or worker thread) is set up for it.
+ */
+const STDERR: DestinationStream = {
+  write(line: string): void {
+    writeSync(2, line);
+  },
+};
+
 /** One structured logger per process, writing JSON lines to stderr. */
 export function createLogger(options: LoggerOptions = {}): Logger {
-  const stream = options.destination ?? destination({ fd: 2, sync: true });
+  const stream = options.destination ?? STDERR;
   return pino(
     {
       level: options.level ?? process.env['CHARM_LOG_LEVEL'] ?? 'info',

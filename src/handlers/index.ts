@@ -1,4 +1,3 @@
-import { registerActions } from '../actions/index.ts';
 import type { CharmContext } from '../charm-context.ts';
 import { Dispatcher, type KnownEvent } from '../juju/dispatcher.ts';
 import type { Logger } from '../logging.ts';
@@ -25,6 +24,16 @@ async function reconcileHandler(event: KnownEvent, charm: CharmContext): Promise
   await reconcile(charm, event);
 }
 
+/** The actions src/actions implements (actions.yaml lists more; those are ignored until built). */
+const ACTIONS = ['get-password', 'set-password', 'get-primary', 'promote-to-primary'] as const;
+
+// The actions load the Patroni and PostgreSQL clients; hooks never need this module, so it is
+// imported only when an action runs. CharmContext is the actions' dependency set.
+async function runAction(event: KnownEvent, charm: CharmContext): Promise<void> {
+  const { registerActions } = await import('../actions/index.ts');
+  await registerActions(new Dispatcher<CharmContext>(), (context) => context).dispatch(event, charm);
+}
+
 /** Every handler of the charm, in one place: what runs for which event. */
 export function createDispatcher(logger: Logger): Dispatcher<CharmContext> {
   const dispatcher = new Dispatcher<CharmContext>({ logger })
@@ -35,6 +44,6 @@ export function createDispatcher(logger: Logger): Dispatcher<CharmContext> {
   for (const kind of LIFECYCLE_RECONCILE) dispatcher.on(kind, reconcileHandler);
   for (const kind of PEER_RECONCILE) dispatcher.on(kind, PEER_RELATION, reconcileHandler);
   for (const kind of WORKLOAD_RECONCILE) dispatcher.on(kind, CONTAINER, reconcileHandler);
-  // CharmContext is the actions' dependency set: secrets, clients and workload refresh.
-  return registerActions(dispatcher, (charm) => charm);
+  for (const action of ACTIONS) dispatcher.on('action', action, runAction);
+  return dispatcher;
 }

@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { CharmError } from '../errors.ts';
@@ -123,9 +123,11 @@ export function parseCharmMetadata(metadata: unknown, actions?: unknown): CharmM
   };
 }
 
+// Synchronous on purpose: two small files at the start of a one-shot process, and node:fs/promises
+// (with the modules it drags in) would cost every hook more than the read itself.
 async function readOptional(path: string): Promise<string | undefined> {
   try {
-    return await readFile(path, 'utf8');
+    return readFileSync(path, 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw new CharmMetadataError(`cannot read ${path}`, { cause: error });

@@ -1,4 +1,3 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -8,6 +7,8 @@ import { join } from 'node:path';
  * are removed afterwards whatever happens. The agent reads them (it runs on the same host).
  */
 export async function withSecretFiles<T>(content: Record<string, string>, use: (args: string[]) => Promise<T>): Promise<T> {
+  // Loaded here rather than at the top: most hooks write no secret, and fs/promises costs startup.
+  const { mkdtemp, rm, writeFile } = await import('node:fs/promises');
   const dir = await mkdtemp(join(tmpdir(), 'charm-secret-'));
   try {
     const args: string[] = [];
