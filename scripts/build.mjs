@@ -50,6 +50,14 @@ const result = await build({
 });
 await copyFile(new URL('src/bootstrap/loader.cjs', repo), new URL('loader.cjs', dist));
 
+// The loader runs the bundle through vm.Script, which cannot resolve a real dynamic import()
+// (esbuild leaves import() of Node built-ins as one). Fail the build rather than a hook.
+const bundled = await readFile(new URL('charm.cjs', dist), 'utf8');
+const dynamicImports = [...new Set(bundled.match(/\bimport\(\s*["'`][^"'`]+["'`]\s*\)/g) ?? [])];
+if (dynamicImports.length > 0) {
+  throw new Error(`the bundle keeps dynamic imports the loader cannot run: ${dynamicImports.join(', ')}; use a static import or require()`);
+}
+
 // metadata.yaml and actions.yaml as JSON, read by every hook (src/juju/metadata.ts).
 const readYaml = async (file) => parseYaml(await readFile(new URL(file, repo), 'utf8'));
 await writeFile(

@@ -1,3 +1,4 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -7,18 +8,17 @@ import { join } from 'node:path';
  * are removed afterwards whatever happens. The agent reads them (it runs on the same host).
  */
 export async function withSecretFiles<T>(content: Record<string, string>, use: (args: string[]) => Promise<T>): Promise<T> {
-  // Loaded here rather than at the top: most hooks write no secret, and fs/promises costs startup.
-  const { mkdtemp, rm, writeFile } = await import('node:fs/promises');
-  const dir = await mkdtemp(join(tmpdir(), 'charm-secret-'));
+  // Synchronous fs for a few tiny files: node:fs/promises would cost every hook's start-up.
+  const dir = mkdtempSync(join(tmpdir(), 'charm-secret-'));
   try {
     const args: string[] = [];
     for (const [key, value] of Object.entries(content)) {
       const path = join(dir, key);
-      await writeFile(path, value, { mode: 0o600, flag: 'wx' });
+      writeFileSync(path, value, { mode: 0o600, flag: 'wx' });
       args.push(`${key}#file=${path}`);
     }
     return await use(args);
   } finally {
-    await rm(dir, { recursive: true, force: true });
+    rmSync(dir, { recursive: true, force: true });
   }
 }

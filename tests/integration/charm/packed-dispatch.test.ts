@@ -28,10 +28,17 @@ describe('the packed charm', () => {
     expect(unit.workloadStatus).toMatchObject({ status: 'maintenance', message: 'installing charm software' });
   });
 
-  it('opens nothing again once the ports are open (upgrade-charm)', async () => {
+  it('runs upgrade-charm: opens nothing again, and the reconcile waits for the workload container', async () => {
     const run = await runner.dispatch('hooks/upgrade-charm');
     expect(run.exitCode).toBe(0);
-    expect(run.toolCalls).toEqual(['opened-ports --format=json']);
+    expect(run.toolCalls[0]).toBe('opened-ports --format=json');
+    expect(run.toolCalls.filter((call) => call.startsWith('open-port'))).toEqual([]);
+    // As leader it keeps the system passwords in the app secret, given to the tool as files.
+    const secretAdd = run.toolCalls.find((call) => call.startsWith('secret-add'));
+    expect(secretAdd).toContain('--label database-peers.postgresql-k8s.app');
+    expect(secretAdd).toMatch(/operator-password#file=\//);
+    // This test runs no Pebble: the unit says what it waits for instead of failing.
+    expect(runner.model.units['postgresql-k8s/0']!.workloadStatus).toMatchObject({ status: 'waiting', message: 'waiting for the workload container' });
   });
 
   it('ignores a hook the charm does not define, without calling any tool', async () => {
