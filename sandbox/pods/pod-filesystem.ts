@@ -18,7 +18,8 @@ export const DEFAULT_POD_PATHS: readonly string[] = [
   // postmaster would find another pod's lock and refuse to start.
   '/run/postgresql',
   '/charm/containers/postgresql',
-  '/tmp',
+  // /tmp stays the host's: the sandbox runs the repository's own tools (tsx, the Pebble stand-in)
+  // inside pods, and a checkout under /tmp (CI clones there) must stay visible to them.
 ];
 
 /** Pod paths every user may write to, as on a real system. */

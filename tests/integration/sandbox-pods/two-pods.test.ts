@@ -1,6 +1,6 @@
 import { execa } from 'execa';
 import { existsSync } from 'node:fs';
-import { readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
@@ -156,10 +156,17 @@ describe('pods on one machine', () => {
     expect((await stat(podPath(pod1, '/var/lib/postgresql/data/owned'))).uid).toBe(uid);
   });
 
-  it('keeps /tmp private per pod while the sandbox state dir stays reachable', async () => {
-    await execInPod(pod0, ['sh', '-c', 'echo mine > /tmp/pod-private']);
-    expect(existsSync('/tmp/pod-private')).toBe(false);
-    expect((await execInPod(pod1, ['test', '-e', '/tmp/pod-private'], { reject: false })).exitCode).not.toBe(0);
+  it('shares the host’s /tmp, so a checkout and the sandbox state there stay reachable in every pod', async () => {
+    // CI clones the repository under /tmp, and pods run its tools (tsx, the Pebble stand-in).
+    const checkout = await mkdtemp(path.join(os.tmpdir(), 'pods-checkout-'));
+    try {
+      await writeFile(path.join(checkout, 'tool.txt'), 'from a checkout under /tmp');
+      for (const pod of [pod0, pod1]) {
+        expect((await execInPod(pod, ['cat', path.join(checkout, 'tool.txt')])).stdout).toBe('from a checkout under /tmp');
+      }
+    } finally {
+      await rm(checkout, { recursive: true, force: true });
+    }
     await writeFile(path.join(sandbox.stateDir, 'shared.txt'), 'from the host');
     expect((await execInPod(pod0, ['cat', path.join(sandbox.stateDir, 'shared.txt')])).stdout).toBe('from the host');
   });
