@@ -15,7 +15,7 @@
  * while it restarts it is not running, which stops everyone else by rule 1. A unit that has to
  * wait shows Waiting; its next hook (update-status at the latest) asks again.
  */
-import { isStarted, memberNameToUnitName, type ClusterMember } from '../../patroni/index.ts';
+import { isStarted, memberNameToUnitName, type ClusterMember, type PatroniClient } from '../../patroni/index.ts';
 import { podName } from '../../workload/index.ts';
 import { DONE, MESSAGES, waiting } from './outcome.ts';
 import { isInitialised } from './state.ts';
@@ -60,6 +60,21 @@ export function restartCandidate(member: ClusterMember): RestartCandidate {
   return { name: member.name, role: member.role, state: member.state, pendingRestart: member['pending_restart'] === true };
 }
 
+/**
+ * Patroni 3.0.2's /cluster leaves pending_restart out (found in the sandbox: a restart-only
+ * parameter never got applied); each member's own /patroni has it. Ask the member then.
+ */
+async function withPendingRestart(patroni: PatroniClient, member: ClusterMember): Promise<RestartCandidate> {
+  const candidate = restartCandidate(member);
+  if (member['pending_restart'] !== undefined || member.api_url === undefined || !isStarted(member.state)) return candidate;
+  try {
+    const own = await patroni.forMember(member.api_url.replace(/\/patroni$/, '')).patroni();
+    return { ...candidate, pendingRestart: own.pending_restart === true };
+  } catch {
+    return candidate;
+  }
+}
+
 export const restartStep: ReconcileStep = {
   name: 'restart',
   retryMessage: MESSAGES.awaitingRestart,
@@ -67,7 +82,8 @@ export const restartStep: ReconcileStep = {
     if (!isInitialised(state)) return DONE;
     const patroni = await charm.patroni();
     state.cluster = await patroni.clusterFromAny();
-    const decision = restartDecision(podName(charm.unitName), state.cluster.members.map(restartCandidate));
+    const candidates = await Promise.all(state.cluster.members.map((member) => withPendingRestart(patroni, member)));
+    const decision = restartDecision(podName(charm.unitName), candidates);
     if (decision.kind === 'none') return DONE;
     if (decision.kind === 'wait') {
       charm.logger.info({ reason: decision.reason }, 'PostgreSQL restart pending; waiting for its turn');
