@@ -1,0 +1,212 @@
+/**
+ * Cluster benchmark on the sandbox (real charm, Pebble, Patroni 3.0.2, PostgreSQL 15, etcd):
+ *
+ *   deploy      `deploy --units 3 --wait` until every unit is active (the CLI's own wait), and on
+ *               until Patroni has a caught-up sync standby
+ *   failover    kill -9 of the primary's Patroni + postmaster + children (time taken inside the pod,
+ *               just before the kill) with its Pebble frozen (SIGSTOP), so nothing restarts it, as
+ *               a node that stays down → the first INSERT accepted by another member (≈ Patroni's
+ *               ttl, 30 s); then the Pebble is thawed and the old primary rejoins
+ *   crash       the same kill with Pebble running: Pebble restarts Patroni within a second and,
+ *               still holding the leader key, it leads again → the first INSERT accepted anywhere
+ *   switchover  `run <sync standby> promote-to-primary scope=unit` started → the first INSERT
+ *               accepted by that unit (includes the CLI's start, ~1-2 s of Node + tsx)
+ *
+ * A ContinuousWrites writer runs through every fault and switchover; its longest gap between two
+ * acknowledged writes is reported beside each, and its writes are checked afterwards (nothing
+ * acknowledged lost or doubled). Each fault waits for the cluster to be healthy again before the
+ * next. Results: bench/results/cluster.json, and a table on stdout.
+ *
+ * Usage: tsx bench/cluster/run.ts [--deploys 2] [--failovers 3] [--crashes 2] [--switchovers 3]
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parseArgs } from 'node:util';
+import { REPO_ROOT } from '../../sandbox/runtime/paths.ts';
+import { ContinuousWrites } from '../../tests/support/continuous-writes.ts';
+import {
+  APP,
+  allActive,
+  isCaughtUpReplica,
+  isClean,
+  newPgClient,
+  OPERATOR,
+  SandboxFixture,
+  stats,
+  type UnitStatus,
+} from '../../tests/support/sandbox-fixture.ts';
+
+const { values } = parseArgs({
+  options: {
+    deploys: { type: 'string', default: '2' },
+    failovers: { type: 'string', default: '3' },
+    crashes: { type: 'string', default: '2' },
+    switchovers: { type: 'string', default: '3' },
+  },
+});
+const counts = {
+  deploys: Math.max(1, Number(values.deploys)),
+  failovers: Number(values.failovers),
+  crashes: Number(values.crashes),
+  switchovers: Number(values.switchovers),
+};
+
+const MIN = 60_000;
+const samples: Record<string, number[]> = {};
+const notes: string[] = [];
+const record = (name: string, ms: number): void => {
+  (samples[name] ??= []).push(ms);
+  process.stderr.write(`  ${name}: ${(ms / 1000).toFixed(2)} s\n`);
+};
+
+const leaderOf = (units: Record<string, UnitStatus>): string | undefined => Object.entries(units).find(([, u]) => u.patroni?.role === 'leader')?.[0];
+const healthy = (units: Record<string, UnitStatus>): boolean =>
+  allActive(units, 3, { primaryLabel: false }) &&
+  Object.values(units).filter((u) => u.patroni?.role !== 'leader').every((u) => isCaughtUpReplica(u.patroni)) &&
+  Object.values(units).some((u) => u.patroni?.role === 'sync_standby');
+
+/** Polls INSERTs on `hosts` until one is accepted; the epoch ms it was, and where. */
+async function firstWrite(hosts: readonly string[], password: string, timeoutMs: number): Promise<{ at: number; host: string }> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    for (const host of hosts) {
+      const client = newPgClient(host, { user: OPERATOR, password, timeoutMs: 2_000 });
+      try {
+        await client.connect();
+        await client.query('INSERT INTO bench_probe DEFAULT VALUES');
+        return { at: Date.now(), host };
+      } catch {
+        // not the primary (read-only), or not reachable yet
+      } finally {
+        await client.end().catch(() => undefined);
+      }
+    }
+    await sleep(25);
+  }
+  throw new Error(`no write accepted on ${hosts.join(', ')} within ${timeoutMs} ms`);
+}
+
+async function withWriter<T>(sbx: SandboxFixture, hosts: string[], label: string, work: () => Promise<T>): Promise<T> {
+  const cw = new ContinuousWrites({ hosts: () => hosts, user: OPERATOR, password: await sbx.operatorPassword(), table: 'bench_writes', intervalMs: 20 });
+  await cw.start();
+  await cw.waitForWrites(20, MIN);
+  let result: T;
+  try {
+    result = await work();
+    await cw.waitForWrites(20, 2 * MIN);
+  } finally {
+    const report = await cw.stop();
+    record(`${label} write gap`, report.longestGapMs);
+    const primary = await sbx.primary();
+    const check = await cw.verify(await sbx.unitAddress(primary));
+    if (check.missing.length + check.duplicated.length + check.unexpected.length > 0) {
+      notes.push(`${label}: writes LOST or DOUBLED: ${JSON.stringify({ missing: check.missing.slice(0, 10), duplicated: check.duplicated.slice(0, 10), unexpected: check.unexpected.slice(0, 10) })}`);
+    }
+  }
+  return result;
+}
+
+async function main(): Promise<void> {
+  let sbx: SandboxFixture | undefined;
+  const started = Date.now();
+  try {
+    for (let i = 0; i < counts.deploys; i++) {
+      process.stderr.write(`deploy ${i + 1}/${counts.deploys}\n`);
+      sbx = await SandboxFixture.create('bench');
+      const t0 = Date.now();
+      await sbx.deploy(3);
+      record('deploy → all active', Date.now() - t0);
+      await sbx.waitFor(healthy, 'a caught-up sync standby', 3 * MIN);
+      record('deploy → sync standby', Date.now() - t0);
+      if (i < counts.deploys - 1) await destroy(sbx);
+    }
+    if (sbx === undefined) return;
+    const fixture = sbx;
+    const units = await fixture.units();
+    const hosts = Object.values(units).map((u) => u.address);
+    const password = await fixture.operatorPassword();
+    await fixture.sql(await fixture.primary(), 'CREATE TABLE bench_probe (at timestamptz NOT NULL DEFAULT clock_timestamp())');
+
+    for (let i = 0; i < counts.crashes; i++) {
+      process.stderr.write(`crash ${i + 1}/${counts.crashes}\n`);
+      await withWriter(fixture, hosts, 'crash', async () => {
+        const victim = await fixture.primary();
+        const { killedAt } = await fixture.killMember(victim);
+        const { at, host } = await firstWrite(hosts, password, 3 * MIN);
+        record('crash: kill → first write', at - killedAt);
+        if (host !== units[victim]!.address) notes.push(`crash ${i + 1}: the primary moved (${victim} → ${host})`);
+        await fixture.waitFor(healthy, 'healthy again', 5 * MIN);
+        record('crash: kill → healthy', Date.now() - killedAt);
+      });
+    }
+
+    for (let i = 0; i < counts.failovers; i++) {
+      process.stderr.write(`failover ${i + 1}/${counts.failovers}\n`);
+      await withWriter(fixture, hosts, 'failover', async () => {
+        const victim = await fixture.primary();
+        const others = hosts.filter((h) => h !== units[victim]!.address);
+        await fixture.signalPebble(victim, 'freeze');
+        let killedAt: number;
+        try {
+          ({ killedAt } = await fixture.killMember(victim));
+          const { at } = await firstWrite(others, password, 3 * MIN);
+          record('failover: kill → first write on new primary', at - killedAt);
+        } finally {
+          await fixture.signalPebble(victim, 'thaw');
+        }
+        await fixture.waitFor((u) => healthy(u) && leaderOf(u) !== victim, 'the old primary back as a replica', 5 * MIN);
+        record('failover: kill → old primary rejoined', Date.now() - killedAt);
+      });
+    }
+
+    for (let i = 0; i < counts.switchovers; i++) {
+      process.stderr.write(`switchover ${i + 1}/${counts.switchovers}\n`);
+      await withWriter(fixture, hosts, 'switchover', async () => {
+        const now = await fixture.waitFor(healthy, 'a sync standby', 3 * MIN);
+        const current = now.applications[APP]!.units;
+        const candidate = Object.keys(current).find((u) => current[u]!.patroni?.role === 'sync_standby')!;
+        const t0 = Date.now();
+        const action = fixture.runOk(candidate, 'promote-to-primary', { scope: 'unit' }).then(() => Date.now());
+        const { at } = await firstWrite([current[candidate]!.address], password, 3 * MIN);
+        record('switchover: request → first write on new primary', at - t0);
+        record('switchover: action returned', (await action) - t0);
+        await fixture.waitFor((u) => healthy(u) && leaderOf(u) === candidate, 'healthy again', 5 * MIN);
+        record('switchover: request → healthy', Date.now() - t0);
+      });
+    }
+  } finally {
+    if (sbx !== undefined) await destroy(sbx);
+  }
+  report(Date.now() - started);
+}
+
+async function destroy(sbx: SandboxFixture): Promise<void> {
+  const leftovers = await sbx.teardown();
+  if (leftovers !== null && !isClean(leftovers)) notes.push(`sandbox left things behind: ${JSON.stringify(leftovers)}`);
+}
+
+function report(totalMs: number): void {
+  const rows = Object.entries(samples).map(([name, list]) => ({ name, ...stats(list), runsMs: list }));
+  const result = {
+    date: new Date().toISOString(),
+    machine: { cpus: os.cpus().length, memoryGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version },
+    stack: 'sandbox: real charm, Pebble stand-in, Patroni 3.0.2 (ttl 30, loop_wait 10), PostgreSQL 15, etcd 3.4',
+    runs: counts,
+    totalSeconds: Math.round(totalMs / 1000),
+    results: rows.map((r) => ({ name: r.name, n: r.n, minMs: r.min, medianMs: r.median, maxMs: r.max, runsMs: r.runsMs })),
+    notes,
+  };
+  const dir = path.join(REPO_ROOT, 'bench', 'results');
+  mkdirSync(dir, { recursive: true });
+  const out = path.join(dir, 'cluster.json');
+  writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
+  const width = Math.max(...rows.map((r) => r.name.length), 10);
+  const s = (ms: number): string => (ms / 1000).toFixed(2).padStart(8);
+  const lines = [`${'measure'.padEnd(width)}  ${'n'.padStart(2)}  ${'min s'.padStart(8)}  ${'median s'.padStart(8)}  ${'max s'.padStart(8)}`];
+  for (const r of rows) lines.push(`${r.name.padEnd(width)}  ${String(r.n).padStart(2)}  ${s(r.min)}  ${s(r.median)}  ${s(r.max)}`);
+  process.stdout.write(`${lines.join('\n')}\n${notes.map((n) => `note: ${n}`).join('\n')}${notes.length > 0 ? '\n' : ''}total ${Math.round(totalMs / 1000)} s; results: ${out}\n`);
+}
+
+await main();
