@@ -6,7 +6,8 @@
  *   failover    kill -9 of the primary's Patroni + postmaster + children (time taken inside the pod,
  *               just before the kill) with its Pebble frozen (SIGSTOP), so nothing restarts it, as
  *               a node that stays down → the first INSERT accepted by another member (≈ Patroni's
- *               ttl, 30 s); then the Pebble is thawed and the old primary rejoins
+ *               ttl, 30 s); then the pod's container restarts (chaos kill-pod) and the old primary
+ *               rejoins
  *   crash       the same kill with Pebble running: Pebble restarts Patroni within a second and,
  *               still holding the leader key, it leads again → the first INSERT accepted anywhere
  *   switchover  `run <sync standby> promote-to-primary scope=unit` started → the first INSERT
@@ -108,9 +109,10 @@ async function withWriter<T>(sbx: SandboxFixture, hosts: string[], label: string
   return result;
 }
 
-async function main(): Promise<void> {
+async function main(): Promise<number> {
   let sbx: SandboxFixture | undefined;
   const started = Date.now();
+  let failed = false;
   try {
     for (let i = 0; i < counts.deploys; i++) {
       process.stderr.write(`deploy ${i + 1}/${counts.deploys}\n`);
@@ -122,7 +124,7 @@ async function main(): Promise<void> {
       record('deploy → sync standby', Date.now() - t0);
       if (i < counts.deploys - 1) await destroy(sbx);
     }
-    if (sbx === undefined) return;
+    if (sbx === undefined) throw new Error('no sandbox deployed');
     const fixture = sbx;
     const units = await fixture.units();
     const hosts = Object.values(units).map((u) => u.address);
@@ -154,9 +156,12 @@ async function main(): Promise<void> {
           const { at } = await firstWrite(others, password, 3 * MIN);
           record('failover: kill → first write on new primary', at - killedAt);
         } finally {
-          await fixture.signalPebble(victim, 'thaw');
+          // The container comes back as the kubelet restarts it (backoff: at once, then 10 s, 20 s…).
+          await fixture.chaos([victim]);
         }
-        await fixture.waitFor((u) => healthy(u) && leaderOf(u) !== victim, 'the old primary back as a replica', 5 * MIN);
+        await fixture.waitFor((u) => healthy(u) && leaderOf(u) !== victim, 'the old primary back as a replica', 5 * MIN).catch(async (error: unknown) => {
+          throw new Error(`${String(error)}\n${await fixture.workloadLogTail(victim)}`);
+        });
         record('failover: kill → old primary rejoined', Date.now() - killedAt);
       });
     }
@@ -176,10 +181,15 @@ async function main(): Promise<void> {
         record('switchover: request → healthy', Date.now() - t0);
       });
     }
+  } catch (error) {
+    // A run that does not finish ends the benchmark: what was measured so far is still written.
+    failed = true;
+    notes.push(`FAILED: ${String(error).slice(0, 4_000)}`);
   } finally {
     if (sbx !== undefined) await destroy(sbx);
   }
   report(Date.now() - started);
+  return failed ? 1 : 0;
 }
 
 async function destroy(sbx: SandboxFixture): Promise<void> {
@@ -209,4 +219,4 @@ function report(totalMs: number): void {
   process.stdout.write(`${lines.join('\n')}\n${notes.map((n) => `note: ${n}`).join('\n')}${notes.length > 0 ? '\n' : ''}total ${Math.round(totalMs / 1000)} s; results: ${out}\n`);
 }
 
-await main();
+process.exitCode = await main();

@@ -416,7 +416,10 @@ export class SandboxFixture {
    * SIGSTOP (`freeze`) or SIGCONT (`thaw`) the unit's Pebble(s), found inside the pod like
    * `killMember` finds Patroni. A frozen Pebble restarts nothing: with `killMember` it is a
    * primary whose container stays down (a node that does not come back at once) instead of one
-   * Pebble restarts within a second. The sandbox keeps a stopped Pebble (it is alive).
+   * Pebble restarts within a second. The sandbox keeps a stopped Pebble (it is alive); bring the
+   * container back with `chaos([unit])`, as the kubelet would (pebble-ready fires), rather than
+   * by thawing: hooks that ran meanwhile (update-status) found no Pebble, and only a new Pebble
+   * makes Juju fire pebble-ready.
    */
   async signalPebble(unit: string, action: 'freeze' | 'thaw'): Promise<number[]> {
     const signal = action === 'freeze' ? 'STOP' : 'CONT';
@@ -436,6 +439,17 @@ export class SandboxFixture {
     const result = await this.ssh(unit, ['bash', '-c', script]);
     if (result.exitCode !== 0) throw new CliFailedError(result);
     return (/^pebbles=(.*)$/m.exec(result.stdout)?.[1] ?? '').split(/\s+/).filter((x) => x !== '').map(Number);
+  }
+
+  /** The last lines of the unit's Patroni log and newest PostgreSQL log, for a failure report. */
+  async workloadLogTail(unit: string, lines = 40): Promise<string> {
+    const script = [
+      'cd /var/log/postgresql 2>/dev/null || exit 0',
+      `echo "--- patroni (last ${lines} lines)"; ls -tr patroni.log* 2>/dev/null | xargs -r cat | grep -v "^  " | tail -n ${lines}`,
+      `echo "--- postgresql (last ${lines} lines)"; ls -t postgresql-*.log 2>/dev/null | head -1 | xargs -r tail -n ${lines}`,
+    ].join('\n');
+    const result = await this.ssh(unit, ['bash', '-c', script]);
+    return `${unit}:\n${result.stdout}${result.stderr === '' ? '' : `\n${result.stderr}`}`;
   }
 
   // ---- teardown ------------------------------------------------------------------------------

@@ -100,7 +100,7 @@ describe('failures of a 3-unit cluster of the real charm', () => {
     expect(await sbx.hooksStarted(victim, killedAt).then((h) => h.filter((x) => x.at <= restartedAt))).toEqual([]);
   }, 10 * MIN);
 
-  it('e2. failover: the primary crashes (kill -9) and stays down past the leader ttl: a new primary takes the writes, the old one rejoins as a replica, none lost or doubled', async () => {
+  it('e2. failover: the primary crashes (kill -9) and stays down past the leader ttl: a new primary takes the writes, the old one, restarted, rejoins as a replica; none lost or doubled', async () => {
     const before = await sbx.units();
     const oldPrimary = leaderOf(before)!;
     const oldAddress = before[oldPrimary]!.address;
@@ -129,20 +129,25 @@ describe('failures of a 3-unit cluster of the real charm', () => {
       expect(cw.report().primaries.at(-1)).toBe(before[newPrimary]!.address);
       expect(cw.report().primaries.at(-1)).not.toBe(oldAddress);
 
-      await sbx.signalPebble(oldPrimary, 'thaw');
+      // The container comes back, as the kubelet restarts it: a new Pebble, pebble-ready, Patroni.
+      await sbx.chaos([oldPrimary]);
       frozen = false;
-      const status = await sbx.waitFor(
-        (u) => allActive(u, 3, { primaryLabel: false }) && healthyCluster(u, 3) && leaderOf(u) === newPrimary,
-        `${oldPrimary} back as a caught-up replica of ${newPrimary}`,
-        4 * MIN,
-      );
+      const status = await sbx
+        .waitFor(
+          (u) => allActive(u, 3, { primaryLabel: false }) && healthyCluster(u, 3) && leaderOf(u) === newPrimary,
+          `${oldPrimary} back as a caught-up replica of ${newPrimary}`,
+          4 * MIN,
+        )
+        .catch(async (error: unknown) => {
+          throw new Error(`${String(error)}\n${await sbx.workloadLogTail(oldPrimary)}`);
+        });
       timings['failover-rejoined'] = seconds(Date.now() - killedAt);
       expect(['replica', 'sync_standby']).toContain(status.applications[APP]!.units[oldPrimary]!.patroni?.role);
       expect(await sbx.sql(oldPrimary, 'SELECT pg_is_in_recovery() AS r')).toEqual([{ r: true }]);
       const labels = Object.entries(status.applications[APP]!.units).filter(([, u]) => u['workload-status'].message === 'Primary').map(([n]) => n);
       console.info(`after the failover to ${newPrimary}, "Primary" is shown on: ${labels.join(', ') || 'no unit'}`);
     } finally {
-      if (frozen) await sbx.signalPebble(oldPrimary, 'thaw').catch(() => undefined);
+      if (frozen) await sbx.chaos([oldPrimary]).catch(() => undefined);
       await stopAndVerify(cw, 'cw_failover', addresses, 'failover');
     }
   }, 10 * MIN);
