@@ -1,3 +1,5 @@
+import { isStarted } from './cluster.ts';
+
 /** The charm's `synchronous_node_count` option: `all`, `majority`, or a positive integer. */
 export type SynchronousNodeCountSetting = 'all' | 'majority' | number;
 
@@ -33,4 +35,30 @@ function synchronousNodeCount(setting: SynchronousNodeCountSetting, plannedUnits
   if (setting === 'all') return plannedUnits - 1;
   if (setting === 'majority') return Math.floor(plannedUnits / 2);
   return setting < membersCount - 1 ? setting : plannedUnits - 1;
+}
+
+/** A member Patroni could name as a synchronous standby right now: a replica that runs. */
+export interface SyncCandidateView {
+  readonly role: string;
+  readonly state: string;
+}
+
+/**
+ * Strict mode with no replica to wait for stops every write: a cluster scaled up from one
+ * member would refuse commits until the new replica has copied the whole database. So strict
+ * mode is turned on only once a replica runs (Patroni, in plain synchronous mode, makes it a
+ * sync standby at once); once on, it stays on whatever happens to the replicas, since that is
+ * what strict mode promises. Scaling down to one member still turns it off (`wanted` is then
+ * false).
+ */
+export function gateStrictMode(
+  wanted: SynchronousConfiguration,
+  currentlyStrict: boolean,
+  members: readonly SyncCandidateView[],
+): SynchronousConfiguration {
+  if (!wanted.synchronous_mode_strict || currentlyStrict) return wanted;
+  const candidate = members.some(
+    (member) => member.role !== 'leader' && member.role !== 'standby_leader' && isStarted(member.state),
+  );
+  return candidate ? wanted : { ...wanted, synchronous_mode_strict: false };
 }

@@ -185,6 +185,10 @@ function postgresqlSection(input: PatroniConfigInput, resolved: Resolved): Recor
     listen: `${listen}:${ports.postgresql}`,
     parameters: localParameters(input, resolved),
     pgpass: paths.pgpass,
+    // pg_basebackup otherwise waits for a spread checkpoint (checkpoint_completion_target of
+    // checkpoint_timeout, about 4.5 minutes) before it copies a byte: a new replica would take
+    // that long to start even on an almost empty database.
+    basebackup: [{ checkpoint: 'fast' }],
     pg_hba: memberPgHba({
       tls: input.tls,
       connectivity: input.connectivity ?? true,

@@ -4,7 +4,7 @@
  * leader PATCHes only the keys that differ from `GET /config`, so a steady cluster sees no writes.
  */
 import type { ConfigPatch, ConfigPatchValue } from '../../patroni/index.ts';
-import { synchronousConfiguration } from '../../patroni/index.ts';
+import { gateStrictMode, synchronousConfiguration } from '../../patroni/index.ts';
 import { patroniDynamicConfigPatch } from '../../workload/index.ts';
 import { knownEndpoints } from './endpoints.ts';
 import { DONE } from './outcome.ts';
@@ -51,19 +51,24 @@ export const dynamicConfigStep: ReconcileStep = {
     const { config, resources, workerConfig, plannedUnits } = state;
     if (!state.isLeader || !isInitialised(state) || config === undefined || resources === undefined) return DONE;
     if (workerConfig === undefined || plannedUnits === undefined) return DONE;
+    const patroni = await charm.patroni();
+    const current = await patroni.config();
+    const synchronous = synchronousConfiguration(
+      config.synchronous_node_count,
+      plannedUnits,
+      knownEndpoints(state, charm.unitName).length,
+      config.synchronous_mode_strict,
+    );
+    const currentlyStrict = current.synchronous_mode_strict === true;
+    // The cluster is read only when strict mode is about to be turned on.
+    const members = synchronous.synchronous_mode_strict && !currentlyStrict ? (state.cluster ?? (await patroni.cluster())).members : [];
     const wanted = patroniDynamicConfigPatch({
       cpuCores: resources.cpuCores,
       config,
       workerConfig,
-      synchronous: synchronousConfiguration(
-        config.synchronous_node_count,
-        plannedUnits,
-        knownEndpoints(state, charm.unitName).length,
-        config.synchronous_mode_strict,
-      ),
+      synchronous: gateStrictMode(synchronous, currentlyStrict, members),
     });
-    const patroni = await charm.patroni();
-    const delta = configPatchDelta(await patroni.config(), wanted as ConfigPatch);
+    const delta = configPatchDelta(current, wanted as ConfigPatch);
     if (delta === undefined) return DONE;
     await patroni.patchConfig(delta);
     charm.logger.info({ keys: Object.keys(delta) }, 'updated Patroni dynamic configuration');

@@ -137,6 +137,33 @@ describe('membership', () => {
   });
 });
 
+describe('strict synchronous mode on scale-up', () => {
+  it('waits until the joiner runs before the primary refuses commits without a standby', async () => {
+    const harness = charmHarness({ units: 1 });
+    const relationId = peerRelationId(harness);
+    const unit0 = await scenario.wire(0);
+    await initialiseLeader(harness, unit0);
+    expect(unit0.patroni.config).toMatchObject({ synchronous_node_count: 0, synchronous_mode_strict: false });
+
+    // A second unit joins; its Patroni is still copying the database.
+    addUnit(harness.model, APP, { address: '10.1.0.11' });
+    enterScope(harness.model, relationId, UNIT1);
+    scenario.setMembers([running(0, 'leader'), running(1, 'replica', { state: 'creating replica' })]);
+    await hook(harness, UNIT0, { hook: 'peer-relation', kind: 'joined', relationId, remoteUnit: UNIT1 }, unit0);
+    expect(unit0.patroni.config).toMatchObject({ synchronous_node_count: 1, synchronous_mode_strict: false });
+
+    // Once it runs (its member-serving flip reaches the leader as relation-changed), strict goes on.
+    scenario.setMembers([running(0, 'leader'), running(1, 'sync_standby')]);
+    await hook(harness, UNIT0, { hook: 'peer-relation', kind: 'changed', relationId, remoteUnit: UNIT1 }, unit0);
+    expect(unit0.patroni.config).toMatchObject({ synchronous_node_count: 1, synchronous_mode_strict: true });
+
+    // And stays on when that replica stops: that is what strict mode is for.
+    scenario.setMembers([running(0, 'leader'), running(1, 'replica', { state: 'stopped' })]);
+    await hook(harness, UNIT0, { hook: 'update-status' }, unit0);
+    expect(unit0.patroni.config).toMatchObject({ synchronous_mode_strict: true });
+  });
+});
+
 describe('pgdata-storage-detaching', () => {
   it('hands the primary role to the sync standby before the storage goes', async () => {
     const harness = charmHarness({ units: 2 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { synchronousConfiguration } from '../../../src/patroni/index.ts';
+import { gateStrictMode, synchronousConfiguration } from '../../../src/patroni/index.ts';
 
 describe('synchronousConfiguration', () => {
   it('all → planned − 1, strict when asked and there are peers', () => {
@@ -29,5 +29,32 @@ describe('synchronousConfiguration', () => {
 
   it('does not go below zero when scaled to zero units', () => {
     expect(synchronousConfiguration('all', 0, 2, true)).toEqual({ synchronous_node_count: 0, synchronous_mode_strict: false });
+  });
+});
+
+describe('gateStrictMode', () => {
+  const strict = { synchronous_node_count: 1, synchronous_mode_strict: true };
+  const creating = { role: 'replica', state: 'creating replica' };
+  const leader = { role: 'leader', state: 'running' };
+
+  it('waits for a running replica before turning strict mode on', () => {
+    expect(gateStrictMode(strict, false, [leader, creating])).toEqual({ synchronous_node_count: 1, synchronous_mode_strict: false });
+    expect(gateStrictMode(strict, false, [leader, { role: 'replica', state: 'starting' }]).synchronous_mode_strict).toBe(false);
+    expect(gateStrictMode(strict, false, [leader])).toEqual({ synchronous_node_count: 1, synchronous_mode_strict: false });
+    expect(gateStrictMode(strict, false, [leader, creating, { role: 'replica', state: 'streaming' }])).toEqual(strict);
+    expect(gateStrictMode(strict, false, [leader, { role: 'sync_standby', state: 'running' }])).toEqual(strict);
+  });
+
+  it('never counts a leader as the replica to wait for', () => {
+    expect(gateStrictMode(strict, false, [leader, { role: 'standby_leader', state: 'running' }]).synchronous_mode_strict).toBe(false);
+  });
+
+  it('keeps strict mode on once it is on, even with no replica running', () => {
+    expect(gateStrictMode(strict, true, [leader, creating])).toEqual(strict);
+  });
+
+  it('turns it off whenever the wanted configuration says so', () => {
+    const relaxed = { synchronous_node_count: 0, synchronous_mode_strict: false };
+    expect(gateStrictMode(relaxed, true, [leader, { role: 'sync_standby', state: 'streaming' }])).toEqual(relaxed);
   });
 });

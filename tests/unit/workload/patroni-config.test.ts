@@ -141,6 +141,7 @@ describe('renderPatroniYaml on Kubernetes (reference §5.3)', () => {
       bin_dir: '/usr/lib/postgresql/14/bin',
       listen: '0.0.0.0:5432',
       pgpass: '/tmp/pgpass',
+      basebackup: [{ checkpoint: 'fast' }],
       pg_ident: ['operator postgres backup'],
       authentication: {
         replication: { username: 'replication', password: 'rep-pw' },
