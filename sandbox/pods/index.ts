@@ -6,7 +6,7 @@
 export { PodError, type PodErrorCode } from './errors.ts';
 export { DEFAULT_SUBNET } from './subnet.ts';
 export { ensureSandboxNetwork, type SandboxNetworkOptions } from './network.ts';
-export { DEFAULT_POD_PATHS } from './pod-filesystem.ts';
+export { DEFAULT_POD_PATHS, SANDBOX_CODE_ROOT } from './pod-filesystem.ts';
 export { createPod, destroyPod, listPods, loadPod, nextFreeIndex, podPath, type CreatePodOptions } from './pods.ts';
 export { execInPod, nsenterArgs, runInPod, type PodExecOptions, type PodExecResult, type PodRunOptions } from './exec.ts';
 export { renderHosts, updateHosts, type HostsEntry } from './hosts-file.ts';

@@ -1,5 +1,6 @@
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { PodError } from './errors.ts';
 import { hostsFile, isWithin, NAMESPACE_KINDS, nsDir, podSourcePath } from './layout.ts';
 import { isMountPoint, readMounts } from './mounts.ts';
@@ -18,9 +19,17 @@ export const DEFAULT_POD_PATHS: readonly string[] = [
   // postmaster would find another pod's lock and refuse to start.
   '/run/postgresql',
   '/charm/containers/postgresql',
-  // /tmp stays the host's: the sandbox runs the repository's own tools (tsx, the Pebble stand-in)
-  // inside pods, and a checkout under /tmp (CI clones there) must stay visible to them.
+  // Private as in any container: Patroni writes its pgpass to /tmp/pgpass, and a shared one let
+  // one member's basebackup log in with another member's entry. A checkout or state dir under
+  // /tmp (CI clones there) stays visible: see Pod.hostPaths.
+  '/tmp',
 ];
+
+/**
+ * The sandbox's own code: pods run its tools (tsx, the Pebble stand-in) from the checkout, which
+ * must stay reachable when a pod path (/tmp) hides the host's directory it lives in.
+ */
+export const SANDBOX_CODE_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 /** Pod paths every user may write to, as on a real system. */
 const STICKY_PATHS = new Set(['/tmp', '/var/tmp', '/dev/shm']);
@@ -66,7 +75,7 @@ export async function setUpPodFilesystem(pod: Pod): Promise<void> {
     // A mount point must exist: inside an earlier pod mount it is made in that pod's tree, on
     // the host it is created empty when missing (the host directory's content is never touched).
     await mkdir(whereTargetLives(pod, target, mounted), { recursive: true });
-    await keepStateDirVisible(pod, target, source);
+    await keepHostPathsVisible(pod, target, source);
     // --rbind: carries along the state dir mount just made inside `source`
     await inPod(pod, ['mount', '--rbind', source, target]);
     mounted.push(target);
@@ -92,14 +101,19 @@ async function dropCopiedNamespaceMounts(pod: Pod): Promise<void> {
 }
 
 /**
- * The sandbox state dir may live below a pod path (typically /tmp); the pod must still reach it
- * (sockets, charm files), so it is bound into the pod's copy before that copy hides the host's.
+ * The sandbox state dir (sockets, charm files) and `pod.hostPaths` may live below a pod path
+ * (typically /tmp); the pod must still reach them, so each is bound into the pod's copy (outer
+ * ones first) before that copy hides the host's.
  */
-async function keepStateDirVisible(pod: Pod, target: string, source: string): Promise<void> {
-  if (!isWithin(pod.stateDir, target)) return;
-  const inside = path.join(source, path.relative(target, pod.stateDir));
-  await mkdir(inside, { recursive: true });
-  await inPod(pod, ['mount', '--bind', pod.stateDir, inside]);
+async function keepHostPathsVisible(pod: Pod, target: string, source: string): Promise<void> {
+  const kept = [...new Set([...pod.hostPaths, pod.stateDir].map((p) => path.resolve(p)))]
+    .filter((p) => isWithin(p, target) && p !== target)
+    .sort((a, b) => a.length - b.length);
+  for (const hostPath of kept) {
+    const inside = path.join(source, path.relative(target, hostPath));
+    await mkdir(inside, { recursive: true });
+    await inPod(pod, ['mount', '--bind', hostPath, inside]);
+  }
 }
 
 /** Outer paths first, so a nested path is mounted on top of its parent's per-pod directory. */

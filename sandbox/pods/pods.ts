@@ -6,7 +6,7 @@ import { NAMESPACE_KINDS, normaliseTarget, nsFile, podDir, podSourcePath } from 
 import { mountsUnder, unmountAllUnder } from './mounts.ts';
 import { appOfPod, assertPodName, netnsName, shmSource, vethName } from './names.ts';
 import { attachPodNetwork, deleteLink, deleteNetns, ensureSandboxNetwork } from './network.ts';
-import { createPodNamespaces, DEFAULT_POD_PATHS, setUpPodFilesystem } from './pod-filesystem.ts';
+import { createPodNamespaces, DEFAULT_POD_PATHS, SANDBOX_CODE_ROOT, setUpPodFilesystem } from './pod-filesystem.ts';
 import { killProcesses } from './pod-processes.ts';
 import { listPodRecords, readPodRecord, writePodRecord, type Pod } from './records.ts';
 import { parseSubnet, podAddress } from './subnet.ts';
@@ -23,6 +23,11 @@ export interface CreatePodOptions {
   stateDir: string;
   /** Paths the pod gets its own directory at; default `DEFAULT_POD_PATHS`. */
   paths?: readonly string[];
+  /**
+   * Host directories kept visible inside the pod when a pod path hides where they live (the
+   * state dir always is); default the sandbox's own code, which pods run.
+   */
+  hostPaths?: readonly string[];
   /** Application for the DNS names; default: the pod name without its `-<n>` suffix. */
   app?: string;
   /** Kubernetes namespace (model) for the DNS names; default: the sandbox network's. */
@@ -72,6 +77,7 @@ export async function createPod(options: CreatePodOptions): Promise<Pod> {
       ipc: nsFile(options.stateDir, options.name, 'ipc'),
     },
     paths,
+    hostPaths: [...(options.hostPaths ?? [SANDBOX_CODE_ROOT])],
     createdAt: new Date().toISOString(),
   };
   // The record goes first, so a crash from here on leaves something destroyPod can work from.

@@ -31,6 +31,8 @@ export const PodSchema = z.object({
   nsFiles: z.object({ mnt: z.string(), uts: z.string(), ipc: z.string() }),
   /** Paths inside the pod that have a per-pod directory mounted over them. */
   paths: z.array(z.string()),
+  /** Host directories that stay visible in the pod even below one of `paths` (e.g. a checkout under /tmp). */
+  hostPaths: z.array(z.string()).default([]),
   createdAt: z.string(),
 });
 export type Pod = z.infer<typeof PodSchema>;

@@ -16,6 +16,7 @@ import {
   loadPod,
   podPath,
   runInPod,
+  SANDBOX_CODE_ROOT,
   updateHosts,
   type Pod,
 } from '../../../sandbox/pods/index.ts';
@@ -28,6 +29,7 @@ let sandbox: TestSandbox;
 let pod0: Pod;
 let pod1: Pod;
 let hostDataBefore: string[] | undefined;
+let checkout: string | undefined;
 const servers: ReturnType<typeof runInPod>[] = [];
 
 async function listing(dir: string): Promise<string[] | undefined> {
@@ -60,7 +62,10 @@ function hostGet(url: string): Promise<string> {
 beforeAll(async () => {
   hostDataBefore = await listing(HOST_DATA);
   sandbox = await newTestSandbox('pods');
-  const base = { sandboxId: sandbox.sandboxId, stateDir: sandbox.stateDir };
+  // A checkout under /tmp, as CI clones there: the pods must see it through their private /tmp.
+  checkout = await mkdtemp(path.join(os.tmpdir(), 'pods-checkout-'));
+  await writeFile(path.join(checkout, 'tool.txt'), 'from a checkout under /tmp');
+  const base = { sandboxId: sandbox.sandboxId, stateDir: sandbox.stateDir, hostPaths: [SANDBOX_CODE_ROOT, checkout] };
   [pod0, pod1] = await Promise.all([
     createPod({ ...base, name: 'postgresql-k8s-0', index: 0 }),
     createPod({ ...base, name: 'postgresql-k8s-1', index: 1 }),
@@ -70,6 +75,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  if (checkout) await rm(checkout, { recursive: true, force: true });
   if (sandbox) {
     await destroySandbox(sandbox.sandboxId, sandbox.stateDir);
     await rm(sandbox.stateDir, { recursive: true, force: true });
@@ -156,16 +162,15 @@ describe('pods on one machine', () => {
     expect((await stat(podPath(pod1, '/var/lib/postgresql/data/owned'))).uid).toBe(uid);
   });
 
-  it('shares the host’s /tmp, so a checkout and the sandbox state there stay reachable in every pod', async () => {
-    // CI clones the repository under /tmp, and pods run its tools (tsx, the Pebble stand-in).
-    const checkout = await mkdtemp(path.join(os.tmpdir(), 'pods-checkout-'));
-    try {
-      await writeFile(path.join(checkout, 'tool.txt'), 'from a checkout under /tmp');
-      for (const pod of [pod0, pod1]) {
-        expect((await execInPod(pod, ['cat', path.join(checkout, 'tool.txt')])).stdout).toBe('from a checkout under /tmp');
-      }
-    } finally {
-      await rm(checkout, { recursive: true, force: true });
+  it('keeps /tmp private per pod (Patroni’s pgpass is there), while the checkout, the sandbox code and state stay reachable', async () => {
+    await execInPod(pod0, ['sh', '-c', 'echo mine > /tmp/pod-private']);
+    expect((await execInPod(pod0, ['cat', '/tmp/pod-private'])).stdout).toBe('mine');
+    expect(existsSync('/tmp/pod-private')).toBe(false);
+    expect((await execInPod(pod1, ['test', '-e', '/tmp/pod-private'], { reject: false })).exitCode).not.toBe(0);
+    expect((await execInPod(pod1, ['stat', '-c', '%a', '/tmp'])).stdout.trim()).toBe('1777');
+    for (const pod of [pod0, pod1]) {
+      expect((await execInPod(pod, ['cat', path.join(checkout!, 'tool.txt')])).stdout).toBe('from a checkout under /tmp');
+      expect((await execInPod(pod, ['test', '-f', path.join(SANDBOX_CODE_ROOT, 'package.json')], { reject: false })).exitCode).toBe(0);
     }
     await writeFile(path.join(sandbox.stateDir, 'shared.txt'), 'from the host');
     expect((await execInPod(pod0, ['cat', path.join(sandbox.stateDir, 'shared.txt')])).stdout).toBe('from the host');
