@@ -125,6 +125,13 @@ export class CharmContext {
     await refreshWorkloadConfig(this, this.event);
   }
 
+  /** The whole reconcile, from an action that changed what the unit's status shows (promote-to-primary). */
+  async reconcile(): Promise<void> {
+    if (this.event.kind === 'unknown') return;
+    const { reconcile } = await import('./handlers/reconcile.ts');
+    await reconcile(this, this.event);
+  }
+
   /** Pebble of the `postgresql` container. */
   pebble(): Promise<PebbleClient> {
     this.#pebble ??= this.#factory('pebble').then((create) => create(WORKLOAD_CONTAINER, this.logger.child({ component: 'pebble' })));

@@ -1,7 +1,7 @@
 import type { Dispatcher } from '../juju/dispatcher.ts';
 import { getPassword } from './get-password.ts';
 import { getPrimary } from './get-primary.ts';
-import { promoteToPrimary, type PromoteOptions } from './promote-to-primary.ts';
+import { promoteToPrimary, type PromoteDeps, type PromoteOptions } from './promote-to-primary.ts';
 import { setPassword, type SetPasswordDeps, type SetPasswordOptions } from './set-password.ts';
 
 export { ActionFailedError, runAction, type ActionTools, type Awaitable, type BaseActionDeps } from './common.ts';
@@ -12,7 +12,7 @@ export * from './promote-to-primary.ts';
 export * from './set-password.ts';
 
 /** Everything the password and primary actions need; CharmContext is meant to satisfy it. */
-export type ActionDeps = SetPasswordDeps;
+export type ActionDeps = SetPasswordDeps & PromoteDeps;
 
 export interface RegisterActionsOptions {
   setPassword?: SetPasswordOptions;

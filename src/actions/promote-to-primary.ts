@@ -4,6 +4,11 @@ import { memberNameToUnitName, primaryOf, SwitchoverNotSyncError, syncStandbysOf
 import { actionParams, ActionFailedError, runAction } from './common.ts';
 import { readCluster, type PatroniActionDeps } from './get-primary.ts';
 
+export interface PromoteDeps extends PatroniActionDeps {
+  /** Run the unit's reconcile: its status shows "Primary" and its peers hear of the new role. */
+  reconcile?(): Promise<void>;
+}
+
 export interface PromoteOptions {
   /** How long the new primary gets to show up in `/cluster` (default 60 s, as the reference). */
   timeoutMs?: number;
@@ -27,7 +32,7 @@ const paramsSchema = z.looseObject({ scope: z.string().optional(), force: z.bool
  * one, name the unit that is instead of letting Patroni answer 412. The action returns once
  * `/cluster` shows this unit as the primary.
  */
-export async function promoteToPrimary(_event: ActionEvent, deps: PatroniActionDeps, options: PromoteOptions = {}): Promise<void> {
+export async function promoteToPrimary(_event: ActionEvent, deps: PromoteDeps, options: PromoteOptions = {}): Promise<void> {
   await runAction(deps, async () => {
     const { scope, force } = await actionParams(deps.tools, paramsSchema);
     if (scope === 'cluster') throw new ActionFailedError(CLUSTER_SCOPE_UNSUPPORTED_MESSAGE, { code: 'unsupported' });
@@ -64,7 +69,20 @@ export async function promoteToPrimary(_event: ActionEvent, deps: PatroniActionD
       throw new ActionFailedError(SWITCHOVER_FAILED_MESSAGE, { cause, code: 'switchover-failed' });
     }
     await deps.tools.actionLog(`${deps.unitName} is now the primary`);
+    await refreshStatus(deps);
   });
+}
+
+/**
+ * The switchover is done whatever happens here: a status that cannot be refreshed now is only
+ * logged, and the next hook refreshes it.
+ */
+async function refreshStatus(deps: PromoteDeps): Promise<void> {
+  try {
+    await deps.reconcile?.();
+  } catch (error) {
+    deps.logger.warn({ err: error }, 'the unit status will follow at the next hook');
+  }
 }
 
 /** The reference's message, followed by what to do instead. */

@@ -118,7 +118,7 @@ async function publish(charm: CharmContext, state: ReconcileState, status: Compu
   if (current.status !== status.status || current.message !== status.message) {
     await charm.tools.statusSet(status.status, status.message);
   }
-  await announceServing(charm, state, status.status === 'active');
+  await announceToPeers(charm, state, status.status === 'active', view?.role);
   if (!state.isLeader) return;
   const app = applicationStatus(status, view);
   const currentApp = await charm.tools.statusGet({ application: true });
@@ -128,13 +128,18 @@ async function publish(charm: CharmContext, state: ReconcileState, status: Compu
 }
 
 /**
- * Whether this member serves is in its peer bag, written only when it flips: the write gives
- * every peer relation-changed, so the primary and the leader recount '(degraded)' as soon as a
- * replica comes up or goes away, not at the next update-status.
+ * Whether this member serves, and its role, are in its peer bag, written only when they change:
+ * the write gives every peer relation-changed, so the primary and the leader recount
+ * '(degraded)' as soon as a replica comes up or goes away, and an old primary drops its
+ * "Primary" as soon as the new one has shown it (after a switchover, or a failover once the new
+ * primary runs a hook), not at the next update-status.
  */
-async function announceServing(charm: CharmContext, state: ReconcileState, serving: boolean): Promise<void> {
-  if (state.unit['member-serving'] === serving || (await charm.peers.relation()) === undefined) return;
-  await charm.peers.writeUnit({ 'member-serving': serving });
+async function announceToPeers(charm: CharmContext, state: ReconcileState, serving: boolean, role: string | undefined): Promise<void> {
+  const changes: { 'member-serving'?: boolean; 'member-role'?: string } = {};
+  if (state.unit['member-serving'] !== serving) changes['member-serving'] = serving;
+  if (role !== undefined && state.unit['member-role'] !== role) changes['member-role'] = role;
+  if (Object.keys(changes).length === 0 || (await charm.peers.relation()) === undefined) return;
+  await charm.peers.writeUnit(changes);
 }
 
 /** Run the reconcile for `event` and publish the resulting status; returns the unit's status. */

@@ -40,6 +40,8 @@ export const unitPeerCodecs = {
   'last_pitr_fail_id': textCodec,
   /** This unit's PostgreSQL serves (unit Active); flips tell peers to recount '(degraded)'. */
   'member-serving': flagCodec,
+  /** This member's role as its last status showed it (`primary`, `standby-leader`, `replica`); a change makes peers recompute their labels. */
+  'member-role': textCodec,
   /** When this unit last restarted PostgreSQL for pending parameters; peers waiting their turn see the change. */
   'postgresql-restarted-at': textCodec,
   'internal-secret': textCodec,

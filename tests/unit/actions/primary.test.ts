@@ -26,15 +26,23 @@ const cluster = (...members: unknown[]) => ({ status: 200, json: { members } });
 const twoMembers = (leader: number, sync: number | undefined) =>
   cluster(member(`${APP}-${leader}`, 'leader'), member(`${APP}-${1 - leader}`, sync === 1 - leader ? 'sync_standby' : 'replica'));
 
+let reconciles = 0;
+let reconcileError: Error | undefined;
+
 async function run(name: 'get-primary' | 'promote-to-primary', params: Record<string, unknown> = {}, unit = `${APP}/1`, url = fake.url) {
   const harness = charmHarness({ units: 2 });
   const running = startActionOn(harness, unit, name, params);
+  reconciles = 0;
   const deps = {
     tools: running.tools,
     logger: capturedLogger().logger,
     unitName: unit,
     appName: APP,
     patroni: () => testPatroniClient(url),
+    reconcile: async () => {
+      reconciles += 1;
+      if (reconcileError !== undefined) throw reconcileError;
+    },
   };
   if (name === 'get-primary') await getPrimary(running.event, deps);
   else await promoteToPrimary(running.event, deps, { timeoutMs: 300, intervalMs: 50 });
@@ -98,6 +106,21 @@ describe('promote-to-primary scope=unit', () => {
     expect(JSON.parse(post.body)).toEqual({ leader: `${APP}-0`, candidate: `${APP}-1` });
     expect(post.authorization).toBe(`Basic ${Buffer.from('patroni:patroni-pass').toString('base64')}`);
     expect(action.messages.map((m) => m.message)).toEqual([`${APP}/1 is now the primary`]);
+    // The unit's status follows at once (it shows "Primary"; peers hear of the new role).
+    expect(reconciles).toBe(1);
+  });
+
+  it('still succeeds when the status cannot be refreshed right after the switchover', async () => {
+    fake.script.push(twoMembers(0, 1), { status: 200, text: `Successfully switched over to "${APP}-1"`, contentType: 'text/plain' });
+    fake.fallback = twoMembers(1, 0);
+    reconcileError = new Error('Pebble went away');
+    try {
+      const action = await run('promote-to-primary', { scope: 'unit' });
+      expect(action.failed).toBe(false);
+      expect(reconciles).toBe(1);
+    } finally {
+      reconcileError = undefined;
+    }
   });
 
   it('does nothing when this unit already is the primary', async () => {
@@ -141,5 +164,6 @@ describe('promote-to-primary scope=unit', () => {
     const action = await run('promote-to-primary', { scope: 'unit' });
     expect(action.message).toBe(SWITCHOVER_FAILED_MESSAGE);
     expect(requests().filter((r) => r === 'GET /cluster').length).toBeGreaterThan(2);
+    expect(reconciles).toBe(0);
   });
 });

@@ -137,6 +137,30 @@ describe('membership', () => {
   });
 });
 
+describe('a new primary', () => {
+  it('announces its role, so the old primary drops "Primary" on the relation-changed that follows', async () => {
+    const harness = charmHarness({ units: 2 });
+    const relationId = peerRelationId(harness);
+    const unit0 = await scenario.wire(0);
+    const unit1 = await scenario.wire(1);
+    await initialiseLeader(harness, unit0, [running(0, 'leader'), running(1, 'sync_standby')]);
+    await hook(harness, UNIT1, { hook: 'peer-relation', kind: 'changed', relationId, remoteUnit: UNIT0 }, unit1);
+    expect(unitStatus(harness, UNIT0)).toEqual({ status: 'active', message: 'Primary' });
+    expect(unitStatus(harness, UNIT1)).toEqual({ status: 'active', message: '' });
+    const role = (unit: string) => harness.model.relations.find((r) => r.id === relationId)!.unitData[unit]?.['member-role'];
+    expect([role(UNIT0), role(UNIT1)]).toEqual(['primary', 'replica']);
+
+    // A switchover (or failover) makes unit 1 the leader; a hook there shows it and tells the peers.
+    scenario.setMembers([running(0, 'sync_standby'), running(1, 'leader')]);
+    await hook(harness, UNIT1, { hook: 'update-status' }, unit1);
+    expect(unitStatus(harness, UNIT1)).toEqual({ status: 'active', message: 'Primary' });
+    expect(role(UNIT1)).toBe('primary');
+    await hook(harness, UNIT0, { hook: 'peer-relation', kind: 'changed', relationId, remoteUnit: UNIT1 }, unit0);
+    expect(unitStatus(harness, UNIT0)).toEqual({ status: 'active', message: '' });
+    expect(role(UNIT0)).toBe('replica');
+  });
+});
+
 describe('strict synchronous mode on scale-up', () => {
   it('waits until the joiner runs before the primary refuses commits without a standby', async () => {
     const harness = charmHarness({ units: 1 });
