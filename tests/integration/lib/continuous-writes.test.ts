@@ -8,7 +8,8 @@ import { startPostgres, type PostgresInstance } from '../../support/postgres-ins
 describe('ContinuousWrites against a real PostgreSQL', () => {
   let instance: PostgresInstance;
   beforeAll(async () => {
-    instance = await startPostgres();
+    // Commits wait for synchronous standbys only with synchronous_commit on (the test default is off).
+    instance = await startPostgres({ settings: { synchronous_commit: 'on' } });
   });
   afterAll(async () => {
     await instance?.stop();
@@ -44,10 +45,39 @@ describe('ContinuousWrites against a real PostgreSQL', () => {
     const report = await writes.stop();
     expect(report.acknowledged.length).toBeGreaterThanOrEqual(80);
     expect(report.failures).toBeGreaterThanOrEqual(3);
-    expect(report.acknowledged).toEqual(report.acknowledged.map((_, i) => i + 1).filter((v) => !report.uncertain.includes(v)));
+    // Every value is acknowledged or uncertain, never both, none skipped.
+    const all = [...report.acknowledged, ...report.uncertain].sort((a, b) => a - b);
+    expect(all).toEqual(all.map((_, i) => i + 1));
     const check = await writes.verify(instance.host);
     expect(check).toMatchObject({ missing: [], duplicated: [], unexpected: [] });
   });
+
+  it('never writes a value twice when commits hang on a synchronous standby and land after it gave up', async () => {
+    const writes = writer();
+    await writes.start();
+    await writes.waitForWrites(10, 10_000);
+    // No such standby: every commit waits (committed locally, invisible) past the client's timeout.
+    await admin(async (c) => {
+      await c.query("ALTER SYSTEM SET synchronous_standby_names = 'nobody'");
+      await c.query('SELECT pg_reload_conf()');
+    });
+    try {
+      await waitFor(() => writes.report().uncertain.length >= 2, 20_000);
+    } finally {
+      // The waiting backends are released: the commits their clients gave up on land now.
+      await admin(async (c) => {
+        await c.query('ALTER SYSTEM RESET synchronous_standby_names');
+        await c.query('SELECT pg_reload_conf()');
+      });
+    }
+    await writes.waitForWrites(10, 20_000);
+    const report = await writes.stop();
+    const check = await writes.verify(instance.host);
+    expect(check).toMatchObject({ missing: [], duplicated: [], unexpected: [] });
+    // The writes given up on did commit: each once, under the value it was given.
+    const present = await admin((c) => c.query<{ value: string }>('SELECT value FROM continuous_writes WHERE value = ANY($1::bigint[])', [report.uncertain]));
+    expect(present.rows.map((r) => Number(r.value)).sort((a, b) => a - b)).toEqual(report.uncertain);
+  }, 60_000);
 
   it('reports a lost acknowledged write and a doubled one', async () => {
     const writes = writer();
@@ -64,3 +94,11 @@ describe('ContinuousWrites against a real PostgreSQL', () => {
     expect(check.duplicated).toEqual([doubled]);
   });
 });
+
+async function waitFor(condition: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
