@@ -23,9 +23,11 @@
  *   i  extensions           (leader) plugin_* options, with dependency checks
  *   k  status               unit (and, on the leader, application) status
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { CharmContext } from '../charm-context.ts';
 import { CharmError } from '../errors.ts';
 import type { KnownEvent } from '../juju/dispatcher.ts';
+import { isStarted, type ClusterStatus } from '../patroni/index.ts';
 import { podName } from '../workload/index.ts';
 import { clusterInitialisationStep } from './reconcile/cluster-initialisation.ts';
 import { activeView, plannedUnits } from './reconcile/cluster-view.ts';
@@ -101,10 +103,29 @@ async function runSteps(charm: CharmContext, state: ReconcileState, steps: reado
   return outcomes;
 }
 
+/**
+ * The cluster as peers see it. Peers count running members from the DCS, where Patroni records
+ * this member's state once per loop (up to loop_wait after PostgreSQL came back): when this
+ * member runs but the DCS does not say so yet, wait for it (bounded), so that what this unit
+ * announces to its peers next is what they will then read.
+ */
+async function clusterAsPeersSeeIt(charm: CharmContext, state: ReconcileState): Promise<ClusterStatus> {
+  const patroni = await charm.patroni();
+  let cluster = state.cluster ?? (await patroni.clusterFromAny());
+  const self = podName(charm.unitName);
+  const runsHere = state.member !== undefined && isStarted(state.member.state);
+  const deadline = Date.now() + charm.timing.memberStartTimeoutMs;
+  while (runsHere && !isStarted(cluster.members.find((m) => m.name === self)?.state ?? '') && Date.now() + charm.timing.pollIntervalMs <= deadline) {
+    await sleep(charm.timing.pollIntervalMs);
+    cluster = await patroni.clusterFromAny();
+  }
+  return cluster;
+}
+
 /** This member's role in a fresh (or this hook's) cluster view; undefined if Patroni cannot say. */
 async function finalView(charm: CharmContext, state: ReconcileState): Promise<ActiveView | undefined> {
   try {
-    const cluster = state.cluster ?? (await (await charm.patroni()).clusterFromAny());
+    const cluster = await clusterAsPeersSeeIt(charm, state);
     return activeView(cluster, podName(charm.unitName), state.plannedUnits ?? (await plannedUnits(charm)));
   } catch (error) {
     if (!isTransientFailure(error)) throw error;

@@ -1,13 +1,19 @@
 /**
  * pgdata-storage-detaching: Juju is about to take this unit's data away (scale-down, removal).
- * If this member is the primary and the rest of the cluster is healthy, hand the primary role to
- * the synchronous standby first (Patroni picks it when no candidate is named) and wait until the
- * new primary is in place, so writes move over cleanly instead of waiting out the leader key's
- * TTL. Otherwise there is nothing to hand over (a replica), or Patroni's own failover will do it.
+ * Before the member stops, it gets out of the way of writes:
+ *  - the primary hands its role to the synchronous standby (Patroni picks it when no candidate
+ *    is named) when the rest of the cluster is healthy, and waits for the new primary, so writes
+ *    move over at once instead of waiting out the leader key's TTL;
+ *  - a synchronous standby (which the old primary may just have become) re-renders patroni.yml
+ *    with `nosync` (the reconcile does so for any dying unit) and waits until the primary has
+ *    chosen another standby, so commits never wait for a member that is going away. Only when
+ *    another replica runs: with none, there is nobody to move the role to.
  * Failures are logged, not raised: failing the hook would not keep the storage.
  */
 import type { CharmContext } from '../charm-context.ts';
-import { allMembersReady, PatroniApiError, PatroniUnreachableError, primaryOf, SwitchoverFailedError, type ClusterStatus } from '../patroni/index.ts';
+import { CharmError } from '../errors.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { allMembersReady, isStarted, PatroniApiError, PatroniUnreachableError, primaryOf, SwitchoverFailedError, syncStandbysOf, type ClusterStatus } from '../patroni/index.ts';
 import { podName } from '../workload/index.ts';
 
 /** Whether this member should hand over before its storage goes. */
@@ -16,6 +22,14 @@ export function shouldSwitchOver(cluster: ClusterStatus, self: string): { switch
   if (cluster.members.length < 2) return { switchOver: false, reason: 'no other member to take over' };
   if (!allMembersReady(cluster)) return { switchOver: false, reason: 'not every member is ready; Patroni will fail over' };
   return { switchOver: true, reason: 'primary with healthy replicas' };
+}
+
+/** Whether this member should give up its synchronous standby role before it goes. */
+export function shouldLeaveSyncSet(cluster: ClusterStatus, self: string): { leave: boolean; reason: string } {
+  if (!syncStandbysOf(cluster).includes(self)) return { leave: false, reason: 'not a synchronous standby' };
+  const others = cluster.members.filter((m) => m.name !== self && m.role !== 'leader' && m.role !== 'standby_leader' && isStarted(m.state));
+  if (others.length === 0) return { leave: false, reason: 'no other replica to take the role' };
+  return { leave: true, reason: 'synchronous standby with another replica running' };
 }
 
 function isPatroniFailure(error: unknown): boolean {
@@ -35,7 +49,12 @@ export async function onPgdataStorageDetaching(charm: CharmContext): Promise<voi
   }
   const decision = shouldSwitchOver(cluster, self);
   charm.logger.info({ member: self, ...decision }, 'storage detaching');
-  if (!decision.switchOver) return;
+  if (decision.switchOver) await switchOver(charm, self);
+  await leaveSyncSet(charm, self);
+}
+
+async function switchOver(charm: CharmContext, self: string): Promise<void> {
+  const patroni = await charm.patroni();
   try {
     const result = await patroni.switchover({ leader: self });
     const newPrimary = await patroni.waitForNewPrimary({
@@ -47,5 +66,27 @@ export async function onPgdataStorageDetaching(charm: CharmContext): Promise<voi
   } catch (error) {
     if (!isPatroniFailure(error)) throw error;
     charm.logger.error({ err: error }, 'switchover before detaching storage failed; Patroni will fail over');
+  }
+}
+
+async function leaveSyncSet(charm: CharmContext, self: string): Promise<void> {
+  const patroni = await charm.patroni();
+  try {
+    const decision = shouldLeaveSyncSet(await patroni.clusterFromAny(), self);
+    charm.logger.info({ member: self, ...decision }, 'synchronous standby role before detaching storage');
+    if (!decision.leave) return;
+    await charm.refreshWorkloadConfig();
+    const deadline = Date.now() + charm.timing.switchoverTimeoutMs;
+    while (syncStandbysOf(await patroni.clusterFromAny()).includes(self)) {
+      if (Date.now() > deadline) {
+        charm.logger.warn({ member: self }, 'still a synchronous standby; commits may wait until this member is gone');
+        return;
+      }
+      await sleep(charm.timing.pollIntervalMs);
+    }
+    charm.logger.info({ member: self }, 'no longer a synchronous standby');
+  } catch (error) {
+    if (!isPatroniFailure(error) && !(error instanceof CharmError)) throw error;
+    charm.logger.warn({ err: error }, 'could not give up the synchronous standby role before detaching storage');
   }
 }

@@ -385,8 +385,10 @@ export class SandboxFixture {
    * Crashes a member, inside its pod: SIGKILL of the Patroni process(es) of the pod and, in the
    * same `kill`, the postmaster (from `postmaster.pid`) and its children. The pod shares the
    * host's PID namespace, so Patroni is found among the processes in the pod's network namespace.
+   * With `postgresOnly`, Patroni is left running: only PostgreSQL crashes.
    */
-  async killMember(unit: string): Promise<KilledMember> {
+  async killMember(unit: string, options: { postgresOnly?: boolean } = {}): Promise<KilledMember> {
+    const killPatroni = options.postgresOnly !== true;
     const script = [
       'set -eu',
       'me=$(readlink /proc/self/ns/net)',
@@ -400,6 +402,7 @@ export class SandboxFixture {
       `pm=$(head -1 ${PGDATA}/postmaster.pid)`,
       '[ "$(readlink /proc/$pm/ns/net)" = "$me" ] || { echo "postmaster $pm is not in this pod" >&2; exit 3; }',
       '[ -n "$patroni" ] || { echo "no patroni process in this pod" >&2; exit 4; }',
+      ...(killPatroni ? [] : ['patroni=""']),
       'kids=$(ps -o pid= --ppid "$pm" | tr "\\n" " ")',
       'echo "patroni=$patroni"; echo "postmaster=$pm"; echo "children=$kids"',
       'echo "at=$(date +%s%3N)"',

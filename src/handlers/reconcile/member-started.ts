@@ -1,8 +1,8 @@
 /**
  * Step f: is this member's Patroni up with PostgreSQL running (a replica still "starting" is
- * copying or replaying and serves nothing yet)? When this hook has
- * just started Patroni (or the container just came up) it waits a bounded time, since a member
- * is usually up within seconds; otherwise one look. A member still down halts the reconcile in
+ * copying or replaying and serves nothing yet)? When this hook has just started Patroni, the
+ * container just came up, or Patroni says it is bringing PostgreSQL up, it waits a bounded time,
+ * since a member is usually up within seconds; otherwise one look. A member still down halts the reconcile in
  * Waiting; Pebble's ready check on Patroni's /health fires pebble-check-recovered when it comes
  * up, and that hook (or update-status at the latest) carries on.
  */
@@ -30,14 +30,23 @@ export async function waitForMember(patroni: PatroniClient, timeoutMs: number, i
   }
 }
 
+/**
+ * States Patroni passes through while it brings PostgreSQL (back) up on its own: a restart, or
+ * the demotion of a primary after a switchover. Seconds, usually; and nothing may tell the charm
+ * when they end (Pebble's ready check does not fail over so short a gap).
+ */
+const COMING_UP_STATES: ReadonlySet<string> = new Set(['starting', 'stopping', 'stopped', 'restarting', 'restarting after failure']);
+
 export const memberStartedStep: ReconcileStep = {
   name: 'member',
   retryMessage: MESSAGES.memberNotStarted,
   async run(charm, state) {
     const patroni = (await charm.patroni()).withRetryPolicies({ read: NO_RETRY });
-    const patient = state.serviceStarted === true || state.event.kind === 'pebble-ready';
+    const first = await memberStatus(patroni);
+    const comingUp = first !== undefined && COMING_UP_STATES.has(first.state);
+    const patient = state.serviceStarted === true || state.event.kind === 'pebble-ready' || comingUp;
     const timeoutMs = patient ? charm.timing.memberStartTimeoutMs : 0;
-    const member = await waitForMember(patroni, timeoutMs, charm.timing.pollIntervalMs);
+    const member = first !== undefined && isStarted(first.state) ? first : await waitForMember(patroni, timeoutMs, charm.timing.pollIntervalMs);
     if (member === undefined) {
       const message = state.event.kind === 'pebble-ready' ? MESSAGES.clusterNotStarted : MESSAGES.memberNotStarted;
       return waiting(message, { halt: true });

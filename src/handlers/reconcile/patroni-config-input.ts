@@ -84,6 +84,8 @@ export interface PatroniInputFacts {
   readonly workerConfig: Readonly<Record<string, string>>;
   readonly cpuCores: number;
   readonly plannedUnits: number;
+  /** Juju is removing this unit: it must stop being a synchronous standby before it goes. */
+  readonly dying?: boolean;
   readonly app: AppPeerData;
   readonly appExtra: Readonly<Record<string, string>>;
   readonly unit: UnitPeerData;
@@ -119,6 +121,7 @@ export function patroniConfigInput(facts: PatroniInputFacts): PatroniConfigInput
     synchronousNodeCount: synchronous.synchronous_node_count,
     maximumLagOnFailover: config.durability_maximum_lag_on_failover,
     parameters: facts.parameters,
+    ...(facts.dying === true ? { noSync: true } : {}),
     bootstrapParameters: dynamic.postgresql.parameters,
     ...(stanza ? { archivingStanza: stanza } : {}),
     ...(restore === undefined ? {} : { restore }),

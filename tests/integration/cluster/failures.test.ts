@@ -9,9 +9,10 @@ import { processesMentioning } from '../sandbox-cli/helpers.ts';
 import { describeReport, LeaderWatch, member, unitNames, verifyOn, writer } from './helpers.ts';
 
 // One 3-unit sandbox running the real charm, and the failures a Kubernetes cluster brings, in
-// order: a primary crash (Pebble restarts Patroni, which still holds the leader key and leads
-// again), a primary that crashes and stays down past the ttl (failover), scaling 3 → 1 → 3,
-// every pod killed at once, and destroy. A writer runs through each fault; afterwards every
+// order: the primary's PostgreSQL crashing under a live Patroni, a primary crash (Pebble
+// restarts Patroni, which still holds the leader key and leads again), a primary that crashes
+// and stays down past the ttl (failover), scaling 3 → 1 → 3, every pod killed at once, and
+// destroy. A writer runs through each fault; afterwards every
 // acknowledged write must be on every member, none twice.
 
 const MIN = 60_000;
@@ -67,6 +68,27 @@ describe('failures of a 3-unit cluster of the real charm', () => {
     const status = await sbx.waitFor((u) => allActive(u, 3) && healthyCluster(u, 3), '3 active units, a leader and caught-up replicas', 3 * MIN);
     timings['deploy'] = seconds(Date.now() - started);
     addresses = Object.values(status.applications[APP]!.units).map((u) => u.address);
+  }, 8 * MIN);
+
+  it('e0. kill -9 of the primary\'s postmaster and children: Patroni starts PostgreSQL again, writes resume, none lost or doubled', async () => {
+    const cw = writer(() => addresses, await sbx.operatorPassword(), 'cw_postgres_crash');
+    await cw.start();
+    try {
+      await cw.waitForWrites(50, MIN);
+      const victim = await sbx.primary();
+      const killed = await sbx.killMember(victim, { postgresOnly: true });
+      expect(killed.patroni).toEqual([]);
+      expect(killed.children.length).toBeGreaterThanOrEqual(3);
+      await cw.waitForWrites(50, 3 * MIN);
+      timings['postgres-crash-writes-resumed'] = seconds(Date.now() - killed.killedAt);
+      await sbx.waitFor((u) => allActive(u, 3, { primaryLabel: false }) && healthyCluster(u, 3), 'the cluster healthy again', 4 * MIN);
+      timings['postgres-crash-healthy'] = seconds(Date.now() - killed.killedAt);
+      // A new postmaster, not the one killed.
+      const pid = await sbx.ssh(victim, ['head', '-1', '/var/lib/postgresql/data/pgdata/postmaster.pid']);
+      expect(Number(pid.stdout.trim())).not.toBe(killed.postmaster);
+    } finally {
+      await stopAndVerify(cw, 'cw_postgres_crash', addresses, 'postgres crash');
+    }
   }, 8 * MIN);
 
   it('e1. kill -9 of the primary\'s Patroni, postmaster and children: Pebble restarts Patroni, writes resume, none lost or doubled', async () => {

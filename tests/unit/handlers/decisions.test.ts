@@ -13,7 +13,7 @@ import { parameterErrorStatus } from '../../../src/handlers/reconcile/patroni-co
 import { computeParameters, patroniConfigInput, restoreSettings, systemUserDatabases } from '../../../src/handlers/reconcile/patroni-config-input.ts';
 import { isLowOnSpace } from '../../../src/handlers/reconcile/service-health.ts';
 import { isTransientFailure } from '../../../src/handlers/reconcile/transient.ts';
-import { shouldSwitchOver } from '../../../src/handlers/storage-detaching.ts';
+import { shouldLeaveSyncSet, shouldSwitchOver } from '../../../src/handlers/storage-detaching.ts';
 import { PatroniApiError, PatroniAuthError, PatroniUnreachableError } from '../../../src/patroni/index.ts';
 import { ChangeError, PebbleApiError, PebbleConnectionError } from '../../../src/pebble/index.ts';
 import { flavourSettings } from '../../../src/workload-probe/index.ts';
@@ -231,12 +231,22 @@ describe('small rules', () => {
     expect(isLowOnSpace({ totalBytes: 0, availableBytes: 0 })).toBe(false);
   });
 
+  const member = (name: string, role: string, state = 'running') => ({ name, role, state, host: name, port: 5432 });
+
   it('switches over only from a primary with ready replicas', () => {
-    const member = (name: string, role: string, state = 'running') => ({ name, role, state, host: name, port: 5432 });
     expect(shouldSwitchOver({ members: [member('a', 'leader'), member('b', 'sync_standby')] }, 'a').switchOver).toBe(true);
     expect(shouldSwitchOver({ members: [member('a', 'leader'), member('b', 'sync_standby')] }, 'b').switchOver).toBe(false);
     expect(shouldSwitchOver({ members: [member('a', 'leader')] }, 'a').switchOver).toBe(false);
     expect(shouldSwitchOver({ members: [member('a', 'leader'), member('b', 'replica', 'starting')] }, 'a').switchOver).toBe(false);
+  });
+
+  it('gives up the sync standby role before the storage goes only when another replica runs', () => {
+    const three = (c: string, cState = 'running') => ({ members: [member('a', 'leader'), member('b', 'sync_standby'), member('c', c, cState)] });
+    expect(shouldLeaveSyncSet(three('replica'), 'b').leave).toBe(true);
+    expect(shouldLeaveSyncSet(three('sync_standby', 'streaming'), 'b').leave).toBe(true);
+    expect(shouldLeaveSyncSet(three('replica', 'starting'), 'b')).toEqual({ leave: false, reason: 'no other replica to take the role' });
+    expect(shouldLeaveSyncSet(three('replica'), 'c')).toEqual({ leave: false, reason: 'not a synchronous standby' });
+    expect(shouldLeaveSyncSet(three('replica'), 'a').leave).toBe(false);
   });
 
   it('finds plugins enabled without what they require', () => {

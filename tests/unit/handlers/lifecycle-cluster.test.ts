@@ -1,4 +1,5 @@
-import { access } from 'node:fs/promises';
+import { access, readFile } from 'node:fs/promises';
+import YAML from 'yaml';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { addUnit, enterScope, leaveScope, removeUnit, setLeader } from '../../../sandbox/juju/model.ts';
 import { charmHarness, type Harness } from '../../support/juju-harness.ts';
@@ -161,6 +162,40 @@ describe('a new primary', () => {
   });
 });
 
+describe('a member Patroni is bringing back up', () => {
+  it('is waited for (bounded) when Patroni says it is coming up, so the status is not left at Waiting', async () => {
+    const harness = charmHarness({ units: 2 });
+    const relationId = peerRelationId(harness);
+    const unit0 = await scenario.wire(0);
+    const unit1 = await scenario.wire(1, {}, { timing: { memberStartTimeoutMs: 5_000 } });
+    await initialiseLeader(harness, unit0, [running(0, 'leader'), running(1, 'sync_standby')]);
+    await hook(harness, UNIT1, { hook: 'peer-relation', kind: 'changed', relationId, remoteUnit: UNIT0 }, unit1);
+    expect(unitStatus(harness, UNIT1)).toEqual({ status: 'active', message: '' });
+
+    // A demoted primary restarting after a switchover: Patroni answers, PostgreSQL is not up yet.
+    scenario.setMembers([running(0, 'leader'), running(1, 'replica', { state: 'stopped' })]);
+    const back = setTimeout(() => scenario.setMembers([running(0, 'leader'), running(1, 'sync_standby')]), 300);
+    await hook(harness, UNIT1, { hook: 'peer-relation', kind: 'changed', relationId, remoteUnit: UNIT0 }, unit1).finally(() => clearTimeout(back));
+    expect(unitStatus(harness, UNIT1)).toEqual({ status: 'active', message: '' });
+
+    // Up here, but the DCS (what peers count) says so only at Patroni's next loop: the unit
+    // waits for that before it shows and announces its place.
+    scenario.setMembers([running(0, 'leader'), running(1, 'replica', { state: 'stopped', localState: 'running' })]);
+    const recorded = setTimeout(() => scenario.setMembers([running(0, 'leader'), running(1, 'sync_standby')]), 300);
+    const before = Date.now();
+    await hook(harness, UNIT1, { hook: 'update-status' }, unit1).finally(() => clearTimeout(recorded));
+    expect(Date.now() - before).toBeGreaterThanOrEqual(300);
+    expect(unitStatus(harness, UNIT1)).toEqual({ status: 'active', message: '' });
+
+    // A member that is not coming up by itself (here: creating a replica) gets one look only.
+    scenario.setMembers([running(0, 'leader'), running(1, 'replica', { state: 'creating replica' })]);
+    const started = Date.now();
+    await hook(harness, UNIT1, { hook: 'update-status' }, unit1);
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(unitStatus(harness, UNIT1)).toEqual({ status: 'waiting', message: 'awaiting for member to start' });
+  });
+});
+
 describe('strict synchronous mode on scale-up', () => {
   it('waits until the joiner runs before the primary refuses commits without a standby', async () => {
     const harness = charmHarness({ units: 1 });
@@ -197,6 +232,35 @@ describe('pgdata-storage-detaching', () => {
     const switchovers = unit0.patroni.calls.filter((call) => call.path === '/switchover');
     expect(switchovers.map((call) => JSON.parse(call.body))).toEqual([{ leader: memberName(0), candidate: null }]);
     expect(scenario.members.find((member) => member.role === 'leader')?.name).toBe(memberName(1));
+  });
+
+  it('takes a dying sync standby out of the sync set (nosync) and waits until the primary has picked another', async () => {
+    const harness = charmHarness({ units: 3 });
+    const relationId = peerRelationId(harness);
+    const unit0 = await scenario.wire(0);
+    const unit1 = await scenario.wire(1);
+    await initialiseLeader(harness, unit0, [running(0, 'leader'), running(1, 'sync_standby'), running(2, 'replica')]);
+    await hook(harness, UNIT1, { hook: 'peer-relation', kind: 'changed', relationId, remoteUnit: UNIT0 }, unit1);
+    expect(await readFile(unit1.workload.path(PATRONI_YML), 'utf8')).not.toContain('nosync');
+
+    harness.model.units[UNIT1]!.life = 'dying';
+    // Patroni's primary moves the role once it sees the tag: here, a little after the hook starts.
+    const moved = setTimeout(() => scenario.setMembers([running(0, 'leader'), running(1, 'replica'), running(2, 'sync_standby')]), 200);
+    const started = Date.now();
+    const result = await hook(harness, UNIT1, { hook: 'storage-detaching' }, unit1).finally(() => clearTimeout(moved));
+    expect(Date.now() - started).toBeGreaterThanOrEqual(200);
+    expect(result.logs).toContain('no longer a synchronous standby');
+    expect(YAML.parse(await readFile(unit1.workload.path(PATRONI_YML), 'utf8')).tags).toEqual({ nosync: true, is_creating_backup: false });
+    expect(unit1.patroni.calls.filter((call) => call.path === '/switchover')).toEqual([]);
+  });
+
+  it('keeps a dying sync standby that no other replica can replace as it is', async () => {
+    const harness = charmHarness({ units: 2 });
+    const unit1 = await scenario.wire(1);
+    scenario.setMembers([running(0, 'leader'), running(1, 'sync_standby')]);
+    harness.model.units[UNIT1]!.life = 'dying';
+    const result = await hook(harness, UNIT1, { hook: 'storage-detaching' }, unit1);
+    expect(result.logs).toContain('no other replica to take the role');
   });
 
   it('leaves a replica, or a primary without healthy replicas, to Patroni', async () => {

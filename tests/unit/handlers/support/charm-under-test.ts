@@ -89,6 +89,8 @@ export interface UnitWiring {
   env?: Record<string, string>;
   /** Runs after the handlers, inside the same hook (to call CharmContext directly). */
   within?: (charm: CharmContext) => Promise<void>;
+  /** Overrides of the tests' short waits (no waiting for members by default). */
+  timing?: CharmContextOptions['timing'];
 }
 
 export interface HookResult {
@@ -152,7 +154,7 @@ export async function runHook(harness: Harness, unit: string, spec: HookSpec, wi
   const options: CharmContextOptions = {
     env: wiring.env ?? SANDBOX_ENV,
     clients,
-    timing: { memberStartTimeoutMs: 0, pollIntervalMs: 10, switchoverTimeoutMs: 2_000 },
+    timing: { memberStartTimeoutMs: 0, pollIntervalMs: 10, switchoverTimeoutMs: 2_000, ...wiring.timing },
   };
   const charm = new CharmContext(dispatch, event, tools, logger, options);
   const exitCode = await runDispatch({

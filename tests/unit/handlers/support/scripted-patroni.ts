@@ -18,6 +18,8 @@ export interface ScriptedMember {
   name: string;
   role: 'leader' | 'sync_standby' | 'replica' | 'standby_leader';
   state: string;
+  /** What the member's own /health says when it differs from the DCS (/cluster lags a loop). */
+  localState?: string;
   host: string;
   port?: number;
   pending_restart?: boolean;
@@ -87,16 +89,17 @@ export async function startScriptedPatroni(options: { self: string; members?: Sc
       const me = fake.members.find((member) => member.name === fake.self);
       if (method === 'GET' && (path === '/health' || path === '/patroni')) {
         if (me === undefined) return json(503, { state: 'stopped', role: 'uninitialized' });
-        const running = me.state === 'running' || me.state === 'streaming';
+        const state = me.localState ?? me.state;
+        const running = state === 'running' || state === 'streaming';
         return json(running ? 200 : 503, {
-          state: me.state,
+          state,
           role: me.role === 'leader' ? 'master' : 'replica',
           ...(me.pending_restart ? { pending_restart: true } : {}),
           patroni: { version: '3.0.2', scope: 'patroni-postgresql-k8s' },
         });
       }
       if (method === 'GET' && path === '/cluster') {
-        return json(200, { members: fake.members.map((member) => ({ api_url: `${fake.url}/patroni`, port: 5432, timeline: 1, ...member })) });
+        return json(200, { members: fake.members.map(({ localState: _local, ...member }) => ({ api_url: `${fake.url}/patroni`, port: 5432, timeline: 1, ...member })) });
       }
       if (method === 'GET' && path === '/config') return json(200, fake.config);
       if (method === 'PATCH' && path === '/config') {
