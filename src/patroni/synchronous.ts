@@ -37,19 +37,19 @@ function synchronousNodeCount(setting: SynchronousNodeCountSetting, plannedUnits
   return setting < membersCount - 1 ? setting : plannedUnits - 1;
 }
 
-/** A member Patroni could name as a synchronous standby right now: a replica that runs. */
+/** What the strict-mode gate reads of each member of `/cluster`. */
 export interface SyncCandidateView {
   readonly role: string;
   readonly state: string;
 }
 
 /**
- * Strict mode with no replica to wait for stops every write: a cluster scaled up from one
- * member would refuse commits until the new replica has copied the whole database. So strict
- * mode is turned on only once a replica runs (Patroni, in plain synchronous mode, makes it a
- * sync standby at once); once on, it stays on whatever happens to the replicas, since that is
- * what strict mode promises. Scaling down to one member still turns it off (`wanted` is then
- * false).
+ * Strict mode with no standby to wait for stops every write: a cluster scaled up from one
+ * member would refuse commits until the new replica has copied the whole database and caught up.
+ * So strict mode is turned on only once Patroni, in plain synchronous mode, has made a running
+ * replica a synchronous standby (it does so once that replica streams and has caught up); once
+ * on, it stays on whatever happens to the replicas, since that is what strict mode promises.
+ * Scaling down to one member still turns it off (`wanted` is then false).
  */
 export function gateStrictMode(
   wanted: SynchronousConfiguration,
@@ -57,8 +57,6 @@ export function gateStrictMode(
   members: readonly SyncCandidateView[],
 ): SynchronousConfiguration {
   if (!wanted.synchronous_mode_strict || currentlyStrict) return wanted;
-  const candidate = members.some(
-    (member) => member.role !== 'leader' && member.role !== 'standby_leader' && isStarted(member.state),
-  );
-  return candidate ? wanted : { ...wanted, synchronous_mode_strict: false };
+  const standby = members.some((member) => member.role === 'sync_standby' && isStarted(member.state));
+  return standby ? wanted : { ...wanted, synchronous_mode_strict: false };
 }

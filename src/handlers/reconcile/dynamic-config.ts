@@ -3,12 +3,20 @@
  * must share, the synchronous-replication settings for the planned size, the failover lag. The
  * leader PATCHes only the keys that differ from `GET /config`, so a steady cluster sees no writes.
  */
-import type { ConfigPatch, ConfigPatchValue } from '../../patroni/index.ts';
-import { gateStrictMode, synchronousConfiguration } from '../../patroni/index.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { CharmContext } from '../../charm-context.ts';
+import {
+  gateStrictMode,
+  isStarted,
+  synchronousConfiguration,
+  type ConfigPatch,
+  type ConfigPatchValue,
+  type SynchronousConfiguration,
+} from '../../patroni/index.ts';
 import { patroniDynamicConfigPatch } from '../../workload/index.ts';
 import { knownEndpoints } from './endpoints.ts';
 import { DONE } from './outcome.ts';
-import { isInitialised } from './state.ts';
+import { isInitialised, type ReconcileState } from './state.ts';
 import type { ReconcileStep } from './step.ts';
 
 function isObject(value: unknown): value is Record<string, unknown> {
@@ -44,6 +52,30 @@ export function configPatchDelta(current: Readonly<Record<string, unknown>>, wan
   return Object.keys(delta).length === 0 ? undefined : delta;
 }
 
+/**
+ * `synchronous` with strict mode held back until Patroni has a synchronous standby
+ * (gateStrictMode). The cluster is read only when strict mode is about to be turned on. A
+ * replica that runs is usually chosen within one Patroni loop: wait for that (bounded), since
+ * no hook may follow to turn strict mode on until update-status.
+ */
+async function gatedSynchronousConfiguration(
+  charm: CharmContext,
+  state: ReconcileState,
+  synchronous: SynchronousConfiguration,
+  currentlyStrict: boolean,
+): Promise<SynchronousConfiguration> {
+  if (!synchronous.synchronous_mode_strict || currentlyStrict) return synchronous;
+  const patroni = await charm.patroni();
+  let members = (state.cluster ?? (await patroni.cluster())).members;
+  const deadline = Date.now() + charm.timing.memberStartTimeoutMs;
+  const aReplicaRuns = () => members.some((m) => m.role === 'replica' && isStarted(m.state));
+  while (!gateStrictMode(synchronous, false, members).synchronous_mode_strict && aReplicaRuns() && Date.now() + charm.timing.pollIntervalMs <= deadline) {
+    await sleep(charm.timing.pollIntervalMs);
+    members = (await patroni.cluster()).members;
+  }
+  return gateStrictMode(synchronous, false, members);
+}
+
 export const dynamicConfigStep: ReconcileStep = {
   name: 'dynamic-config',
   retryMessage: 'waiting to update the cluster configuration',
@@ -60,13 +92,11 @@ export const dynamicConfigStep: ReconcileStep = {
       config.synchronous_mode_strict,
     );
     const currentlyStrict = current.synchronous_mode_strict === true;
-    // The cluster is read only when strict mode is about to be turned on.
-    const members = synchronous.synchronous_mode_strict && !currentlyStrict ? (state.cluster ?? (await patroni.cluster())).members : [];
     const wanted = patroniDynamicConfigPatch({
       cpuCores: resources.cpuCores,
       config,
       workerConfig,
-      synchronous: gateStrictMode(synchronous, currentlyStrict, members),
+      synchronous: await gatedSynchronousConfiguration(charm, state, synchronous, currentlyStrict),
     });
     const delta = configPatchDelta(current, wanted as ConfigPatch);
     if (delta === undefined) return DONE;

@@ -8,6 +8,11 @@
  * Patroni is started only once the leader's member has bootstrapped (`cluster_initialised`), so a
  * replica can never race the leader to initialise the cluster. The leader's write of that flag
  * fires relation-changed on every peer, whose reconcile then starts Patroni.
+ *
+ * A joining non-leader also waits until the leader has admitted it (its endpoint is in the app
+ * bag's `endpoints`, from which every member renders the pg_hba rule that lets it replicate):
+ * started earlier, its pg_basebackup is refused over and over and each hook waits in vain for
+ * the member to start. The leader's write of `endpoints` gives it relation-changed.
  */
 import { isDeepStrictEqual } from 'node:util';
 import type { CharmContext } from '../../charm-context.ts';
@@ -16,6 +21,7 @@ import {
   buildPebbleLayer,
   DEFAULT_PATRONI_ON_FAILURE,
   LAYER_LABEL,
+  memberEndpoint,
   SERVICE_POSTGRESQL,
   type OnFailure,
 } from '../../workload/index.ts';
@@ -73,6 +79,9 @@ export const pebbleLayerStep: ReconcileStep = {
     const { workload, passwords } = state;
     if (workload === undefined || passwords === undefined) return DONE;
     if (!state.isLeader && !isInitialised(state)) return waiting(MESSAGES.clusterNotStarted, { halt: true });
+    if (!state.isLeader && !(state.app.endpoints ?? []).includes(memberEndpoint(charm.unitName))) {
+      return waiting(MESSAGES.memberNotStarted, { halt: true });
+    }
     const pebble = await charm.pebble();
     const layer = buildPebbleLayer({
       unitName: charm.unitName,

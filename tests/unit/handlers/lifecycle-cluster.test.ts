@@ -162,6 +162,27 @@ describe('a new primary', () => {
   });
 });
 
+describe('a unit joining an initialised cluster', () => {
+  it('starts Patroni only once the leader has admitted it to the endpoints (and so to every pg_hba)', async () => {
+    const harness = charmHarness({ units: 1 });
+    const relationId = peerRelationId(harness);
+    const unit0 = await scenario.wire(0);
+    const unit1 = await scenario.wire(1);
+    await initialiseLeader(harness, unit0);
+    addUnit(harness.model, APP, { address: '10.1.0.11' });
+    enterScope(harness.model, relationId, UNIT1);
+
+    await hook(harness, UNIT1, { hook: 'pebble-ready' }, unit1);
+    expect(unitStatus(harness, UNIT1)).toEqual({ status: 'waiting', message: 'awaiting for member to start' });
+    expect((await unit1.workload.client().plan()).services['postgresql']).toBeUndefined();
+
+    await hook(harness, UNIT0, { hook: 'peer-relation', kind: 'joined', relationId, remoteUnit: UNIT1 }, unit0);
+    expect(JSON.parse(peerAppData(harness)['endpoints']!)).toEqual([endpoint(0), endpoint(1)]);
+    await hook(harness, UNIT1, { hook: 'peer-relation', kind: 'changed', relationId, remoteUnit: UNIT0 }, unit1);
+    expect((await unit1.workload.client().services(['postgresql']))[0]?.current).toBe('active');
+  });
+});
+
 describe('a member Patroni is bringing back up', () => {
   it('is waited for (bounded) when Patroni says it is coming up, so the status is not left at Waiting', async () => {
     const harness = charmHarness({ units: 2 });
@@ -211,7 +232,13 @@ describe('strict synchronous mode on scale-up', () => {
     await hook(harness, UNIT0, { hook: 'peer-relation', kind: 'joined', relationId, remoteUnit: UNIT1 }, unit0);
     expect(unit0.patroni.config).toMatchObject({ synchronous_node_count: 1, synchronous_mode_strict: false });
 
-    // Once it runs (its member-serving flip reaches the leader as relation-changed), strict goes on.
+    // Running but not yet caught up: Patroni has not chosen it, commits would wait for it.
+    scenario.setMembers([running(0, 'leader'), running(1, 'replica')]);
+    await hook(harness, UNIT0, { hook: 'update-status' }, unit0);
+    expect(unit0.patroni.config).toMatchObject({ synchronous_mode_strict: false });
+
+    // Once Patroni has made it a sync standby (the unit's member-serving flip reaches the leader
+    // as relation-changed), strict goes on.
     scenario.setMembers([running(0, 'leader'), running(1, 'sync_standby')]);
     await hook(harness, UNIT0, { hook: 'peer-relation', kind: 'changed', relationId, remoteUnit: UNIT1 }, unit0);
     expect(unit0.patroni.config).toMatchObject({ synchronous_node_count: 1, synchronous_mode_strict: true });
@@ -220,6 +247,22 @@ describe('strict synchronous mode on scale-up', () => {
     scenario.setMembers([running(0, 'leader'), running(1, 'replica', { state: 'stopped' })]);
     await hook(harness, UNIT0, { hook: 'update-status' }, unit0);
     expect(unit0.patroni.config).toMatchObject({ synchronous_mode_strict: true });
+  });
+});
+
+describe('strict synchronous mode once the joiner runs', () => {
+  it('waits (bounded) for Patroni to choose the running replica as sync standby, then turns strict on', async () => {
+    const harness = charmHarness({ units: 2 });
+    const unit0 = await scenario.wire(0, {}, { timing: { memberStartTimeoutMs: 5_000 } });
+    await initialiseLeader(harness, unit0, [running(0, 'leader'), running(1, 'replica', { state: 'creating replica' })]);
+    expect(unit0.patroni.config).toMatchObject({ synchronous_mode_strict: false });
+
+    scenario.setMembers([running(0, 'leader'), running(1, 'replica')]);
+    const chosen = setTimeout(() => scenario.setMembers([running(0, 'leader'), running(1, 'sync_standby')]), 300);
+    const started = Date.now();
+    await hook(harness, UNIT0, { hook: 'update-status' }, unit0).finally(() => clearTimeout(chosen));
+    expect(Date.now() - started).toBeGreaterThanOrEqual(300);
+    expect(unit0.patroni.config).toMatchObject({ synchronous_node_count: 1, synchronous_mode_strict: true });
   });
 });
 

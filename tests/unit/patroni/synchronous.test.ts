@@ -37,12 +37,15 @@ describe('gateStrictMode', () => {
   const creating = { role: 'replica', state: 'creating replica' };
   const leader = { role: 'leader', state: 'running' };
 
-  it('waits for a running replica before turning strict mode on', () => {
+  it('waits for Patroni to have a running synchronous standby before turning strict mode on', () => {
     expect(gateStrictMode(strict, false, [leader, creating])).toEqual({ synchronous_node_count: 1, synchronous_mode_strict: false });
     expect(gateStrictMode(strict, false, [leader, { role: 'replica', state: 'starting' }]).synchronous_mode_strict).toBe(false);
     expect(gateStrictMode(strict, false, [leader])).toEqual({ synchronous_node_count: 1, synchronous_mode_strict: false });
-    expect(gateStrictMode(strict, false, [leader, creating, { role: 'replica', state: 'streaming' }])).toEqual(strict);
+    // Running, even streaming, but not yet caught up and chosen: commits would wait for it.
+    expect(gateStrictMode(strict, false, [leader, creating, { role: 'replica', state: 'streaming' }]).synchronous_mode_strict).toBe(false);
+    expect(gateStrictMode(strict, false, [leader, { role: 'sync_standby', state: 'stopped' }]).synchronous_mode_strict).toBe(false);
     expect(gateStrictMode(strict, false, [leader, { role: 'sync_standby', state: 'running' }])).toEqual(strict);
+    expect(gateStrictMode(strict, false, [leader, creating, { role: 'sync_standby', state: 'streaming' }])).toEqual(strict);
   });
 
   it('never counts a leader as the replica to wait for', () => {
