@@ -52,6 +52,11 @@ export class CharmContext {
   readonly secrets: SecretStore;
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly timing: ReconcileTiming;
+  /**
+   * Set by pgdata-storage-detaching for this hook only: patroni.yml is rendered with `nosync`,
+   * so the primary chooses another synchronous standby before this member goes.
+   */
+  leavingSyncSet = false;
   readonly #overrides: Partial<ClientFactories>;
   #defaults: Promise<ClientFactories> | undefined;
   #config: Promise<ParseCharmConfigResult> | undefined;

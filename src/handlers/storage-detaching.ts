@@ -5,9 +5,9 @@
  *    is named) when the rest of the cluster is healthy, and waits for the new primary, so writes
  *    move over at once instead of waiting out the leader key's TTL;
  *  - a synchronous standby (which the old primary may just have become) re-renders patroni.yml
- *    with `nosync` (the reconcile does so for any dying unit) and waits until the primary has
- *    chosen another standby, so commits never wait for a member that is going away. Only when
- *    another replica runs: with none, there is nobody to move the role to.
+ *    with `nosync` and waits until the primary has chosen another standby, so commits never
+ *    wait for a member that is going away; when no other replica runs to take the role, it
+ *    turns strict mode off instead.
  * Failures are logged, not raised: failing the hook would not keep the storage.
  */
 import type { CharmContext } from '../charm-context.ts';
@@ -24,9 +24,16 @@ export function shouldSwitchOver(cluster: ClusterStatus, self: string): { switch
   return { switchOver: true, reason: 'primary with healthy replicas' };
 }
 
-/** Whether this member should give up its synchronous standby role before it goes. */
+/**
+ * Whether this member should give up its synchronous standby role before it goes. Any running
+ * replica may be in the primary's synchronous_standby_names: `/cluster` shows the role only once
+ * Patroni has confirmed it, some seconds after the primary already waits for it.
+ */
 export function shouldLeaveSyncSet(cluster: ClusterStatus, self: string): { leave: boolean; reason: string } {
-  if (!syncStandbysOf(cluster).includes(self)) return { leave: false, reason: 'not a synchronous standby' };
+  const me = cluster.members.find((m) => m.name === self);
+  if (me === undefined || me.role === 'leader' || me.role === 'standby_leader' || !isStarted(me.state)) {
+    return { leave: false, reason: 'not a running replica' };
+  }
   const others = cluster.members.filter((m) => m.name !== self && m.role !== 'leader' && m.role !== 'standby_leader' && isStarted(m.state));
   if (others.length === 0) return { leave: false, reason: 'no other replica to take the role' };
   return { leave: true, reason: 'synchronous standby with another replica running' };
@@ -72,10 +79,17 @@ async function switchOver(charm: CharmContext, self: string): Promise<void> {
 async function leaveSyncSet(charm: CharmContext, self: string): Promise<void> {
   const patroni = await charm.patroni();
   try {
-    const decision = shouldLeaveSyncSet(await patroni.clusterFromAny(), self);
+    const cluster = await patroni.clusterFromAny();
+    const decision = shouldLeaveSyncSet(cluster, self);
     charm.logger.info({ member: self, ...decision }, 'synchronous standby role before detaching storage');
-    if (!decision.leave) return;
+    if (!decision.leave) {
+      if (decision.reason === 'no other replica to take the role' && (await relaxStrictMode(charm))) await oneHaLoop(charm);
+      return;
+    }
+    charm.leavingSyncSet = true;
     await charm.refreshWorkloadConfig();
+    // The primary sees the tag at its next HA loop; only then can its choice be trusted.
+    await oneHaLoop(charm);
     const deadline = Date.now() + charm.timing.switchoverTimeoutMs;
     while (syncStandbysOf(await patroni.clusterFromAny()).includes(self)) {
       if (Date.now() > deadline) {
@@ -89,4 +103,26 @@ async function leaveSyncSet(charm: CharmContext, self: string): Promise<void> {
     if (!isPatroniFailure(error) && !(error instanceof CharmError)) throw error;
     charm.logger.warn({ err: error }, 'could not give up the synchronous standby role before detaching storage');
   }
+}
+
+/**
+ * The last synchronous standby is going and no replica can take its place: in strict mode every
+ * commit would then wait until the leader lowers the settings for the smaller cluster (and that
+ * leader may be this very unit, which runs no more reconciles). Strict mode is turned off now;
+ * the leader turns it on again once Patroni has a synchronous standby (gateStrictMode).
+ */
+async function relaxStrictMode(charm: CharmContext): Promise<boolean> {
+  const patroni = await charm.patroni();
+  const current = await patroni.config();
+  if (current.synchronous_mode_strict !== true) return false;
+  await patroni.patchConfig({ synchronous_mode_strict: false });
+  charm.logger.info('turned strict synchronous mode off: the last synchronous standby is going');
+  return true;
+}
+
+/** Wait for the primary's next HA loop (Patroni's loop_wait, plus a second), bounded. */
+async function oneHaLoop(charm: CharmContext): Promise<void> {
+  const config = await (await charm.patroni()).config();
+  const loopWaitMs = (typeof config.loop_wait === 'number' ? config.loop_wait : 10) * 1000 + 1000;
+  await sleep(Math.min(loopWaitMs, charm.timing.switchoverTimeoutMs));
 }

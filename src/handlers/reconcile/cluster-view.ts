@@ -10,12 +10,6 @@ export async function plannedUnits(charm: CharmContext): Promise<number> {
   return Math.max(1, alive);
 }
 
-/** Juju is removing this unit (goal-state shows it dying). */
-export async function unitIsDying(charm: CharmContext): Promise<boolean> {
-  const goal = await charm.tools.goalState();
-  return goal.units[charm.unitName]?.status === 'dying';
-}
-
 /** This member's role and the running-member count, or undefined when it is not in the cluster. */
 export function activeView(cluster: ClusterStatus, memberName: string, planned: number): ActiveView | undefined {
   const self = cluster.members.find((member) => member.name === memberName);

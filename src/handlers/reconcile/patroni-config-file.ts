@@ -15,7 +15,7 @@ import {
   WORKLOAD_OS_USER,
   type DcsConfig,
 } from '../../workload/index.ts';
-import { plannedUnits, unitIsDying } from './cluster-view.ts';
+import { plannedUnits } from './cluster-view.ts';
 import { knownEndpoints } from './endpoints.ts';
 import { blocked, DONE, type StepOutcome } from './outcome.ts';
 import { computeParameters, patroniConfigInput, type ComputedParameters } from './patroni-config-input.ts';
@@ -93,7 +93,7 @@ export const patroniConfigFileStep: ReconcileStep = {
         workerConfig: computed.workerConfig,
         cpuCores: resources.cpuCores,
         plannedUnits: state.plannedUnits,
-        dying: await unitIsDying(charm),
+        leavingSyncSet: charm.leavingSyncSet,
         app: state.app,
         appExtra: state.appExtra,
         unit: state.unit,

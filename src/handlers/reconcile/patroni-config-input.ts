@@ -84,8 +84,8 @@ export interface PatroniInputFacts {
   readonly workerConfig: Readonly<Record<string, string>>;
   readonly cpuCores: number;
   readonly plannedUnits: number;
-  /** Juju is removing this unit: it must stop being a synchronous standby before it goes. */
-  readonly dying?: boolean;
+  /** This unit is going away and hands its synchronous standby role to another replica (nosync). */
+  readonly leavingSyncSet?: boolean;
   readonly app: AppPeerData;
   readonly appExtra: Readonly<Record<string, string>>;
   readonly unit: UnitPeerData;
@@ -121,7 +121,7 @@ export function patroniConfigInput(facts: PatroniInputFacts): PatroniConfigInput
     synchronousNodeCount: synchronous.synchronous_node_count,
     maximumLagOnFailover: config.durability_maximum_lag_on_failover,
     parameters: facts.parameters,
-    ...(facts.dying === true ? { noSync: true } : {}),
+    ...(facts.leavingSyncSet === true ? { noSync: true } : {}),
     bootstrapParameters: dynamic.postgresql.parameters,
     ...(stanza ? { archivingStanza: stanza } : {}),
     ...(restore === undefined ? {} : { restore }),

@@ -287,6 +287,9 @@ describe('pgdata-storage-detaching', () => {
     expect(await readFile(unit1.workload.path(PATRONI_YML), 'utf8')).not.toContain('nosync');
 
     harness.model.units[UNIT1]!.life = 'dying';
+    // Other hooks of a dying unit leave it a sync candidate: only storage-detaching hands over.
+    await hook(harness, UNIT1, { hook: 'update-status' }, unit1);
+    expect(await readFile(unit1.workload.path(PATRONI_YML), 'utf8')).not.toContain('nosync');
     // Patroni's primary moves the role once it sees the tag: here, a little after the hook starts.
     const moved = setTimeout(() => scenario.setMembers([running(0, 'leader'), running(1, 'replica'), running(2, 'sync_standby')]), 200);
     const started = Date.now();
@@ -297,13 +300,15 @@ describe('pgdata-storage-detaching', () => {
     expect(unit1.patroni.calls.filter((call) => call.path === '/switchover')).toEqual([]);
   });
 
-  it('keeps a dying sync standby that no other replica can replace as it is', async () => {
+  it('turns strict mode off when the last sync standby goes and no replica can replace it', async () => {
     const harness = charmHarness({ units: 2 });
     const unit1 = await scenario.wire(1);
     scenario.setMembers([running(0, 'leader'), running(1, 'sync_standby')]);
+    unit1.patroni.config = { ...unit1.patroni.config, synchronous_node_count: 1, synchronous_mode_strict: true };
     harness.model.units[UNIT1]!.life = 'dying';
     const result = await hook(harness, UNIT1, { hook: 'storage-detaching' }, unit1);
     expect(result.logs).toContain('no other replica to take the role');
+    expect(unit1.patroni.config).toMatchObject({ synchronous_node_count: 1, synchronous_mode_strict: false });
   });
 
   it('leaves a replica, or a primary without healthy replicas, to Patroni', async () => {
