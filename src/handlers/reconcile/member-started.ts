@@ -46,7 +46,9 @@ export const memberStartedStep: ReconcileStep = {
     const comingUp = first !== undefined && COMING_UP_STATES.has(first.state);
     const patient = state.serviceStarted === true || state.event.kind === 'pebble-ready' || comingUp;
     const timeoutMs = patient ? charm.timing.memberStartTimeoutMs : 0;
-    const member = first !== undefined && isStarted(first.state) ? first : await waitForMember(patroni, timeoutMs, charm.timing.pollIntervalMs);
+    // The first look is already taken: poll on only when there is time to wait.
+    const started = first !== undefined && isStarted(first.state) ? first : undefined;
+    const member = started ?? (timeoutMs > 0 ? await waitForMember(patroni, timeoutMs, charm.timing.pollIntervalMs) : undefined);
     if (member === undefined) {
       const message = state.event.kind === 'pebble-ready' ? MESSAGES.clusterNotStarted : MESSAGES.memberNotStarted;
       return waiting(message, { halt: true });
