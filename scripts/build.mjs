@@ -1,10 +1,14 @@
 // Bundles the charm into dist/ with esbuild: one CommonJS file (dist/charm.cjs) whose modules
 // are evaluated only when first imported, plus a V8 code cache for it (dist/charm.cjs.cache)
-// made with the Node that the charm ships, and the loader `dispatch` runs (dist/loader.cjs).
+// made with the Node that the charm ships after a training hook, and the loader `dispatch` runs
+// (dist/loader.cjs).
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
-import { copyFile, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
+import { writeFakeHookTools } from './fake-hook-tools.mjs';
 
 const repo = new URL('../', import.meta.url);
 const dist = new URL('dist/', repo);
@@ -30,6 +34,11 @@ const pinoWithoutWorkers = {
   setup(build) {
     build.onResolve({ filter: /^(sonic-boom|thread-stream)$/ }, (args) =>
       args.importer.includes('/node_modules/pino/') ? { path: new URL('pino-unused-stream.cjs', import.meta.url).pathname } : undefined,
+    );
+    // pino asks worker_threads only whether it runs on the main thread, which a hook always does;
+    // loading the module costs a few milliseconds per hook.
+    build.onResolve({ filter: /^(node:)?worker_threads$/ }, (args) =>
+      args.importer.includes('/node_modules/pino/') ? { path: new URL('pino-main-thread.cjs', import.meta.url).pathname } : undefined,
     );
   },
 };
@@ -65,17 +74,55 @@ await writeFile(
   JSON.stringify({ metadata: await readYaml('metadata.yaml'), actions: await readYaml('actions.yaml') }) + '\n',
 );
 
-// The code cache: evaluate the bundle once (without dispatching) through the loader and keep
-// what V8 compiled. It is only valid for this exact Node binary, which is the one pack ships.
-execFileSync(
-  process.execPath,
-  [
-    '-e',
-    `const { script } = require(${JSON.stringify(new URL('loader.cjs', dist).pathname)});
-     require('node:fs').writeFileSync(${JSON.stringify(new URL('charm.cjs.cache', dist).pathname)}, script.createCachedData());`,
-  ],
-  { env: { ...process.env, CHARM_BUILDING_CODE_CACHE: '1' }, stdio: 'inherit' },
-);
+// The code cache. V8 keeps the code of every function compiled so far, so the cache is made at
+// the end of a training run: the install hook, dispatched for real against stand-in hook tools.
+// The code every hook runs (execa, the tool client, config parsing, the dispatcher) then loads
+// compiled instead of being parsed and compiled again in each hook. The cache is only valid for
+// this exact Node binary, which is the one pack ships; a stale one only costs speed.
+const training = await mkdtemp(join(tmpdir(), 'charm-code-cache-'));
+try {
+  const toolsDir = join(training, 'tools');
+  await mkdir(toolsDir);
+  const toolEnv = writeFakeHookTools({
+    toolsDir,
+    configYaml: new URL('config.yaml', repo).pathname,
+    configJson: join(training, 'config.json'),
+    toolLog: join(training, 'tools.log'),
+  });
+  execFileSync(
+    process.execPath,
+    [
+      '-e',
+      `const { script } = require(${JSON.stringify(new URL('loader.cjs', dist).pathname)});
+       process.once('beforeExit', () => {
+         if (process.exitCode) throw new Error('the training hook failed, so no code cache was written');
+         require('node:fs').writeFileSync(${JSON.stringify(new URL('charm.cjs.cache', dist).pathname)}, script.createCachedData());
+       });`,
+    ],
+    {
+      env: {
+        ...process.env,
+        ...toolEnv,
+        PATH: `${toolsDir}:${process.env.PATH}`,
+        JUJU_DISPATCH_PATH: 'hooks/install',
+        JUJU_HOOK_NAME: 'install',
+        JUJU_CHARM_DIR: new URL('.', repo).pathname,
+        JUJU_UNIT_NAME: 'postgresql-k8s/0',
+        JUJU_MODEL_NAME: 'code-cache',
+        JUJU_MODEL_UUID: '00000000-0000-4000-8000-000000000000',
+        JUJU_VERSION: '3.6.8',
+        JUJU_CONTEXT_ID: 'postgresql-k8s/0-install-0',
+        CHARM_LOG_LEVEL: 'warn',
+      },
+      stdio: 'inherit',
+    },
+  );
+  // What the training hook did, for the build's tests and for whoever wonders what the cache holds.
+  const toolCalls = (await readFile(join(training, 'tools.log'), 'utf8')).split('\n').filter(Boolean);
+  await writeFile(new URL('charm.cjs.cache.json', dist), JSON.stringify({ trainingHook: 'install', toolCalls }, null, 2) + '\n');
+} finally {
+  await rm(training, { recursive: true, force: true });
+}
 
 const bytes = Object.entries(result.metafile.outputs)
   .filter(([file]) => file.endsWith('.cjs'))

@@ -9,12 +9,11 @@
  * Usage: npm run bench:dispatch [-- --runs 25 --hook install]
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { parse as parseYaml } from 'yaml';
-import { fakeToolScript, TOOL_NAMES } from './fake-tools.ts';
+import { writeFakeHookTools } from '../../scripts/fake-hook-tools.mjs';
 import { summarise, type Sample, type Summary } from './stats.ts';
 
 const { values } = parseArgs({
@@ -35,19 +34,17 @@ try {
   const unzip = spawnSync('unzip', ['-q', join(repo, charmFile), '-d', charmDir]);
   if (unzip.status !== 0) throw new Error(`unzip failed: ${unzip.stderr}`);
 
-  writeFileSync(join(work, 'config.json'), JSON.stringify(configDefaults(join(charmDir, 'config.yaml'))) + '\n');
-  for (const tool of TOOL_NAMES) {
-    const path = join(toolsDir, tool);
-    writeFileSync(path, fakeToolScript(tool));
-    chmodSync(path, 0o755);
-  }
-
   const toolLog = join(work, 'tools.log');
+  const toolEnv = writeFakeHookTools({
+    toolsDir,
+    configYaml: join(charmDir, 'config.yaml'),
+    configJson: join(work, 'config.json'),
+    toolLog,
+  });
   const env = {
     ...process.env,
     PATH: `${toolsDir}:${process.env['PATH']}`,
-    BENCH_TOOL_LOG: toolLog,
-    BENCH_CONFIG_JSON: join(work, 'config.json'),
+    ...toolEnv,
     JUJU_DISPATCH_PATH: `hooks/${hook}`,
     JUJU_HOOK_NAME: hook,
     JUJU_CHARM_DIR: charmDir,
@@ -142,11 +139,6 @@ function measureToolCost(toolsDir: string, env: NodeJS.ProcessEnv): number {
   }
   samples.sort((a, b) => a - b);
   return samples[Math.floor(samples.length / 2)]!;
-}
-
-function configDefaults(configYaml: string): Record<string, unknown> {
-  const options = (parseYaml(readFileSync(configYaml, 'utf8')) as { options: Record<string, { default?: unknown }> }).options;
-  return Object.fromEntries(Object.entries(options).filter(([, o]) => o.default !== undefined).map(([k, o]) => [k, o.default]));
 }
 
 function round(value: number): number {
