@@ -55,6 +55,9 @@ const result = await build({
   legalComments: 'linked',
   metafile: true,
   logLevel: 'warning',
+  // src/logging.ts reaches import.meta only where ESM has no require (tsx, vitest); in the bundle
+  // its require is defined and esbuild resolves it, so the empty import.meta is never read.
+  logOverride: { 'empty-import-meta': 'silent' },
   plugins: [englishOnlyZodLocales, pinoWithoutWorkers],
 });
 await copyFile(new URL('src/bootstrap/loader.cjs', repo), new URL('loader.cjs', dist));

@@ -29,6 +29,39 @@ describe('logging', () => {
   });
 });
 
+describe('the deferred logger', () => {
+  it('writes nothing below its level, and child lines carry their bindings', () => {
+    const { lines, destination } = capture();
+    const log = createLogger({ destination, level: 'warn', base: { unit: 'postgresql-k8s/0' } });
+    log.info('not written');
+    log.debug({ password: 'x' }, 'not written either');
+    expect(lines).toEqual([]);
+    expect(log.isLevelEnabled('info')).toBe(false);
+    expect(log.isLevelEnabled('error')).toBe(true);
+    log.child({ relation: 'database:5' }).warn({ secret: 's3cr3t' }, 'relation data is malformed');
+    const record = JSON.parse(lines.join(''));
+    expect(record).toMatchObject({ level: 40, unit: 'postgresql-k8s/0', relation: 'database:5', secret: '[redacted]', msg: 'relation data is malformed' });
+  });
+
+  it('falls back to info on an unknown level and says which level was asked for', () => {
+    const { lines, destination } = capture();
+    const log = createLogger({ destination, level: 'verbose' });
+    expect(log.level).toBe('info');
+    log.debug('not written');
+    log.info('written');
+    const records = lines.join('').trim().split('\n').map((line) => JSON.parse(line));
+    expect(records.map((r) => r.msg)).toEqual(['unknown log level "verbose"; logging at info', 'written']);
+    expect(records[0]).toMatchObject({ level: 40, requested: 'verbose' });
+  });
+
+  it('is silent at level silent', () => {
+    const { lines, destination } = capture();
+    const log = createLogger({ destination, level: 'silent' });
+    log.fatal('not written');
+    expect(lines).toEqual([]);
+  });
+});
+
 describe('CharmError', () => {
   it('carries a code and a cause', () => {
     const cause = new Error('socket closed');
