@@ -26,6 +26,11 @@ export function execaToolRunner(): ToolRunner {
         shell: false,
         stripFinalNewline: false,
         encoding: 'utf8',
+        // A hook tool is a quick client of the unit agent: there is no timeout to enforce, and one
+        // outliving a crashed hook does no harm. Skipping execa's exit hooks and kill timers saves
+        // about a millisecond per call, and a hook makes several.
+        cleanup: false,
+        forceKillAfterDelay: false,
         ...(stdin === undefined ? { stdin: 'ignore' as const } : { input: stdin }),
       });
       if (result.exitCode !== undefined) {
