@@ -8,7 +8,7 @@ import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promi
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { writeFakeHookTools } from './fake-hook-tools.mjs';
+import { fakeHookEnvironment } from './fake-hook-tools.mjs';
 
 const repo = new URL('../', import.meta.url);
 const dist = new URL('dist/', repo);
@@ -86,12 +86,6 @@ const training = await mkdtemp(join(tmpdir(), 'charm-code-cache-'));
 try {
   const toolsDir = join(training, 'tools');
   await mkdir(toolsDir);
-  const toolEnv = writeFakeHookTools({
-    toolsDir,
-    configYaml: new URL('config.yaml', repo).pathname,
-    configJson: join(training, 'config.json'),
-    toolLog: join(training, 'tools.log'),
-  });
   execFileSync(
     process.execPath,
     [
@@ -105,17 +99,13 @@ try {
     {
       env: {
         ...process.env,
-        ...toolEnv,
-        PATH: `${toolsDir}:${process.env.PATH}`,
-        JUJU_DISPATCH_PATH: 'hooks/install',
-        JUJU_HOOK_NAME: 'install',
-        JUJU_CHARM_DIR: new URL('.', repo).pathname,
-        JUJU_UNIT_NAME: 'postgresql-k8s/0',
-        JUJU_MODEL_NAME: 'code-cache',
-        JUJU_MODEL_UUID: '00000000-0000-4000-8000-000000000000',
-        JUJU_VERSION: '3.6.8',
-        JUJU_CONTEXT_ID: 'postgresql-k8s/0-install-0',
-        CHARM_LOG_LEVEL: 'warn',
+        ...fakeHookEnvironment({
+          hook: 'install',
+          charmDir: new URL('.', repo).pathname,
+          toolsDir,
+          configJson: join(training, 'config.json'),
+          toolLog: join(training, 'tools.log'),
+        }),
       },
       stdio: 'inherit',
     },

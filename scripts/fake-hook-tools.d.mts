@@ -1,7 +1,7 @@
-export declare const TOOL_NAMES: readonly string[];
-export declare function writeFakeHookTools(options: {
+export declare function fakeHookEnvironment(options: {
+  hook: string;
+  charmDir: string;
   toolsDir: string;
-  configYaml: string;
   configJson: string;
   toolLog?: string;
 }): Record<string, string>;

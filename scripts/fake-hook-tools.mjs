@@ -6,7 +6,7 @@ import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 
-export const TOOL_NAMES = [
+const TOOL_NAMES = [
   'config-get', 'is-leader', 'relation-ids', 'relation-list', 'relation-get', 'relation-set',
   'status-get', 'status-set', 'application-version-set', 'action-get', 'action-set', 'action-log',
   'action-fail', 'juju-log', 'secret-add', 'secret-get', 'secret-set', 'secret-ids',
@@ -39,19 +39,33 @@ function toolScript(tool) {
 }
 
 /**
- * Writes every tool into `toolsDir` and the charm's config defaults (from config.yaml) to
- * `configJson`. Returns the environment the tools read; put `toolsDir` first on PATH.
+ * The environment of one hook dispatched outside Juju: every tool written into `toolsDir` (first
+ * on PATH), the charm's config defaults (from its config.yaml) behind config-get, and the JUJU_*
+ * variables Juju would set for unit postgresql-k8s/0. Logging stays at warn, as a quiet hook's.
  */
-export function writeFakeHookTools({ toolsDir, configYaml, configJson, toolLog }) {
+export function fakeHookEnvironment({ hook, charmDir, toolsDir, configJson, toolLog }) {
   for (const tool of TOOL_NAMES) {
     const path = join(toolsDir, tool);
     writeFileSync(path, toolScript(tool));
     chmodSync(path, 0o755);
   }
-  const options = parseYaml(readFileSync(configYaml, 'utf8')).options;
+  const options = parseYaml(readFileSync(join(charmDir, 'config.yaml'), 'utf8')).options;
   const defaults = Object.fromEntries(
     Object.entries(options).filter(([, o]) => o.default !== undefined).map(([k, o]) => [k, o.default]),
   );
   writeFileSync(configJson, JSON.stringify(defaults) + '\n');
-  return { FAKE_CONFIG_JSON: configJson, ...(toolLog ? { FAKE_TOOL_LOG: toolLog } : {}) };
+  return {
+    PATH: `${toolsDir}:${process.env.PATH}`,
+    FAKE_CONFIG_JSON: configJson,
+    ...(toolLog ? { FAKE_TOOL_LOG: toolLog } : {}),
+    JUJU_DISPATCH_PATH: `hooks/${hook}`,
+    JUJU_HOOK_NAME: hook,
+    JUJU_CHARM_DIR: charmDir,
+    JUJU_UNIT_NAME: 'postgresql-k8s/0',
+    JUJU_MODEL_NAME: 'outside-juju',
+    JUJU_MODEL_UUID: '6c1f2d54-1f3a-4b6e-9c8d-0a1b2c3d4e5f',
+    JUJU_VERSION: '3.6.8',
+    JUJU_CONTEXT_ID: `postgresql-k8s/0-${hook}-1`,
+    CHARM_LOG_LEVEL: 'warn',
+  };
 }

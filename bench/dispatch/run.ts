@@ -13,7 +13,7 @@ import { mkdtempSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { writeFakeHookTools } from '../../scripts/fake-hook-tools.mjs';
+import { fakeHookEnvironment } from '../../scripts/fake-hook-tools.mjs';
 import { spread, summarise, type Sample, type Summary } from './stats.ts';
 
 const { values } = parseArgs({
@@ -35,25 +35,9 @@ try {
   if (unzip.status !== 0) throw new Error(`unzip failed: ${unzip.stderr}`);
 
   const toolLog = join(work, 'tools.log');
-  const toolEnv = writeFakeHookTools({
-    toolsDir,
-    configYaml: join(charmDir, 'config.yaml'),
-    configJson: join(work, 'config.json'),
-    toolLog,
-  });
   const env = {
     ...process.env,
-    PATH: `${toolsDir}:${process.env['PATH']}`,
-    ...toolEnv,
-    JUJU_DISPATCH_PATH: `hooks/${hook}`,
-    JUJU_HOOK_NAME: hook,
-    JUJU_CHARM_DIR: charmDir,
-    JUJU_UNIT_NAME: 'postgresql-k8s/0',
-    JUJU_MODEL_NAME: 'bench',
-    JUJU_MODEL_UUID: '6c1f2d54-1f3a-4b6e-9c8d-0a1b2c3d4e5f',
-    JUJU_VERSION: '3.6.8',
-    JUJU_CONTEXT_ID: 'postgresql-k8s/0-install-1',
-    CHARM_LOG_LEVEL: 'warn',
+    ...fakeHookEnvironment({ hook, charmDir, toolsDir, configJson: join(work, 'config.json'), toolLog }),
   };
   const nodeBin = join(charmDir, 'node/bin/node');
 
