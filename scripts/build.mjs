@@ -79,7 +79,7 @@ await writeFile(
 
 // The code cache. V8 keeps the code of every function compiled so far, so the cache is made at
 // the end of a training run: the install hook, dispatched for real against stand-in hook tools.
-// The code every hook runs (execa, the tool client, config parsing, the dispatcher) then loads
+// The code every hook runs (the tool client, config parsing, the dispatcher) then loads
 // compiled instead of being parsed and compiled again in each hook. The cache is only valid for
 // this exact Node binary, which is the one pack ships; a stale one only costs speed.
 const training = await mkdtemp(join(tmpdir(), 'charm-code-cache-'));

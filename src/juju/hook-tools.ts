@@ -17,7 +17,7 @@ import { formatRelationRef, parseRelationRef, type RelationRef } from './relatio
 import { SecretTools, type SecretAddOptions, type SecretLookup, type SecretSetOptions } from './secret-tools.ts';
 import type { ToolRunner, ToolRunOptions } from './tool-runner.ts';
 
-export { execaToolRunner } from './execa-tool-runner.ts';
+export { processToolRunner } from './process-tool-runner.ts';
 export type { ActionResults, OpenedPort, PortSpec } from './hook-tool-args.ts';
 export type { AppStatusInfo, ConfigValue, GoalState, NetworkInfo, SecretInfo, StatusInfo, StorageInfo } from './hook-tool-schemas.ts';
 export type { RelationRef } from './relation-ref.ts';

@@ -1,6 +1,6 @@
 /**
- * How the charm runs one Juju hook tool. Production runs the executable on PATH with execa
- * (`execaToolRunner` in hook-tools.ts); unit tests run the sandbox's in-memory hook-tool engine
+ * How the charm runs one Juju hook tool. Production runs the executable on PATH with child_process
+ * (`processToolRunner` in process-tool-runner.ts); unit tests run the sandbox's in-memory hook-tool engine
  * (`sandbox/juju/`), which answers exactly as protocols.md part B says Juju does.
  */
 export interface ToolResult {
