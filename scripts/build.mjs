@@ -14,17 +14,6 @@ const repo = new URL('../', import.meta.url);
 const dist = new URL('dist/', repo);
 await rm(dist, { recursive: true, force: true });
 
-// zod re-exports its ~40 message locales from its main entry (260 KiB of the bundle); the charm
-// only ever uses English, which zod installs by default. Every hook would otherwise parse them.
-const englishOnlyZodLocales = {
-  name: 'zod-english-only',
-  setup(build) {
-    build.onResolve({ filter: /\/locales\/index\.js$/ }, (args) =>
-      args.importer.includes('/node_modules/zod/') ? { path: new URL('zod-locales-en.js', import.meta.url).pathname } : undefined,
-    );
-  },
-};
-
 // pino imports sonic-boom (its own fd writer) and thread-stream (worker-thread transports) when
 // it loads, which pulls in assert, stream and worker_threads on every hook. The charm gives pino
 // a plain synchronous stderr writer (src/logging.ts) and never uses transports, so the bundle
@@ -58,7 +47,7 @@ const result = await build({
   // src/logging.ts reaches import.meta only where ESM has no require (tsx, vitest); in the bundle
   // its require is defined and esbuild resolves it, so the empty import.meta is never read.
   logOverride: { 'empty-import-meta': 'silent' },
-  plugins: [englishOnlyZodLocales, pinoWithoutWorkers],
+  plugins: [pinoWithoutWorkers],
 });
 await copyFile(new URL('src/bootstrap/loader.cjs', repo), new URL('loader.cjs', dist));
 

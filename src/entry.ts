@@ -1,5 +1,3 @@
-// First: zod settings must be in place before any module builds its schemas.
-import './zod-setup.ts';
 import { createLogger } from './logging.ts';
 import { main } from './main.ts';
 

@@ -4,7 +4,7 @@ import { createDispatcher } from './handlers/index.ts';
 import { parseDispatchContext } from './juju/context.ts';
 import { runDispatch } from './juju/dispatcher.ts';
 import { eventFromContext } from './juju/events.ts';
-import { execaToolRunner, HookTools } from './juju/hook-tools.ts';
+import { processToolRunner, HookTools } from './juju/hook-tools.ts';
 import { loadCharmMetadata } from './juju/metadata.ts';
 import { createLogger } from './logging.ts';
 
@@ -24,7 +24,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<number
   }
   const metadata = await loadCharmMetadata(dispatch.charmDir);
   const event = eventFromContext(dispatch, metadata);
-  const tools = new HookTools(execaToolRunner(), { unitName: dispatch.unitName, modelUuid: dispatch.modelUuid, logger });
+  const tools = new HookTools(processToolRunner(), { unitName: dispatch.unitName, modelUuid: dispatch.modelUuid, logger });
   const charm = new CharmContext(dispatch, event, tools, logger);
   return runDispatch({
     dispatcher: createDispatcher(logger),

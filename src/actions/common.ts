@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod/mini';
 import { CharmError, errorMessage } from '../errors.ts';
 import type { HookTools } from '../juju/hook-tools.ts';
 import type { Logger } from '../logging.ts';
@@ -51,7 +51,7 @@ export async function runAction(deps: Pick<BaseActionDeps, 'tools' | 'logger'>, 
 }
 
 /** Validate `action-get`'s params; the first problem becomes the failure message. */
-export async function actionParams<S extends z.ZodType>(tools: ActionTools, schema: S): Promise<z.infer<S>> {
+export async function actionParams<S extends z.ZodMiniType>(tools: ActionTools, schema: S): Promise<z.infer<S>> {
   const parsed = schema.safeParse(await tools.actionGet());
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0];

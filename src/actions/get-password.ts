@@ -1,4 +1,5 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import '../zod-setup.ts';
 import type { ActionEvent } from '../juju/events.ts';
 import { passwordKey, type SecretStore } from '../state/secrets.ts';
 import { OPERATOR_USER } from '../workload/users.ts';
@@ -11,7 +12,7 @@ export interface GetPasswordDeps extends BaseActionDeps {
   ldapEnabled?(): Promise<boolean>;
 }
 
-const paramsSchema = z.looseObject({ username: z.string().optional() });
+const paramsSchema = z.looseObject({ username: z.optional(z.string()) });
 
 /**
  * `get-password`: the stored password of a system user or of the Patroni REST user. Any unit

@@ -1,4 +1,5 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import '../zod-setup.ts';
 import type { ActionEvent } from '../juju/events.ts';
 import { memberNameToUnitName, primaryOf, SwitchoverNotSyncError, syncStandbysOf, unitNameToMemberName } from '../patroni/index.ts';
 import { actionParams, ActionFailedError, runAction } from './common.ts';
@@ -24,7 +25,7 @@ export const CLUSTER_SCOPE_UNSUPPORTED_MESSAGE =
   'Promoting a cluster (scope=cluster) needs asynchronous replication between clusters, which this charm does not support yet; use scope=unit to make this unit the primary of its cluster';
 
 // actions.yaml gives `scope` no default, so a missing scope is refused like a wrong one.
-const paramsSchema = z.looseObject({ scope: z.string().optional(), force: z.boolean().optional() });
+const paramsSchema = z.looseObject({ scope: z.optional(z.string()), force: z.optional(z.boolean()) });
 
 /**
  * `promote-to-primary scope=unit`: a Patroni switchover to this unit. In synchronous mode

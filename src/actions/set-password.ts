@@ -1,4 +1,5 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import '../zod-setup.ts';
 import type { PostgreSQL } from '../../lib/postgresql/index.ts';
 import { errorMessage } from '../errors.ts';
 import type { ActionEvent } from '../juju/events.ts';
@@ -31,7 +32,7 @@ export const USERNAME_REQUIRED_MESSAGE = 'The action requires a username';
 export const NOT_READY_MESSAGE = 'Failed changing the password: Not all members healthy or finished initial sync.';
 export const CHANGE_FAILED_MESSAGE = 'Failed changing the password.';
 
-const paramsSchema = z.looseObject({ username: z.string().optional(), password: z.string().optional() });
+const paramsSchema = z.looseObject({ username: z.optional(z.string()), password: z.optional(z.string()) });
 
 /**
  * `set-password`, on the leader. Rotation order, chosen so that the secret never holds a

@@ -2,7 +2,7 @@
  * Turning Juju's `config-get` output into a validated `CharmConfig`, or into issues that say which
  * option is wrong, what it held and what it accepts.
  */
-import type { core } from 'zod';
+import type { core } from 'zod/mini';
 import { describeAllowed } from './allowed.ts';
 import { ConfigValidationError, type ConfigIssue } from './errors.ts';
 import { CHARM_OPTIONS, type CharmOption } from './options.ts';

@@ -4,7 +4,8 @@
  * module must cost nothing to load. Options with the same rule share one zod instance, which keeps
  * the first build to a few dozen schemas instead of ~190.
  */
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import '../zod-setup.ts';
 import { MIN_WORKERS, type AnyOption, type NumericRange, type OptionValue } from './option-kinds.ts';
 import { CHARM_OPTIONS, type CharmOption } from './options.ts';
 import { isTrackFunctions, resolveTrackFunctions } from './track-functions.ts';
@@ -29,15 +30,15 @@ function numericStringToInt(value: unknown): unknown {
   return typeof value === 'string' && /^\s*\d+\s*$/.test(value) ? Number(value) : value;
 }
 
-/** One `.check()` with both bounds: each `.min()`/`.max()` would clone the schema again. */
-function bounded<T extends z.ZodNumber>(schema: T, [min, max]: NumericRange): T {
+/** One `.check()` with both bounds, rather than a clone of the schema per bound. */
+function bounded<T extends z.ZodMiniNumber>(schema: T, [min, max]: NumericRange): T {
   const checks: z.core.$ZodCheck<number>[] = [];
   if (min !== undefined) checks.push(z.gte(min));
   if (max !== undefined) checks.push(z.lte(max));
   return checks.length > 0 ? schema.check(...checks) : schema;
 }
 
-function buildMemberSchema(option: AnyOption): z.ZodType {
+function buildMemberSchema(option: AnyOption): z.ZodMiniType {
   switch (option.kind) {
     case 'flag':
       return z.boolean();
@@ -50,9 +51,9 @@ function buildMemberSchema(option: AnyOption): z.ZodType {
     case 'text':
       return z.string();
     case 'workers':
-      return z.preprocess(numericStringToInt, z.union([z.literal('auto'), z.int().min(MIN_WORKERS)]));
+      return z.pipe(z.transform(numericStringToInt), z.union([z.literal('auto'), z.int().check(z.gte(MIN_WORKERS))]));
     case 'sync-node-count':
-      return z.preprocess(numericStringToInt, z.union([z.enum(['all', 'majority']), z.int().min(1)]));
+      return z.pipe(z.transform(numericStringToInt), z.union([z.enum(['all', 'majority']), z.int().check(z.gte(1))]));
   }
 }
 
@@ -83,7 +84,7 @@ function applyDefaults(raw: unknown): unknown {
   return out;
 }
 
-function checkTrackFunctions(config: Record<string, unknown>, ctx: z.RefinementCtx): void {
+function checkTrackFunctions(config: Record<string, unknown>, ctx: z.core.$RefinementCtx): void {
   const logging = config['logging_track_functions'];
   const optimizer = config['optimizer_track_functions'];
   // Field errors are reported on their own; only two valid values can conflict.
@@ -99,32 +100,32 @@ function checkTrackFunctions(config: Record<string, unknown>, ctx: z.RefinementC
   }
 }
 
-function buildCharmConfigSchema(): z.ZodType<CharmConfig> {
-  const shared = new Map<string, z.ZodType>();
-  const shape: Record<string, z.ZodType> = {};
+function buildCharmConfigSchema(): z.ZodMiniType<CharmConfig> {
+  const shared = new Map<string, z.ZodMiniType>();
+  const shape: Record<string, z.ZodMiniType> = {};
   for (const option of CHARM_OPTIONS) {
     const key = ruleKey(option);
     let member = shared.get(key);
     if (member === undefined) {
       const base = buildMemberSchema(option);
-      member = option.default === undefined ? base.optional() : base;
+      member = option.default === undefined ? z.optional(base) : base;
       shared.set(key, member);
     }
     shape[option.name] = member;
   }
   // zod runs this after out-of-range values (both get reported at once) but skips it after a
   // wrong type or an unknown choice; the conflict then shows up once those are fixed.
-  const object = z.object(shape).superRefine(checkTrackFunctions);
-  return z.preprocess(applyDefaults, object) as unknown as z.ZodType<CharmConfig>;
+  const object = z.object(shape).check(z.superRefine(checkTrackFunctions));
+  return z.pipe(z.transform(applyDefaults), object) as unknown as z.ZodMiniType<CharmConfig>;
 }
 
-let schema: z.ZodType<CharmConfig> | undefined;
+let schema: z.ZodMiniType<CharmConfig> | undefined;
 
 /**
  * The charm config schema: fills in config.yaml defaults for absent options, validates every
  * option and the cross-option `track_functions` rule, and drops keys it does not know.
  */
-export function charmConfigSchema(): z.ZodType<CharmConfig> {
+export function charmConfigSchema(): z.ZodMiniType<CharmConfig> {
   schema ??= buildCharmConfigSchema();
   return schema;
 }

@@ -1,4 +1,5 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import '../zod-setup.ts';
 import type { DispatchContext } from './context.ts';
 import type { DispatchTarget } from './dispatch-path.ts';
 import { DispatchContextError } from './errors.ts';
@@ -27,7 +28,7 @@ export function addEventFields(context: DispatchContext, env: EnvReader, target:
       const needed = `(required for ${target.hook} hooks)`;
       const withRevision = target.hook === 'secret-remove' || target.hook === 'secret-expired';
       context.secret = definedOnly({
-        id: env.required('JUJU_SECRET_ID', z.string().regex(/^secret:\S+$/), `a secret URI "secret:<id>" or "secret://<model-uuid>/<id>" ${needed}`),
+        id: env.required('JUJU_SECRET_ID', z.string().check(z.regex(/^secret:\S+$/)), `a secret URI "secret:<id>" or "secret://<model-uuid>/<id>" ${needed}`),
         label: env.text('JUJU_SECRET_LABEL'),
         revision: env.when(withRevision, 'JUJU_SECRET_REVISION', positiveInt, `a positive integer revision${withRevision ? ` ${needed}` : ''}`),
       });

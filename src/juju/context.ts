@@ -1,4 +1,5 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import '../zod-setup.ts';
 import { addEventFields } from './context-event-fields.ts';
 import { classifyDispatchPath, DISPATCH_PATH_PATTERN, type DispatchTarget } from './dispatch-path.ts';
 import { absolutePath, definedOnly, EnvReader, jujuVersion, modelUuid, text, unitName, type Env } from './env-reader.ts';
@@ -65,7 +66,7 @@ export interface RelationContext {
  */
 export function parseDispatchContext(environment: NodeJS.ProcessEnv | Env): DispatchContext {
   const env = new EnvReader(environment);
-  const dispatchPath = env.required('JUJU_DISPATCH_PATH', z.string().regex(DISPATCH_PATH_PATTERN), '"hooks/<hook-name>" or "actions/<action-name>"');
+  const dispatchPath = env.required('JUJU_DISPATCH_PATH', z.string().check(z.regex(DISPATCH_PATH_PATTERN)), '"hooks/<hook-name>" or "actions/<action-name>"');
   const target = classifyDispatchPath(dispatchPath);
   const isAction = target.family === 'action';
   const pathName = dispatchPath.slice(dispatchPath.indexOf('/') + 1);

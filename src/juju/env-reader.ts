@@ -1,4 +1,5 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import { transformIssue } from '../zod-setup.ts';
 import { DispatchContextError } from './errors.ts';
 import { parseJujuVersion } from './juju-version.ts';
 
@@ -12,47 +13,43 @@ export type Env = Readonly<Record<string, string | undefined>>;
 const NAME = /^[a-z][a-z0-9-]*$/;
 const UNIT = /^([a-z][a-z0-9-]*)\/(0|[1-9][0-9]*)$/;
 
-export const text = z.string().min(1);
-export const entityName = z.string().regex(NAME);
-export const absolutePath = z.string().regex(/^\//);
-export const modelUuid = z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i);
-export const positiveInt = z.string().regex(/^[1-9][0-9]*$/).transform(Number);
+export const text = z.string().check(z.minLength(1));
+export const entityName = z.string().check(z.regex(NAME));
+export const absolutePath = z.string().check(z.regex(/^\//));
+export const modelUuid = z.string().check(z.regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i));
+export const positiveInt = z.pipe(z.string().check(z.regex(/^[1-9][0-9]*$/)), z.transform(Number));
 
 /** `<app>/<n>` → name, app and number. */
-export const unitName = z
-  .string()
-  .regex(UNIT)
-  .transform((value) => {
+export const unitName = z.pipe(
+  z.string().check(z.regex(UNIT)),
+  z.transform((value: string) => {
     const slash = value.lastIndexOf('/');
     return { name: value, app: value.slice(0, slash), number: Number(value.slice(slash + 1)) };
-  });
+  }),
+);
 
 /** `<endpoint>:<id>`; like ops, the id is the integer after the last `:`. */
-export const relationId = z
-  .string()
-  .regex(/^([a-z][a-z0-9-]*):(0|[1-9][0-9]*)$/)
-  .transform((value) => {
+export const relationId = z.pipe(
+  z.string().check(z.regex(/^([a-z][a-z0-9-]*):(0|[1-9][0-9]*)$/)),
+  z.transform((value: string) => {
     const colon = value.lastIndexOf(':');
     return { endpoint: value.slice(0, colon), id: Number(value.slice(colon + 1)) };
-  });
+  }),
+);
 
 /** `<storage-name>/<index>`. */
-export const storageId = z
-  .string()
-  .regex(/^([a-z][a-z0-9-]*)\/(0|[1-9][0-9]*)$/)
-  .transform((value) => {
+export const storageId = z.pipe(
+  z.string().check(z.regex(/^([a-z][a-z0-9-]*)\/(0|[1-9][0-9]*)$/)),
+  z.transform((value: string) => {
     const slash = value.lastIndexOf('/');
     return { name: value.slice(0, slash), index: Number(value.slice(slash + 1)) };
-  });
+  }),
+);
 
-export const jujuVersion = z.string().transform((value, ctx) => {
-  const parsed = parseJujuVersion(value);
-  if (!parsed) {
-    ctx.addIssue({ code: 'custom', message: 'not a Juju version' });
-    return z.NEVER;
-  }
-  return parsed;
-});
+export const jujuVersion = z.pipe(
+  z.string(),
+  z.transform((value: string, payload) => parseJujuVersion(value) ?? transformIssue(payload, 'not a Juju version')),
+);
 
 export class EnvReader {
   readonly env: Env;
@@ -62,14 +59,14 @@ export class EnvReader {
   }
 
   /** Set and non-empty, and valid. */
-  required<T>(name: string, schema: z.ZodType<T, string>, expected: string): T {
+  required<T>(name: string, schema: z.ZodMiniType<T, string>, expected: string): T {
     const value = this.optional(name, schema, expected);
     if (value === undefined) throw new DispatchContextError(name, this.env[name], expected);
     return value;
   }
 
   /** Unset or empty → undefined; otherwise it must be valid. */
-  optional<T>(name: string, schema: z.ZodType<T, string>, expected: string): T | undefined {
+  optional<T>(name: string, schema: z.ZodMiniType<T, string>, expected: string): T | undefined {
     const raw = this.env[name];
     if (raw === undefined || raw === '') return undefined;
     const result = schema.safeParse(raw);
@@ -78,7 +75,7 @@ export class EnvReader {
   }
 
   /** `required` when `needed`, else `optional`. */
-  when<T>(needed: boolean, name: string, schema: z.ZodType<T, string>, expected: string): T | undefined {
+  when<T>(needed: boolean, name: string, schema: z.ZodMiniType<T, string>, expected: string): T | undefined {
     return needed ? this.required(name, schema, expected) : this.optional(name, schema, expected);
   }
 

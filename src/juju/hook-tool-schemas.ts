@@ -1,4 +1,5 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import '../zod-setup.ts';
 
 /**
  * The JSON each hook tool prints with `--format=json` (protocols.md B1), as zod schemas that also
@@ -15,40 +16,33 @@ export type ConfigValue = string | number | boolean;
 export const configSchema = lazy(() => z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])));
 
 /** Juju prints a nil Go slice as `null`; it means the same as `[]`. */
-export const stringListSchema = lazy(() =>
-  z
-    .array(z.string())
-    .nullable()
-    .transform((list) => list ?? []),
-);
+export const stringListSchema = lazy(() => z.pipe(z.nullable(z.array(z.string())), z.transform((list: string[] | null) => list ?? [])));
 
 /**
  * `secret-ids`: Juju 3.6 prints a list of ids (`null` when none); some Juju versions print a map
  * of id → label instead. Either way the ids are what we return.
  */
 export const secretIdsSchema = lazy(() =>
-  z
-    .union([z.array(z.string()), z.record(z.string(), z.string()), z.null()])
-    .transform((ids) => (ids === null ? [] : Array.isArray(ids) ? ids : Object.keys(ids))),
+  z.pipe(
+    z.union([z.array(z.string()), z.record(z.string(), z.string()), z.null()]),
+    z.transform((ids: string[] | Record<string, string> | null) => (ids === null ? [] : Array.isArray(ids) ? ids : Object.keys(ids))),
+  ),
 );
 
 /** `relation-list --app`: the remote application name (null if Juju does not know it). */
-export const nullableStringSchema = lazy(() => z.string().nullable());
+export const nullableStringSchema = lazy(() => z.nullable(z.string()));
 
 /** A relation bucket; Juju prints `{}` for an empty one (`null` is tolerated the same way). */
 export const bucketSchema = lazy(() =>
-  z
-    .record(z.string(), z.string())
-    .nullable()
-    .transform((bucket) => bucket ?? {}),
+  z.pipe(z.nullable(z.record(z.string(), z.string())), z.transform((bucket: Record<string, string> | null) => bucket ?? {})),
 );
 
 export const booleanSchema = lazy(() => z.boolean());
 
 const statusFields = () => ({
   status: z.string(),
-  message: z.string().default(''),
-  'status-data': z.record(z.string(), z.unknown()).nullish(),
+  message: z._default(z.string(), ''),
+  'status-data': z.nullish(z.record(z.string(), z.unknown())),
 });
 
 export interface StatusInfo {
@@ -66,19 +60,22 @@ const toStatus = (value: { status: string; message: string; 'status-data'?: Reco
   data: value['status-data'] ?? {},
 });
 
-export const unitStatusSchema = lazy(() => z.object(statusFields()).transform(toStatus));
+export const unitStatusSchema = lazy(() => z.pipe(z.object(statusFields()), z.transform(toStatus)));
 
 /** `units` is nested inside `application-status` (not top level, as hookcmds assumes). */
-export const appStatusSchema = lazy(() =>
-  z
-    .object({
-      'application-status': z.object({
-        ...statusFields(),
-        units: z.record(z.string(), z.object(statusFields()).transform(toStatus)).nullish(),
-      }),
-    })
-    .transform(({ 'application-status': app }): AppStatusInfo => ({ ...toStatus(app), units: app.units ?? {} })),
-);
+export const appStatusSchema = lazy(() => {
+  const appStatus = z.object({
+    ...statusFields(),
+    units: z.nullish(z.record(z.string(), z.pipe(z.object(statusFields()), z.transform(toStatus)))),
+  });
+  return z.pipe(
+    z.object({ 'application-status': appStatus }),
+    z.transform(({ 'application-status': app }: { 'application-status': z.output<typeof appStatus> }): AppStatusInfo => ({
+      ...toStatus(app),
+      units: app.units ?? {},
+    })),
+  );
+});
 
 export const actionParamsSchema = lazy(() => z.record(z.string(), z.unknown()));
 
@@ -101,23 +98,22 @@ export interface SecretInfo {
 
 const secretInfoBody = () =>
   z.object({
-    revision: z.number().int(),
-    label: z.string().optional(),
+    revision: z.int(),
+    label: z.optional(z.string()),
     owner: z.enum(['application', 'unit']),
-    description: z.string().optional(),
-    rotation: z.enum(['never', 'hourly', 'daily', 'weekly', 'monthly', 'quarterly', 'yearly']).optional(),
-    expiry: z.string().optional(),
-    rotates: z.string().optional(),
-    access: z.array(z.object({ target: z.string(), scope: z.string(), role: z.string() })).optional(),
+    description: z.optional(z.string()),
+    rotation: z.optional(z.enum(['never', 'hourly', 'daily', 'weekly', 'monthly', 'quarterly', 'yearly'])),
+    expiry: z.optional(z.string()),
+    rotates: z.optional(z.string()),
+    access: z.optional(z.array(z.object({ target: z.string(), scope: z.string(), role: z.string() }))),
   });
 type SecretInfoBody = z.infer<ReturnType<typeof secretInfoBody>>;
 
 /** Exactly one key: the secret's id. */
 export const secretInfoSchema = lazy(() =>
-  z
-    .record(z.string(), secretInfoBody())
-    .refine((value) => Object.keys(value).length === 1, 'expected exactly one secret')
-    .transform((value): SecretInfo => {
+  z.pipe(
+    z.record(z.string(), secretInfoBody()).check(z.refine((value) => Object.keys(value).length === 1, 'expected exactly one secret')),
+    z.transform((value: Record<string, SecretInfoBody>): SecretInfo => {
       const [id, body] = Object.entries(value)[0] as [string, SecretInfoBody];
       const info: SecretInfo = { id, revision: body.revision, owner: body.owner };
       for (const key of ['label', 'description', 'rotation', 'expiry', 'rotates', 'access'] as const) {
@@ -125,6 +121,7 @@ export const secretInfoSchema = lazy(() =>
       }
       return info;
     }),
+  ),
 );
 
 export interface NetworkAddress {
@@ -139,39 +136,44 @@ export interface NetworkInfo {
 }
 
 /** Older Juju printed `address` where newer prints `value`; both are accepted, as ops does. */
-const addressSchema = () =>
-  z
+const addressSchema = () => {
+  const raw = z
     .object({
-      value: z.string().optional(),
-      address: z.string().optional(),
-      hostname: z.string().optional(),
-      cidr: z.string().optional(),
+      value: z.optional(z.string()),
+      address: z.optional(z.string()),
+      hostname: z.optional(z.string()),
+      cidr: z.optional(z.string()),
     })
-    .refine((a) => a.value !== undefined || a.address !== undefined, 'address without value')
-    .transform((a): NetworkAddress => {
+    .check(z.refine((a) => a.value !== undefined || a.address !== undefined, 'address without value'));
+  return z.pipe(
+    raw,
+    z.transform((a: z.output<typeof raw>): NetworkAddress => {
       const out: NetworkAddress = { value: (a.value ?? a.address) as string };
       if (a.hostname) out.hostname = a.hostname;
       if (a.cidr) out.cidr = a.cidr;
       return out;
-    });
+    }),
+  );
+};
 
-export const networkSchema = lazy(() =>
-  z
-    .object({
-      'bind-addresses': z
-        .array(
-          z.object({
-            'mac-address': z.string().optional(),
-            'interface-name': z.string().optional(),
-            addresses: z.array(addressSchema()).nullish(),
-          }),
-        )
-        .nullish(),
-      'egress-subnets': z.array(z.string()).nullish(),
-      'ingress-addresses': z.array(z.string()).nullish(),
-    })
-    .transform(
-      (n): NetworkInfo => ({
+export const networkSchema = lazy(() => {
+  const raw = z.object({
+    'bind-addresses': z.nullish(
+      z.array(
+        z.object({
+          'mac-address': z.optional(z.string()),
+          'interface-name': z.optional(z.string()),
+          addresses: z.nullish(z.array(addressSchema())),
+        }),
+      ),
+    ),
+    'egress-subnets': z.nullish(z.array(z.string())),
+    'ingress-addresses': z.nullish(z.array(z.string())),
+  });
+  return z.pipe(
+    raw,
+    z.transform(
+      (n: z.output<typeof raw>): NetworkInfo => ({
         bindAddresses: (n['bind-addresses'] ?? []).map((b) => ({
           ...(b['mac-address'] ? { macAddress: b['mac-address'] } : {}),
           ...(b['interface-name'] ? { interfaceName: b['interface-name'] } : {}),
@@ -181,11 +183,12 @@ export const networkSchema = lazy(() =>
         ingressAddresses: n['ingress-addresses'] ?? [],
       }),
     ),
-);
+  );
+});
 
 /** `state-get`: Juju 4 prints `null` for an empty map. */
 export const stateSchema = bucketSchema;
-export const stateValueSchema = lazy(() => z.string().nullable());
+export const stateValueSchema = lazy(() => z.nullable(z.string()));
 
 export interface StorageInfo {
   kind: 'filesystem' | 'block';
@@ -202,14 +205,16 @@ export interface GoalState {
   relations: Record<string, Record<string, GoalStateEntry>>;
 }
 const goalEntry = () =>
-  z
-    .object({ status: z.string(), since: z.string().nullish() })
-    .transform((e): GoalStateEntry => (e.since ? { status: e.status, since: e.since } : { status: e.status }));
-export const goalStateSchema = lazy(() =>
-  z
-    .object({
-      units: z.record(z.string(), goalEntry()).nullish(),
-      relations: z.record(z.string(), z.record(z.string(), goalEntry())).nullish(),
-    })
-    .transform((g): GoalState => ({ units: g.units ?? {}, relations: g.relations ?? {} })),
-);
+  z.pipe(
+    z.object({ status: z.string(), since: z.nullish(z.string()) }),
+    z.transform((e: { status: string; since?: string | null | undefined }): GoalStateEntry =>
+      e.since ? { status: e.status, since: e.since } : { status: e.status },
+    ),
+  );
+export const goalStateSchema = lazy(() => {
+  const raw = z.object({
+    units: z.nullish(z.record(z.string(), goalEntry())),
+    relations: z.nullish(z.record(z.string(), z.record(z.string(), goalEntry()))),
+  });
+  return z.pipe(raw, z.transform((g: z.output<typeof raw>): GoalState => ({ units: g.units ?? {}, relations: g.relations ?? {} })));
+});

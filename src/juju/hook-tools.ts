@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod/mini';
 import type { Logger } from '../logging.ts';
 import { classifyHookToolFailure, HookToolOutputError, InvalidHookToolArgumentError } from './errors.ts';
 import {
@@ -81,7 +81,7 @@ export class HookTools {
   }
 
   /** Run a tool that prints JSON and validate the output. */
-  async json<T>(tool: string, args: readonly string[], outputSchema: z.ZodType<T>): Promise<T> {
+  async json<T>(tool: string, args: readonly string[], outputSchema: z.ZodMiniType<T>): Promise<T> {
     const stdout = await this.run(tool, args);
     let parsed: unknown;
     try {
@@ -97,7 +97,7 @@ export class HookTools {
     return freeze(result.data);
   }
 
-  #read<T>(key: string, tool: string, args: readonly string[], outputSchema: z.ZodType<T>): Promise<T> {
+  #read<T>(key: string, tool: string, args: readonly string[], outputSchema: z.ZodMiniType<T>): Promise<T> {
     return this.#cache.get(key, () => this.json(tool, args, outputSchema));
   }
 

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import '../zod-setup.ts';
 import { CharmError } from '../errors.ts';
 
 /**
@@ -40,35 +41,35 @@ export class CharmMetadataError extends CharmError {
 }
 
 const relationSchema = z.looseObject({
-  interface: z.string().min(1),
-  limit: z.number().int().optional(),
-  optional: z.boolean().optional(),
+  interface: z.string().check(z.minLength(1)),
+  limit: z.optional(z.int()),
+  optional: z.optional(z.boolean()),
 });
-const relationsSchema = z.record(z.string(), relationSchema).nullish();
+const relationsSchema = z.nullish(z.record(z.string(), relationSchema));
 
 const metadataSchema = z.looseObject({
-  name: z.string().optional(),
+  name: z.optional(z.string()),
   peers: relationsSchema,
   provides: relationsSchema,
   requires: relationsSchema,
-  storage: z
-    .record(z.string(), z.looseObject({ type: z.enum(['filesystem', 'block']), location: z.string().optional() }))
-    .nullish(),
-  containers: z
-    .record(
+  storage: z.nullish(
+    z.record(z.string(), z.looseObject({ type: z.enum(['filesystem', 'block']), location: z.optional(z.string()) })),
+  ),
+  containers: z.nullish(
+    z.record(
       z.string(),
-      z
-        .looseObject({
-          resource: z.string().optional(),
-          mounts: z.array(z.looseObject({ storage: z.string(), location: z.string().optional() })).optional(),
-        })
-        .nullish(),
-    )
-    .nullish(),
+      z.nullish(
+        z.looseObject({
+          resource: z.optional(z.string()),
+          mounts: z.optional(z.array(z.looseObject({ storage: z.string(), location: z.optional(z.string()) }))),
+        }),
+      ),
+    ),
+  ),
 });
 
 /** actions.yaml: action name → its spec (which may be empty). */
-const actionsSchema = z.record(z.string(), z.unknown()).nullish();
+const actionsSchema = z.nullish(z.record(z.string(), z.unknown()));
 
 /** Build CharmMetadata from already-parsed metadata.yaml (and actions.yaml) documents. */
 export function parseCharmMetadata(metadata: unknown, actions?: unknown): CharmMetadata {

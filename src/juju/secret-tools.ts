@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod/mini';
 import { HookToolOutputError, InvalidHookToolArgumentError } from './errors.ts';
 import { canonicalSecretId, secretXid, toRfc3339, validateSecretContent } from './hook-tool-args.ts';
 import { secretContentSchema, secretIdsSchema, secretInfoSchema, type RotatePolicy, type SecretInfo } from './hook-tool-schemas.ts';
@@ -9,7 +9,7 @@ import type { ToolRunOptions } from './tool-runner.ts';
 /** How SecretTools runs tools: HookTools's run/json, so errors and logging stay in one place. */
 export interface ToolExecutor {
   run(tool: string, args: readonly string[], options?: ToolRunOptions): Promise<string>;
-  json<T>(tool: string, args: readonly string[], schema: z.ZodType<T>): Promise<T>;
+  json<T>(tool: string, args: readonly string[], schema: z.ZodMiniType<T>): Promise<T>;
 }
 
 export interface SecretMetadataOptions {

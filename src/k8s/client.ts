@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod/mini';
 import type { Logger } from '../logging.ts';
 import { loadInClusterConfig, type InClusterOptions, type KubernetesConnection } from './config.ts';
 import { KubernetesResponseError } from './errors.ts';
@@ -117,7 +117,7 @@ function withType(kind: ResourceKind, body: KubeManifest): KubeManifest {
   return { ...body, apiVersion: body.apiVersion ?? apiVersionOf(kind), kind };
 }
 
-function validate<S extends z.ZodType>(request: KubernetesRequest, value: unknown, schema: S): z.infer<S> {
+function validate<S extends z.ZodMiniType>(request: KubernetesRequest, value: unknown, schema: S): z.infer<S> {
   const parsed = schema.safeParse(value);
   if (parsed.success) return parsed.data;
   const described = `${request.method} ${request.path}`;

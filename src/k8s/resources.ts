@@ -1,4 +1,5 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import '../zod-setup.ts';
 
 /*
  * The few resource kinds the charm touches, and their REST paths. A table rather than a general
@@ -64,26 +65,26 @@ export const ownerReferenceSchema = z.looseObject({
   kind: z.string(),
   name: z.string(),
   uid: z.string(),
-  controller: z.boolean().optional(),
-  blockOwnerDeletion: z.boolean().optional(),
+  controller: z.optional(z.boolean()),
+  blockOwnerDeletion: z.optional(z.boolean()),
 });
 
 /** Any Kubernetes object: the metadata the charm reads is typed, the rest passes through. */
 export const kubeObjectSchema = z.looseObject({
-  apiVersion: z.string().optional(),
-  kind: z.string().optional(),
+  apiVersion: z.optional(z.string()),
+  kind: z.optional(z.string()),
   metadata: z.looseObject({
     name: z.string(),
-    namespace: z.string().optional(),
-    uid: z.string().optional(),
-    resourceVersion: z.string().optional(),
-    labels: z.record(z.string(), z.string()).optional(),
-    annotations: z.record(z.string(), z.string()).optional(),
-    ownerReferences: z.array(ownerReferenceSchema).optional(),
+    namespace: z.optional(z.string()),
+    uid: z.optional(z.string()),
+    resourceVersion: z.optional(z.string()),
+    labels: z.optional(z.record(z.string(), z.string())),
+    annotations: z.optional(z.record(z.string(), z.string())),
+    ownerReferences: z.optional(z.array(ownerReferenceSchema)),
   }),
 });
 export type KubeObject = z.infer<typeof kubeObjectSchema>;
 
 export const kubeListSchema = z.looseObject({
-  items: z.array(kubeObjectSchema).nullable().optional(),
+  items: z.optional(z.nullable(z.array(kubeObjectSchema))),
 });

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { z } from 'zod';
+import type * as z from 'zod/mini';
 import { createLogger, type Logger } from '../logging.ts';
 import { primaryOf } from './cluster.ts';
 import {
@@ -278,7 +278,7 @@ export class PatroniClient {
   }
 }
 
-function parseJson<S extends z.ZodType>(url: string, response: RawResponse, schema: S): z.infer<S> {
+function parseJson<S extends z.ZodMiniType>(url: string, response: RawResponse, schema: S): z.infer<S> {
   let value: unknown;
   try {
     value = JSON.parse(response.body);

@@ -1,23 +1,26 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import { transformIssue } from '../zod-setup.ts';
 
 /**
  * Juju relation data is a flat map of strings. A field codec turns one string into a typed value
  * (zod schema, so a bad value becomes an issue, not a crash) and back.
  */
 export interface FieldCodec<T> {
-  decode: z.ZodType<T, string>;
+  decode: z.ZodMiniType<T, string>;
   encode: (value: T) => string;
 }
 
 /** The reference writes booleans as Python's `str(True)`; accept its spellings, write "True". */
 export const flagCodec: FieldCodec<boolean> = {
-  decode: z.string().transform((raw, ctx) => {
-    const value = raw.trim().toLowerCase();
-    if (value === 'true') return true;
-    if (value === 'false') return false;
-    ctx.addIssue({ code: 'custom', message: `expected "True" or "False", got ${JSON.stringify(raw)}` });
-    return z.NEVER;
-  }),
+  decode: z.pipe(
+    z.string(),
+    z.transform((raw: string, payload) => {
+      const value = raw.trim().toLowerCase();
+      if (value === 'true') return true;
+      if (value === 'false') return false;
+      return transformIssue(payload, `expected "True" or "False", got ${JSON.stringify(raw)}`);
+    }),
+  ),
   encode: (value) => (value ? 'True' : 'False'),
 };
 
@@ -27,33 +30,32 @@ export const textCodec: FieldCodec<string> = {
 };
 
 export const integerCodec: FieldCodec<number> = {
-  decode: z.string().transform((raw, ctx) => {
-    if (!/^-?\d+$/.test(raw.trim())) {
-      ctx.addIssue({ code: 'custom', message: `expected an integer, got ${JSON.stringify(raw)}` });
-      return z.NEVER;
-    }
-    return Number.parseInt(raw, 10);
-  }),
+  decode: z.pipe(
+    z.string(),
+    z.transform((raw: string, payload) => {
+      if (!/^-?\d+$/.test(raw.trim())) return transformIssue(payload, `expected an integer, got ${JSON.stringify(raw)}`);
+      return Number.parseInt(raw, 10);
+    }),
+  ),
   encode: (value) => String(value),
 };
 
 /** A JSON-encoded list of strings, as the reference stores `endpoints`. */
 export const stringListCodec: FieldCodec<string[]> = {
-  decode: z.string().transform((raw, ctx) => {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(raw);
-    } catch {
-      ctx.addIssue({ code: 'custom', message: `expected a JSON list of strings, got ${JSON.stringify(raw)}` });
-      return z.NEVER;
-    }
-    const list = z.array(z.string()).safeParse(parsed);
-    if (!list.success) {
-      ctx.addIssue({ code: 'custom', message: `expected a JSON list of strings, got ${JSON.stringify(raw)}` });
-      return z.NEVER;
-    }
-    return list.data;
-  }),
+  decode: z.pipe(
+    z.string(),
+    z.transform((raw: string, payload) => {
+      const notAList = () => transformIssue(payload, `expected a JSON list of strings, got ${JSON.stringify(raw)}`);
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(raw);
+      } catch {
+        return notAList();
+      }
+      const list = z.array(z.string()).safeParse(parsed);
+      return list.success ? list.data : notAList();
+    }),
+  ),
   encode: (value) => JSON.stringify(value),
 };
 

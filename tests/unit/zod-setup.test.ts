@@ -1,17 +1,29 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { describe, expect, it } from 'vitest';
-import '../../src/zod-setup.ts';
+import { transformIssue } from '../../src/zod-setup.ts';
 
+// Only zod/mini is imported here: classic zod would install its English messages by itself.
 describe('zod settings of the charm process', () => {
   it('turns off the JIT fast path, which a one-hook process never pays back', () => {
     expect(z.config().jitless).toBe(true);
   });
 
-  it('still validates objects the same way', () => {
-    const schema = z.object({ port: z.number().int() });
-    expect(schema.safeParse({ port: 5432 }).success).toBe(true);
-    const failed = schema.safeParse({ port: '5432' });
+  it('words issues in English, which mini does not do by itself', () => {
+    const schema = z.object({ port: z.int(), name: z.string().check(z.minLength(1)) });
+    const failed = schema.safeParse({ port: '5432', name: '' });
     expect(failed.success).toBe(false);
-    expect(failed.error?.issues[0]?.path).toEqual(['port']);
+    expect(failed.error?.issues.map((issue) => [issue.path, issue.message])).toEqual([
+      [['port'], 'Invalid input: expected number, received string'],
+      [['name'], 'Too small: expected string to have >=1 characters'],
+    ]);
+  });
+
+  it('lets a transform report a custom issue at its path', () => {
+    const even = z.object({
+      n: z.pipe(z.int(), z.transform((n: number, payload) => (n % 2 === 0 ? n / 2 : transformIssue(payload, `${n} is odd`)))),
+    });
+    expect(even.parse({ n: 4 })).toEqual({ n: 2 });
+    const failed = even.safeParse({ n: 3 });
+    expect(failed.error?.issues).toEqual([expect.objectContaining({ code: 'custom', path: ['n'], message: '3 is odd' })]);
   });
 });
