@@ -15,7 +15,10 @@ try {
 } catch {
   cachedData = undefined;
 }
-const script = new Script(wrap(readFileSync(filename, 'utf8')), { filename, cachedData });
+// Stack traces name the script as the code cache recorded it, i.e. as the build's training run
+// named it, not as this hook does. A name relative to the charm directory is true in both places
+// (an absolute one would point at the build machine's tree).
+const script = new Script(wrap(readFileSync(filename, 'utf8')), { filename: 'dist/charm.cjs', cachedData });
 const charmModule = { exports: {}, filename, id: filename, loaded: false, children: [], paths: [] };
 script.runInThisContext()(charmModule.exports, createRequire(filename), charmModule, filename, __dirname);
 module.exports = { script };
