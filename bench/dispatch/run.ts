@@ -66,6 +66,8 @@ try {
   const unhandled = { JUJU_DISPATCH_PATH: 'hooks/leader-deposed', JUJU_HOOK_NAME: 'leader-deposed' };
   // "The tool calls themselves": the same calls made by a bare Node process with child_process,
   // which is what they cost any Node program on this machine (a fork of Node, the tool, its exit).
+  // The stand-in tools log argv joined by spaces, so a message argument comes back as several;
+  // the tools answer the same whatever their arguments, so the cost is the hook's.
   const hookToolCalls = measure(dispatchArgv).toolCalls;
   const toolCallsArgv = [nodeBin, join(import.meta.dirname, 'tool-calls.cjs'), JSON.stringify(hookToolCalls.map((call) => call.split(' ')))];
   for (let i = 0; i < 3; i++) {

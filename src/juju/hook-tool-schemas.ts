@@ -66,7 +66,7 @@ export const unitStatusSchema = lazy(() => z.pipe(z.object(statusFields()), z.tr
 export const appStatusSchema = lazy(() => {
   const appStatus = z.object({
     ...statusFields(),
-    units: z.nullish(z.record(z.string(), z.pipe(z.object(statusFields()), z.transform(toStatus)))),
+    units: z.nullish(z.record(z.string(), unitStatusSchema())),
   });
   return z.pipe(
     z.object({ 'application-status': appStatus }),

@@ -1,3 +1,4 @@
+import { readdirSync, readFileSync } from 'node:fs';
 import * as z from 'zod/mini';
 import { describe, expect, it } from 'vitest';
 import { transformIssue } from '../../src/zod-setup.ts';
@@ -25,5 +26,23 @@ describe('zod settings of the charm process', () => {
     expect(even.parse({ n: 4 })).toEqual({ n: 2 });
     const failed = even.safeParse({ n: 3 });
     expect(failed.error?.issues).toEqual([expect.objectContaining({ code: 'custom', path: ['n'], message: '3 is odd' })]);
+  });
+});
+
+describe('zod in the charm source', () => {
+  const sources = ['src', 'lib'].flatMap((dir) =>
+    readdirSync(new URL(`../../${dir}/`, import.meta.url), { recursive: true, encoding: 'utf8' })
+      .filter((file) => file.endsWith('.ts'))
+      .map((file) => ({ file: `${dir}/${file}`, text: readFileSync(new URL(`../../${dir}/${file}`, import.meta.url), 'utf8') })),
+  );
+
+  it('never imports classic zod, which costs every hook ~17 ms to load', () => {
+    expect(sources.filter(({ text }) => /from 'zod'/.test(text)).map(({ file }) => file)).toEqual([]);
+  });
+
+  it('imports zod-setup wherever it builds schemas, so messages are English in every process', () => {
+    const building = sources.filter(({ text }) => /^import \* as z from 'zod\/mini';$/m.test(text));
+    expect(building.length).toBeGreaterThan(10);
+    expect(building.filter(({ text }) => !/from '(\.\.?\/)+zod-setup\.ts'|import '(\.\.?\/)+zod-setup\.ts'/.test(text)).map(({ file }) => file)).toEqual([]);
   });
 });
