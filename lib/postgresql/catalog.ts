@@ -1,6 +1,8 @@
 /**
  * Read-only queries: parameters, version, TLS, restart and WAL state, and the catalog checks
- * behind the charm's config validation (reference §2.3 "Checks that need the database", §7.2).
+ * behind the charm's config validation (reference charm: `src/charm.py`
+ * `_validate_config_options`, and the `PostgreSQL` class of
+ * `lib/charms/postgresql_k8s/v0/postgresql.py`; see docs/reference-charm.md).
  */
 import type { PostgreSQLConnector, Target } from './connection.ts';
 import {

@@ -1,4 +1,7 @@
-/** Names and tables shared by the charm and the SQL helpers (reference §7.1). */
+/**
+ * Names and tables shared by the charm and the SQL helpers (the module constants of the
+ * reference's `lib/charms/postgresql_k8s/v0/postgresql.py`).
+ */
 
 export const ACCESS_GROUP_IDENTITY = 'identity_access';
 export const ACCESS_GROUP_INTERNAL = 'internal_access';
@@ -35,7 +38,7 @@ export const DEPENDENCY_PLUGINS: readonly string[] = [
   ...new Set(Object.values(REQUIRED_PLUGINS).flat()),
 ];
 
-/** Config option prefixes that turn an option into a PostgreSQL parameter (§2.1). */
+/** Option prefixes that make an option a PostgreSQL parameter (reference: `build_postgresql_parameters`). */
 export const PARAMETER_OPTION_PREFIXES: readonly string[] = [
   'connection',
   'cpu',

@@ -1,4 +1,7 @@
-/** Databases: creation with grants, listing, and the one-time cluster setup (reference §7.2). */
+/**
+ * Databases: creation with grants, listing, and the one-time cluster setup (the reference's
+ * `PostgreSQL.create_database` and `set_up_database` in `lib/charms/postgresql_k8s/v0/postgresql.py`).
+ */
 import type { PostgreSQLConnector, Queryable } from './connection.ts';
 import { PERMISSIONS_GROUP_ADMIN } from './constants.ts';
 import { PostgreSQLCreateDatabaseError, PostgreSQLDatabasesSetupError, PostgreSQLQueryError } from './errors.ts';

@@ -1,4 +1,8 @@
-/** Enabling and disabling extensions in every database, and pgAudit's settings (§7.2). */
+/**
+ * Enabling and disabling extensions in every database, and pgAudit's settings (the reference's
+ * `PostgreSQL.enable_disable_extensions` and `_configure_pgaudit`, in
+ * `lib/charms/postgresql_k8s/v0/postgresql.py`).
+ */
 import type { PostgreSQLConnector, Queryable } from './connection.ts';
 import { DEPENDENCY_PLUGINS } from './constants.ts';
 import {

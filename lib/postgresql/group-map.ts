@@ -1,4 +1,7 @@
-/** The `ldap_map` option: LDAP group → PostgreSQL group pairs (reference §7.2). Pure. */
+/**
+ * The `ldap_map` option: LDAP group → PostgreSQL group pairs (the reference's
+ * `PostgreSQL.build_postgresql_group_map`). Pure.
+ */
 import { ACCESS_GROUPS, PERMISSIONS_GROUP_ADMIN } from './constants.ts';
 import { InvalidGroupMapError } from './errors.ts';
 import { silentLogger, type LibLogger } from '../logger.ts';

@@ -1,6 +1,7 @@
 /**
  * Config options → PostgreSQL parameters, with the memory tuning of the `production` profile
- * (reference §2.1, §7.3 — reproduced exactly, including its unit arithmetic). Pure.
+ * (the reference's `PostgreSQL.build_postgresql_parameters`, in
+ * `lib/charms/postgresql_k8s/v0/postgresql.py`, reproduced exactly, including its unit arithmetic). Pure.
  */
 import { PARAMETER_OPTION_PREFIXES } from './constants.ts';
 import { SharedBuffersTooLargeError } from './errors.ts';

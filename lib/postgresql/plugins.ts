@@ -1,5 +1,6 @@
 /**
- * The `plugin_<name>_enable` options as extension toggles (reference §2.1, §4.2), and the
+ * The `plugin_<name>_enable` options as extension toggles (reference charm: `src/constants.py`
+ * `PLUGIN_OVERRIDES`/`SPI_MODULE`, `src/charm.py` `get_plugins`), and the
  * dependency check the charm blocks on. Pure: no I/O.
  */
 import { REQUIRED_PLUGINS } from './constants.ts';

@@ -1,4 +1,7 @@
-/** Users, roles and the access groups (reference §4.5, §7.2). */
+/**
+ * Users, roles and the access groups (the reference's `PostgreSQL.create_user`,
+ * `create_access_groups` and the other role helpers of `lib/charms/postgresql_k8s/v0/postgresql.py`).
+ */
 import type { PostgreSQLConnector, Queryable } from './connection.ts';
 import {
   ACCESS_GROUP_INTERNAL,

@@ -1,5 +1,6 @@
 /**
- * The `cpu_*` worker options, resolving "auto" against the vCPU count (reference §4.4). Pure.
+ * The `cpu_*` worker options, resolving "auto" against the vCPU count (reference charm:
+ * `src/charm.py` `_calculate_worker_process_config`). Pure.
  */
 import { InvalidWorkerProcessValueError, WorkerProcessLimitError } from './errors.ts';
 

@@ -1,6 +1,8 @@
 /**
- * The unit's certificate signing request (reference §7.4): subject CN = the unit's hostname
- * plus a random x500UniqueIdentifier, SANs from the unit's names and addresses, SHA-256.
+ * The unit's certificate signing request (reference charm:
+ * `lib/charms/postgresql_k8s/v0/postgresql_tls.py` `_request_certificate`): subject CN = the
+ * unit's hostname plus a random x500UniqueIdentifier, SANs from the unit's names and addresses,
+ * SHA-256.
  * Encoding is @peculiar/x509's; signing is WebCrypto's.
  */
 import { randomUUID, webcrypto } from 'node:crypto';

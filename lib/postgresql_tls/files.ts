@@ -1,5 +1,6 @@
 /**
- * The TLS files the workload reads (reference §5.2, §7.4): names inside the storage directory,
+ * The TLS files the workload reads (reference charm: `src/charm.py` `push_tls_files_to_workload`,
+ * `postgresql_tls.py` `get_tls_files`): names inside the storage directory,
  * their mode and owner, and which stored value goes into each. Pure.
  */
 import { posix } from 'node:path';
