@@ -36,7 +36,10 @@ export interface ChoiceOption<N extends string = string, V extends string = stri
   readonly values: readonly V[];
 }
 
-/** A free string; some are checked against the running database later (§2.3's DB checks). */
+/**
+ * A free string; some are checked against the running database later (reference
+ * `_validate_config_options`).
+ */
 export interface TextOption<N extends string = string, D extends string | undefined = string | undefined>
   extends OptionBase<N, 'text', 'string', D> {}
 

@@ -1,9 +1,10 @@
 /**
- * Which charm options become PostgreSQL parameters, and under which name (§2.1 of the reference
- * inventory): an option whose first `_`-separated token is one of the prefixes below becomes the
- * parameter named by the rest of the option name, with a few renames. Values are passed on as
- * typed; the cpu_* worker counts may still be "auto" and `wal_compression` is still a boolean —
- * turning those into final settings needs the unit's resources and belongs to the caller.
+ * Which charm options become PostgreSQL parameters, and under which name (the reference's
+ * `build_postgresql_parameters` in `lib/charms/postgresql_k8s/v0/postgresql.py`): an option whose
+ * first `_`-separated token is one of the prefixes below becomes the parameter named by the rest of
+ * the option name, with a few renames. Values are passed on as typed; the cpu_* worker counts may
+ * still be "auto" and `wal_compression` is still a boolean — turning those into final settings
+ * needs the unit's resources and belongs to the caller.
  */
 import { ConfigValidationError } from './errors.ts';
 import { CHARM_OPTIONS } from './options.ts';
@@ -14,7 +15,7 @@ import { resolveTrackFunctions } from './track-functions.ts';
 
 export type ParameterValue = string | number | boolean;
 
-/** Option prefixes that make an option a PostgreSQL parameter (reference §2.1); lib owns the list. */
+/** Option prefixes that make an option a PostgreSQL parameter (as the reference's); lib owns the list. */
 export const PARAMETER_PREFIXES: ReadonlySet<string> = new Set(PARAMETER_OPTION_PREFIXES);
 
 /** The PostgreSQL parameter an option sets, or undefined when it sets none (lib's mapping). */

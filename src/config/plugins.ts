@@ -1,7 +1,8 @@
 /**
- * The `plugin_<name>_enable` options toggle PostgreSQL extensions. The extension is `<name>`
- * except for three (§2.1): `audit` is pgaudit, `uuid_ossp` is "uuid-ossp" (kept double-quoted,
- * as the SQL needs it), and `spi` stands for four modules.
+ * The `plugin_<name>_enable` options toggle PostgreSQL extensions. The extension is `<name>` except
+ * for three (reference: `PLUGIN_OVERRIDES`, `SPI_MODULE` in `src/constants.py`): `audit` is
+ * pgaudit, `uuid_ossp` is "uuid-ossp" (kept double-quoted, as the SQL needs it), and `spi` stands
+ * for four modules.
  */
 import { CHARM_OPTIONS, type CharmOptionName } from './options.ts';
 import type { CharmConfig } from './schema.ts';

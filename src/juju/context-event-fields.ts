@@ -6,8 +6,9 @@ import { DispatchContextError } from './errors.ts';
 import { absolutePath, definedOnly, entityName, positiveInt, relationId, storageId, text, unitName, type EnvReader } from './env-reader.ts';
 
 /**
- * The per-event variables (protocols.md A3), required as ops's strict parser requires them for
- * the event family the dispatch path names, and cross-checked against the path's entity.
+ * The per-event variables (docs/hook-tools.md#environment), required as ops's strict parser
+ * requires them for the event family the dispatch path names, and cross-checked against the path's
+ * entity.
  */
 export function addEventFields(context: DispatchContext, env: EnvReader, target: DispatchTarget): void {
   switch (target.family) {

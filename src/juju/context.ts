@@ -7,8 +7,8 @@ import { DispatchContextError } from './errors.ts';
 import type { JujuVersion } from './juju-version.ts';
 
 /**
- * Everything Juju tells one dispatch through its environment (protocols.md A3), parsed once and
- * validated. Per-event fields are present exactly for their event family.
+ * Everything Juju tells one dispatch through its environment (docs/hook-tools.md#environment),
+ * parsed once and validated. Per-event fields are present exactly for their event family.
  */
 export interface DispatchContext {
   dispatchPath: string;
@@ -78,7 +78,7 @@ export function parseDispatchContext(environment: NodeJS.ProcessEnv | Env): Disp
   }
 
   const unit = env.required('JUJU_UNIT_NAME', unitName, 'a unit name "<app>/<number>", e.g. "postgresql-k8s/0"');
-  // Juju does not set JUJU_VERSION in meter-status-changed (protocols.md A3).
+  // Juju does not set JUJU_VERSION in meter-status-changed (docs/hook-tools.md#environment).
   const versionNeeded = !(target.family === 'lifecycle' && target.hook === 'meter-status-changed');
   const socketAddress = env.text('JUJU_AGENT_SOCKET_ADDRESS');
   const socketNetwork = env.optional('JUJU_AGENT_SOCKET_NETWORK', z.enum(['unix', 'tcp']), '"unix" or "tcp"');

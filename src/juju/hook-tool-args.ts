@@ -1,7 +1,7 @@
 import { InvalidHookToolArgumentError } from './errors.ts';
 
 /**
- * Pure helpers that turn typed requests into the exact argv ops passes (protocols.md B1), and
+ * Pure helpers that turn typed requests into the exact argv ops passes (docs/hook-tools.md), and
  * refuse, before any process runs, what Juju would reject.
  */
 
@@ -12,7 +12,7 @@ export interface ActionResults {
 }
 
 const ACTION_KEY_SEGMENT = /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/;
-/** Juju stores the process's own output under these (A1 step 4). */
+/** Juju stores the process's own output under these (docs/hook-tools.md#dispatch). */
 export const RESERVED_ACTION_KEYS: ReadonlySet<string> = new Set(['stdout', 'stdout-encoding', 'stderr', 'stderr-encoding']);
 
 /**

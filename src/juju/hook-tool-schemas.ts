@@ -2,7 +2,7 @@ import * as z from 'zod/mini';
 import '../zod-setup.ts';
 
 /**
- * The JSON each hook tool prints with `--format=json` (protocols.md B1), as zod schemas that also
+ * The JSON each hook tool prints with `--format=json` (docs/hook-tools.md), as zod schemas that also
  * reshape Juju's kebab-case output into the camelCase types the charm uses. Each schema is built
  * on first use: building all of them costs ~3 ms, on every dispatch, for tools most hooks never run.
  */

@@ -43,7 +43,7 @@ const LEADERSHIP_TRUST_MS = 30_000;
 const SETTABLE_STATUSES: ReadonlySet<string> = new Set(['maintenance', 'blocked', 'waiting', 'active']);
 
 /**
- * Typed hook tools for one dispatch, with ops's exact argv (protocols.md B1). Create one per
+ * Typed hook tools for one dispatch, with ops's exact argv (docs/hook-tools.md). Create one per
  * dispatch: reads are memoised for the life of the instance, and each write updates or drops
  * exactly the cached reads it changes (Juju serves our own pending writes back within a hook).
  */

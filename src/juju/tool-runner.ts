@@ -1,7 +1,7 @@
 /**
  * How the charm runs one Juju hook tool. Production runs the executable on PATH with child_process
  * (`processToolRunner` in process-tool-runner.ts); unit tests run the sandbox's in-memory hook-tool engine
- * (`sandbox/juju/`), which answers exactly as protocols.md part B says Juju does.
+ * (`sandbox/juju/`), which answers as docs/hook-tools.md says Juju does.
  */
 export interface ToolResult {
   exitCode: number;

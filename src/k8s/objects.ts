@@ -27,9 +27,10 @@ export interface AdoptionResult {
 export type LeaderAnnotationOutcome = 'present' | 'patched' | 'absent';
 
 /**
- * The Kubernetes side effects of the charm (reference §5.4), built on the pure bodies of
- * `src/workload/k8s-objects.ts`. A 403 always propagates as KubernetesForbiddenError so the
- * caller can show "Insufficient permissions, try: `juju trust <app> --scope=cluster`".
+ * The Kubernetes side effects of the charm (reference charm: `src/charm.py` `_create_services`,
+ * `_patch_pod_labels`, `_fix_pod`, `_cleanup_old_cluster_resources`), built on the pure bodies of
+ * `src/workload/k8s-objects.ts`. A 403 always propagates as KubernetesForbiddenError so the caller
+ * can show "Insufficient permissions, try: `juju trust <app> --scope=cluster`".
  */
 export class KubernetesObjects {
   readonly app: string;

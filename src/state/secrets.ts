@@ -9,7 +9,10 @@ export type SecretAccess = Pick<HookTools, 'secretGet' | 'secretInfoGet' | 'secr
 
 export class SecretStoreError extends CharmError {}
 
-/** Passwords the leader generates for the system users and the Patroni REST API (reference §4.5). */
+/**
+ * Passwords the leader generates for the system users and the Patroni REST API (reference
+ * `_on_leader_elected`).
+ */
 export const PASSWORD_USERS = ['backup', 'operator', 'replication', 'rewind', 'monitoring', 'patroni'] as const;
 export type PasswordUser = (typeof PASSWORD_USERS)[number];
 export const passwordKey = (user: PasswordUser): string => `${user}-password`;

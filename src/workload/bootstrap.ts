@@ -1,7 +1,7 @@
 /**
- * The `bootstrap` section of patroni.yml (reference §5.3): the dynamic configuration a new
- * cluster starts with, and how its first member gets data — `initdb`, a pgBackRest restore, or
- * (async standby) a base backup from another cluster.
+ * The `bootstrap` section of patroni.yml (reference charm: `templates/patroni.yml.j2`): the dynamic
+ * configuration a new cluster starts with, and how its first member gets data — `initdb`, a
+ * pgBackRest restore, or (async standby) a base backup from another cluster.
  */
 import { InvalidPatroniSettingError } from './errors.ts';
 import { bootstrapPgHba } from './pg-hba.ts';
@@ -93,7 +93,7 @@ function bootstrapDcs(input: BootstrapInput): Record<string, unknown> {
     synchronous_node_count: input.synchronousNodeCount,
     maximum_lag_on_failover: input.maximumLagOnFailover,
     synchronous_mode: true,
-    // The real value goes through PATCH /config once the members are known (§4.3).
+    // The real value goes through PATCH /config once the members are known (reference: `update_config`).
     synchronous_mode_strict: false,
     max_timelines_history: 50,
     ...(input.timing === undefined ? {} : { ...input.timing }),

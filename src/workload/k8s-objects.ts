@@ -1,6 +1,7 @@
 /**
- * The Kubernetes objects and patches the charm sends (reference §5.4, §4.2), as plain data for
- * the handler that talks to the Kubernetes API. Only used with the Kubernetes DCS.
+ * The Kubernetes objects and patches the charm sends (reference charm: `src/charm.py`
+ * `_create_services`, `_patch_pod_labels`, `_fix_pod`; see docs/dcs.md), as plain data for the
+ * handler that talks to the Kubernetes API. Only used with the Kubernetes DCS.
  */
 import { DEFAULT_MEMBER_PORTS, type MemberPorts } from './users.ts';
 import { clusterName, headlessServiceName, primaryServiceName, replicasServiceName } from './names.ts';

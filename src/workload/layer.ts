@@ -1,6 +1,6 @@
 /**
- * The Pebble layer of the workload (reference §5.1, `_postgresql_layer()`): Patroni as the
- * `postgresql` service, the exporters, the pgBackRest TLS server, the LDAP synchroniser, log
+ * The Pebble layer of the workload (reference charm: `src/charm.py` `_postgresql_layer()`): Patroni
+ * as the `postgresql` service, the exporters, the pgBackRest TLS server, the LDAP synchroniser, log
  * rotation, and the ready check on Patroni's `/health`. Pure: every varying fact is an input.
  */
 import type { Check, Layer, Service } from '../pebble/types.ts';

@@ -1,7 +1,8 @@
 /**
- * Names derived from the application, unit and model (reference §4.1): pod names, the member
- * endpoint Patroni advertises, the Kubernetes DNS names of the member and of the primary/replicas
- * services, and the Patroni cluster name.
+ * Names derived from the application, unit and model (reference charm: `src/charm.py`
+ * `PostgresqlOperatorCharm` properties, `get_hostname_by_unit`; `src/utils.py`): pod names, the
+ * member endpoint Patroni advertises, the Kubernetes DNS names of the member and of the
+ * primary/replicas services, and the Patroni cluster name.
  */
 import { InvalidUnitNameError } from './errors.ts';
 
@@ -87,7 +88,10 @@ export function replicasEndpoint(app: string, model: string): string {
   return qualifiedName(replicasServiceName(app), model);
 }
 
-/** pgBackRest's stanza for this cluster: `<model>.patroni-<app>` (reference §9.1). */
+/**
+ * pgBackRest's stanza for this cluster: `<model>.patroni-<app>` (reference `src/backups.py`
+ * `stanza_name`).
+ */
 export function stanzaName(model: string, app: string): string {
   return `${model}.${clusterName(app)}`;
 }

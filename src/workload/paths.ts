@@ -1,5 +1,6 @@
 /**
- * Where things live in the workload container, and who owns them (reference §5.2). The
+ * Where things live in the workload container, and who owns them (reference charm:
+ * `src/constants.py` and `src/charm.py`; see docs/reference-charm.md). The
  * defaults are the rock's layout; every path can be moved (the sandbox runs several members on
  * one host, so each needs its own storage, pgpass and log directory).
  */
@@ -107,7 +108,7 @@ export function receivedCaPath(app: string, paths: WorkloadPaths = DEFAULT_WORKL
   return `${paths.caCertificates}/ca-${app}.crt`;
 }
 
-/** The files the Loki log proxy tails (reference §4.1 item 5). */
+/** The files the Loki log proxy tails (the reference's `LogProxyConsumer`, in `src/charm.py`). */
 export function logFiles(paths: WorkloadPaths = DEFAULT_WORKLOAD_PATHS): string[] {
   return [`${paths.pgbackrestLogs}/*`, `${paths.postgresqlLogs}/patroni.log`, `${paths.postgresqlLogs}/postgresql*.log`];
 }

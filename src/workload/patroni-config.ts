@@ -1,5 +1,5 @@
 /**
- * patroni.yml (reference §5.3, `templates/patroni.yml.j2`), built as an object and rendered with
+ * patroni.yml (reference charm: `templates/patroni.yml.j2`), built as an object and rendered with
  * the `yaml` package.
  *
  * Rendered as YAML 1.1 because Patroni reads it with PyYAML (1.1): strings such as `on`, `off`,

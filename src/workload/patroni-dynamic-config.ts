@@ -1,6 +1,6 @@
 /**
- * The body of the `PATCH /config` the central reconcile sends (reference §4.3 step 6,
- * `_api_update_config`): parameters that must match on every member (Patroni takes
+ * The body of the `PATCH /config` the central reconcile sends (reference charm: `src/charm.py`
+ * `update_config` → `_api_update_config`): parameters that must match on every member (Patroni takes
  * max_connections, max_prepared_transactions, max_wal_senders, max_replication_slots,
  * max_worker_processes and wal_keep_size only from the DCS and ignores local values), the
  * synchronous-replication settings and the failover lag.

@@ -1,7 +1,7 @@
 /**
- * pg_hba rules for patroni.yml (reference §5.3): the bootstrap rules and the member's rules,
- * which depend on TLS (`hostssl` instead of `host`), connectivity, LDAP and the users that
- * client relations created.
+ * pg_hba rules for patroni.yml (reference charm: `templates/patroni.yml.j2`): the bootstrap rules
+ * and the member's rules, which depend on TLS (`hostssl` instead of `host`), connectivity, LDAP and
+ * the users that client relations created.
  *
  * Fixed against the reference: it pastes user, database and LDAP values into the rule bare
  * (LDAP values in double quotes without escaping), so a database name with a space, or a quote

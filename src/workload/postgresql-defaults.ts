@@ -1,7 +1,7 @@
 /**
- * The PostgreSQL settings patroni.yml always carries (reference §5.3): the cluster-wide
- * parameters written into `bootstrap.dcs` when the cluster is created, the preloaded libraries
- * and the WAL archive command.
+ * The PostgreSQL settings patroni.yml always carries (reference charm: `templates/patroni.yml.j2`):
+ * the cluster-wide parameters written into `bootstrap.dcs` when the cluster is created, the
+ * preloaded libraries and the WAL archive command.
  *
  * Values are typed as PostgreSQL reads them. The reference's YAML leaves some on/off values bare
  * (`archive_mode: on`), which PyYAML turns into booleans; we write the strings `'on'`/`'off'`,

@@ -1,5 +1,6 @@
 /**
- * Environments of the workload services that need credentials (reference §5.1).
+ * Environments of the workload services that need credentials (reference charm: `src/charm.py`
+ * `_postgresql_layer`, `_generate_metrics_service`, `_generate_ldap_service`).
  *
  * Secrets in the environment: the reference passes the monitoring password to the metrics
  * exporter (`DATA_SOURCE_NAME`) and the operator and LDAP bind passwords to `ldap-sync`. Pebble

@@ -1,7 +1,7 @@
 /**
- * The Pebble services of the workload (reference §4.1 item 4, §5.1): their names, and the
- * commands the rock runs for them. Commands are data so a workload without the rock's helper
- * scripts (the sandbox, with Debian's packages) can point them elsewhere.
+ * The Pebble services of the workload (reference charm: `src/charm.py` `_postgresql_layer`): their
+ * names, and the commands the rock runs for them. Commands are data so a workload without the
+ * rock's helper scripts (the sandbox, with Debian's packages) can point them elsewhere.
  */
 
 export const SERVICE_POSTGRESQL = 'postgresql';

@@ -1,6 +1,7 @@
 /**
- * The database and API users the workload is configured with (reference §4.5), and the ports
- * its processes listen on (§5.1).
+ * The database and API users the workload is configured with (reference charm: `SYSTEM_USERS` in
+ * `src/constants.py`, `PASSWORD_USERS` in `src/charm.py`), and the ports its processes listen on
+ * (`_postgresql_layer`, `templates/patroni.yml.j2`).
  */
 
 /** Patroni superuser; the charm connects as this user. */
