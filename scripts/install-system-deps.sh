@@ -27,7 +27,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
     echo 'create_main_cluster = false' >> /etc/postgresql-common/createcluster.conf
   apt-get update -qq
   # python3-etcd must be in the same line: otherwise apt satisfies patroni's DCS alternative with
-  # pysyncobj and Patroni's etcd3 support fails to import (local-stack.md §1).
+  # pysyncobj and Patroni's etcd3 support fails to import (docs/patroni-rest-api.md#packages).
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 

@@ -1,9 +1,9 @@
 import type { DebugLogEntry } from '../controller/debug-log.ts';
 
 /**
- * Lines as `juju debug-log` prints them: `unit-<app>-<n>: HH:MM:SS LEVEL <module> <message>`.
- * Hook stdout is DEBUG and stderr WARNING (protocols.md A1), except that the charm's own pino
- * lines on stderr are shown at their level with their message and fields.
+ * Lines as `juju debug-log` prints them: `unit-<app>-<n>: HH:MM:SS LEVEL <module> <message>`. Hook
+ * stdout is DEBUG and stderr WARNING (docs/hook-tools.md#dispatch), except that the charm's own
+ * pino lines on stderr are shown at their level with their message and fields.
  */
 
 const PINO_LEVELS: Record<number, string> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 40: 'WARNING', 50: 'ERROR', 60: 'CRITICAL' };

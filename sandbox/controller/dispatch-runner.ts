@@ -17,12 +17,13 @@ import { dispatchPath, hookEnvOf, type QueuedEvent } from './queued-event.ts';
 import { signalProcessTree, type UnitRuntime } from './runtime.ts';
 
 /**
- * Runs ONE hook or action for one unit the way the Juju unit agent does (protocols.md A1, A3,
- * A6): open a hook-tool context, start `<charmDir>/dispatch` with the full environment and the
- * charm dir as working directory, file its output in the unit's debug log, then commit the
- * context if it exited 0 and discard it otherwise. Hook failures put the unit's agent in error;
- * retrying them is the scheduler's job. It notes each dispatch's start and end (exit code,
- * duration) in the debug log, and tells `tracker` which process runs it (see orphans.ts).
+ * Runs ONE hook or action for one unit the way the Juju unit agent does (docs/hook-tools.md:
+ * dispatch, environment, what a failed hook undoes): open a hook-tool context, start
+ * `<charmDir>/dispatch` with the full environment and the charm dir as working directory, file its
+ * output in the unit's debug log, then commit the context if it exited 0 and discard it otherwise.
+ * Hook failures put the unit's agent in error; retrying them is the scheduler's job. It notes each
+ * dispatch's start and end (exit code, duration) in the debug log, and tells `tracker` which
+ * process runs it (see orphans.ts).
  */
 
 export interface DispatchOutcome {

@@ -3,9 +3,10 @@ import type { Model } from '../juju/model.ts';
 import { dispatchPath, type QueuedEvent } from './queued-event.ts';
 
 /**
- * The environment a dispatch starts with, as the Juju unit agent builds it (protocols.md A3):
- * the always-set variables, the event's own ones, the agent socket, and PATH with the hook-tool
- * directory first. Nothing is inherited from the controller's environment.
+ * The environment a dispatch starts with, as the Juju unit agent builds it
+ * (docs/hook-tools.md#environment): the always-set variables, the event's own ones, the agent
+ * socket, and PATH with the hook-tool directory first. Nothing is inherited from the controller's
+ * environment.
  */
 
 export const DEFAULT_JUJU_VERSION = '3.6.8';

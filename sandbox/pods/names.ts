@@ -47,7 +47,10 @@ export function assertPodName(name: string): void {
   }
 }
 
-/** `postgresql-k8s-0` → `postgresql-k8s` (the unit's application, reference §4.1 `label2name`). */
+/**
+ * `postgresql-k8s-0` → `postgresql-k8s` (the unit's application, as the reference's `label2name` in
+ * `src/utils.py`).
+ */
 export function appOfPod(podName: string): string {
   const cut = podName.lastIndexOf('-');
   if (cut <= 0 || !/^\d+$/.test(podName.slice(cut + 1))) {
@@ -57,8 +60,9 @@ export function appOfPod(podName: string): string {
 }
 
 /**
- * The names a pod answers to inside the cluster (reference §4.1): the Patroni member host
- * `<pod>.<app>-endpoints`, its FQDN forms, and the bare pod name (its own hostname).
+ * The names a pod answers to inside the cluster (as the reference derives them; see
+ * src/workload/names.ts): the Patroni member host `<pod>.<app>-endpoints`, its FQDN forms, and the
+ * bare pod name (its own hostname).
  */
 export function podDnsNames(podName: string, app: string, namespace: string): string[] {
   const service = `${podName}.${app}-endpoints`;

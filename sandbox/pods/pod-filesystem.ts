@@ -8,7 +8,10 @@ import { shmSource } from './names.ts';
 import type { Pod } from './records.ts';
 import { runTool, tryTool } from './system.ts';
 
-/** What a PostgreSQL workload container has of its own on Kubernetes (reference §5.2, A4). */
+/**
+ * What a PostgreSQL workload container has of its own on Kubernetes: the rock's paths
+ * (src/workload/paths.ts) and the Pebble mount Juju adds (docs/hook-tools.md).
+ */
 export const DEFAULT_POD_PATHS: readonly string[] = [
   '/var/lib/postgresql/data',
   '/var/log/postgresql',

@@ -71,7 +71,7 @@ export function unitOfPod(pod: { name: string; app: string }): string {
   return `${pod.app}/${pod.name.slice(pod.app.length + 1)}`;
 }
 
-/** Where Juju puts container `name`'s Pebble socket for the charm (protocols.md A4). */
+/** Where Juju puts container `name`'s Pebble socket for the charm (docs/hook-tools.md). */
 export function pebbleSocketIn(container: string): string {
   return `/charm/containers/${container}/pebble.socket`;
 }

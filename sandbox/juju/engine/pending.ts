@@ -1,9 +1,10 @@
 import type { PortRange, Secret, SecretGrant } from '../model/schema.ts';
 
 /**
- * What a hook changed that Juju applies only if the hook exits 0 (protocols.md A6). Relation
- * settings and unit state are deltas (null = delete) so that a commit merges into whatever other
- * units wrote meanwhile instead of overwriting it.
+ * What a hook changed that Juju applies only if the hook exits 0
+ * (docs/hook-tools.md#what-a-failed-hook-undoes). Relation settings and unit state are deltas
+ * (null = delete) so that a commit merges into whatever other units wrote meanwhile instead of
+ * overwriting it.
  */
 
 export type Delta = Map<string, string | null>;

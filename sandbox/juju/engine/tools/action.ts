@@ -4,7 +4,8 @@ import { checkEmpty } from '../flags.ts';
 
 /**
  * action-get, action-set, action-log, action-fail. They write the action record at once: Juju
- * reports results and messages when the action finishes, whatever the exit status (A6).
+ * reports results and messages when the action finishes, whatever the exit status
+ * (docs/hook-tools.md#what-a-failed-hook-undoes).
  */
 
 const ALL_FORMATS = ['smart', 'yaml', 'json'] as const;

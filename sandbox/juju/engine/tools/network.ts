@@ -3,7 +3,10 @@ import { type HookTool, type Invocation, relationFlag } from '../command.ts';
 import { HookToolRunError, HookToolUsageError } from '../errors.ts';
 import { checkEmpty } from '../flags.ts';
 
-/** network-get, open-port, close-port, opened-ports. Port changes are transactional (A6). */
+/**
+ * network-get, open-port, close-port, opened-ports. Port changes are transactional
+ * (docs/hook-tools.md).
+ */
 
 const ALL_FORMATS = ['smart', 'yaml', 'json'] as const;
 
@@ -139,7 +142,7 @@ export const openedPorts: HookTool = {
   flags: () => [{ names: ['endpoints'], kind: 'bool' }],
   run(inv) {
     checkEmpty(inv.args);
-    // Committed ports only: pending open-port calls of this hook do not show (A6).
+    // Committed ports only: pending open-port calls of this hook do not show (docs/hook-tools.md).
     const ports = [...inv.ctx.unit.openedPorts].sort(comparePorts);
     const byRange = new Map<string, Set<string>>();
     for (const port of ports) {

@@ -8,7 +8,7 @@ import { HookToolRunError, HookToolUsageError } from '../errors.ts';
 import { checkEmpty, parseKeyValues } from '../flags.ts';
 import { applyDelta, recordDelta } from '../pending.ts';
 
-/** relation-ids, relation-list, relation-get, relation-set, relation-model-get (protocols.md B1). */
+/** relation-ids, relation-list, relation-get, relation-set, relation-model-get (docs/hook-tools.md). */
 
 const ALL_FORMATS = ['smart', 'yaml', 'json'] as const;
 /** quota.MaxRelationSettingsSize in recent Juju. */

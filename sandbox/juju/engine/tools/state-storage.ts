@@ -30,7 +30,7 @@ export const stateGet: HookTool = {
     }
     if (!Object.hasOwn(state, key)) {
       if (inv.flags['strict'] === true) throw new HookToolRunError(`${JSON.stringify(key)} not found`);
-      inv.write(null); // protocols.md B1: a missing key prints null
+      inv.write(null); // docs/hook-tools.md: a missing key prints null
 
       return;
     }

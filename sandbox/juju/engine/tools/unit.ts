@@ -8,7 +8,7 @@ import { checkEmpty, parseKeyValues } from '../flags.ts';
 /**
  * Tools about the unit and its application: config-get, is-leader, leader-get/-set, status-get,
  * status-set, application-version-set and juju-log. Status, version, log and leader settings are
- * immediate (protocols.md A6): they change the model during the call.
+ * immediate (docs/hook-tools.md#what-a-failed-hook-undoes): they change the model during the call.
  */
 
 const ALL_FORMATS = ['smart', 'yaml', 'json'] as const;
@@ -108,7 +108,7 @@ export const statusGet: HookTool = {
         .filter((u) => u.app === app.name)
         .map((u) => [u.name, details(u.workloadStatus, includeData)]),
     );
-    // Juju nests `units` inside `application-status` (protocols.md B1).
+    // Juju nests `units` inside `application-status` (docs/hook-tools.md).
     inv.write({ 'application-status': { ...details(app.status, includeData), units } });
   },
 };
