@@ -15,7 +15,7 @@ export interface WaitChangeOptions {
   pollDelayMs?: number;
 }
 
-export function changePath(id: string): string {
+function changePath(id: string): string {
   return `/v1/changes/${encodeURIComponent(id)}`;
 }
 
@@ -26,7 +26,7 @@ export async function getChange(transport: PebbleTransport, id: string): Promise
 
 /**
  * Waits until a change is ready and returns it, whether it succeeded or not (callers decide
- * what `err` means). ops's algorithm (C3.2): long-poll `/wait` in slices that fit inside the
+ * what `err` means). ops's algorithm (ops/pebble.py `Client.wait_change`): long-poll `/wait` in slices that fit inside the
  * per-request socket timeout (server timeout = socket timeout − 1 s, at least 1 s), treat 504
  * as "not yet", and fall back to polling `GET /v1/changes/{id}` when `/wait` answers 404.
  */

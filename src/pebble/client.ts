@@ -1,15 +1,12 @@
 import { join } from 'node:path';
 import { createLogger, type Logger } from '../logging.ts';
-import { changePath, getChange, waitChange, type WaitChangeOptions } from './changes.ts';
-import { checkAction, checks, health, type CheckFilter } from './checks.ts';
 import { decodeChange, decodeSystemInfo, list } from './decode.ts';
 import { startExec, type ExecOptions, type ExecProcess } from './exec.ts';
 import * as files from './files.ts';
 import * as layers from './layers.ts';
-import { notice, notices, notify, type NoticeFilter, type NotifyOptions } from './notices.ts';
 import { sendSignal, serviceAction, services, type ServiceActionOptions } from './services.ts';
 import { PebbleTransport } from './transport.ts';
-import type { Change, CheckInfo, FileInfo, Layer, Notice, Plan, ServiceInfo, SystemInfo } from './types.ts';
+import type { Change, FileInfo, Layer, Plan, ServiceInfo } from './types.ts';
 
 export interface PebbleClientOptions {
   socketPath: string;
@@ -27,7 +24,7 @@ export interface ChangesFilter {
 const DEFAULT_REQUEST_TIMEOUT_MS = 5_000;
 
 /**
- * The charm's client for one workload container's Pebble (protocols.md part C). Every method
+ * The charm's client for one workload container's Pebble (API: canonical/pebble docs/reference/api). Every method
  * is one API call (plus a change wait for service actions); failures are the typed errors of
  * errors.ts.
  */
@@ -42,7 +39,7 @@ export class PebbleClient {
 
   /**
    * The client for container `name`: `<root>/charm/containers/<name>/pebble.socket`, where Juju
-   * mounts it in the charm container (A4). `root` (default "/") relocates it for tests/sandbox.
+   * mounts it in the charm container (Juju docs: sidecar charms, /charm/containers/<name>/pebble.socket). `root` (default "/") relocates it for tests/sandbox.
    */
   static forContainer(name: string, options: { root?: string; timeoutMs?: number; logger?: Logger } = {}): PebbleClient {
     const { root = '/', ...rest } = options;
@@ -60,24 +57,18 @@ export class PebbleClient {
 
   // ---- System ----
 
-  async systemInfo(): Promise<SystemInfo> {
-    return decodeSystemInfo((await this.transport.json('GET', '/v1/system-info')).result);
-  }
-
-  /** Whether Pebble answers at all. Missing socket, refusal, timeouts and garbage all mean false, as in ops. */
+  /**
+   * Whether Pebble answers GET /v1/system-info with a system info result. Missing socket,
+   * refusal, timeouts and garbage all mean false, as in ops's `Container.can_connect`.
+   */
   async canConnect(): Promise<boolean> {
     try {
-      await this.systemInfo();
+      decodeSystemInfo((await this.transport.json('GET', '/v1/system-info')).result);
       return true;
     } catch (error) {
       this.log().debug({ err: error }, 'pebble not reachable');
       return false;
     }
-  }
-
-  /** True unless a matching check is down (`ready` includes `alive` checks). */
-  health(filter: CheckFilter = {}): Promise<boolean> {
-    return health(this.transport, filter);
   }
 
   // ---- Layers and plan ----
@@ -91,11 +82,6 @@ export class PebbleClient {
     return layers.plan(this.transport);
   }
 
-  /** The plan's YAML exactly as Pebble rendered it. */
-  planYaml(): Promise<string> {
-    return layers.planYaml(this.transport);
-  }
-
   // ---- Services ----
 
   services(names?: readonly string[]): Promise<ServiceInfo[]> {
@@ -103,14 +89,6 @@ export class PebbleClient {
   }
 
   /** Each action returns its change id after waiting for it (see ServiceActionOptions). */
-  start(names: readonly string[], options?: ServiceActionOptions): Promise<string> {
-    return serviceAction(this.transport, 'start', names, options);
-  }
-
-  stop(names: readonly string[], options?: ServiceActionOptions): Promise<string> {
-    return serviceAction(this.transport, 'stop', names, options);
-  }
-
   restart(names: readonly string[], options?: ServiceActionOptions): Promise<string> {
     return serviceAction(this.transport, 'restart', names, options);
   }
@@ -120,9 +98,9 @@ export class PebbleClient {
     return serviceAction(this.transport, 'replan', [], options);
   }
 
-  /** Starts every `startup: enabled` service (400 `no-default-services` when there are none). */
-  autostart(options?: ServiceActionOptions): Promise<string> {
-    return serviceAction(this.transport, 'autostart', [], options);
+  /** Not used by the charm: the handler tests stop a service with it, as an operator would. */
+  stop(names: readonly string[], options?: ServiceActionOptions): Promise<string> {
+    return serviceAction(this.transport, 'stop', names, options);
   }
 
   sendSignal(signal: string | number, serviceNames: readonly string[]): Promise<void> {
@@ -131,33 +109,16 @@ export class PebbleClient {
 
   // ---- Changes ----
 
-  change(id: string): Promise<Change> {
-    return getChange(this.transport, id);
-  }
-
+  /** Not used by the charm: the handler tests count changes with it to see what a hook touched. */
   async changes(filter: ChangesFilter = {}): Promise<Change[]> {
     const envelope = await this.transport.json('GET', '/v1/changes', { query: { select: filter.select, for: filter.service } });
     return list(envelope.result, 'change list').map(decodeChange);
-  }
-
-  /** The ready change (successful or not); PebbleTimeoutError if the deadline passes first. */
-  waitChange(id: string, options?: WaitChangeOptions): Promise<Change> {
-    return waitChange(this.transport, id, options);
-  }
-
-  async abortChange(id: string): Promise<Change> {
-    const envelope = await this.transport.json('POST', changePath(id), { body: { action: 'abort' } });
-    return decodeChange(envelope.result);
   }
 
   // ---- Files ----
 
   push(path: string, data: string | Uint8Array, options?: files.PushOptions): Promise<void> {
     return files.push(this.transport, path, data, options);
-  }
-
-  pull(path: string): Promise<Buffer> {
-    return files.pull(this.transport, path);
   }
 
   async pullText(path: string): Promise<string> {
@@ -178,16 +139,8 @@ export class PebbleClient {
     return (await files.stat(this.transport, path)) !== undefined;
   }
 
-  async isDir(path: string): Promise<boolean> {
-    return (await files.stat(this.transport, path))?.type === 'directory';
-  }
-
   makeDir(path: string, options?: files.MakeDirOptions): Promise<void> {
     return files.makeDir(this.transport, path, options);
-  }
-
-  removePath(path: string, options?: files.RemoveOptions): Promise<void> {
-    return files.removePath(this.transport, path, options);
   }
 
   // ---- Exec ----
@@ -195,36 +148,5 @@ export class PebbleClient {
   /** Starts a command; `await (await exec(...)).waitOutput()` runs it to completion. */
   exec(command: readonly string[], options?: ExecOptions): Promise<ExecProcess> {
     return startExec(this.transport, this.log(), command, options);
-  }
-
-  // ---- Checks ----
-
-  checks(filter?: CheckFilter): Promise<CheckInfo[]> {
-    return checks(this.transport, filter);
-  }
-
-  /** Returns the checks that were actually started. */
-  startChecks(names: readonly string[]): Promise<string[]> {
-    return checkAction(this.transport, 'start', names);
-  }
-
-  /** Returns the checks that were actually stopped. */
-  stopChecks(names: readonly string[]): Promise<string[]> {
-    return checkAction(this.transport, 'stop', names);
-  }
-
-  // ---- Notices ----
-
-  notices(filter?: NoticeFilter): Promise<Notice[]> {
-    return notices(this.transport, filter);
-  }
-
-  notice(id: string): Promise<Notice> {
-    return notice(this.transport, id);
-  }
-
-  /** Records a notice (Pebble only accepts type "custom"); returns its id. */
-  notify(type: string, key: string, options?: NotifyOptions): Promise<string> {
-    return notify(this.transport, type, key, options);
   }
 }

@@ -1,8 +1,9 @@
 import { PebbleProtocolError } from './errors.ts';
-import type { Change, CheckInfo, FileInfo, FileType, Notice, ServiceInfo, SystemInfo, Task } from './types.ts';
+import type { Change, FileInfo, FileType, ServiceInfo, SystemInfo, Task } from './types.ts';
 
 /**
- * Pebble's JSON results (C2–C7) as the camelCase types of types.ts. Required fields are checked
+ * Pebble's JSON results (the `result` of the envelopes documented in canonical/pebble's
+ * docs/reference/api, shaped as in its client/*.go structs) as the camelCase types of types.ts. Required fields are checked
  * so a server that answers something else fails loudly (PebbleProtocolError) instead of leaking
  * `undefined` into handlers. Kept dependency-free: a hook's cold start cannot afford a schema
  * library here.
@@ -111,48 +112,6 @@ export function decodeServiceInfo(value: unknown): ServiceInfo {
   const since = optionalString(json, 'current-since');
   if (since !== undefined) info.currentSince = since;
   return info;
-}
-
-export function decodeCheckInfo(value: unknown): CheckInfo {
-  const json = object(value, 'check info');
-  const info: CheckInfo = {
-    name: string(json, 'name', 'check info'),
-    // Pebble treats an unset startup as enabled (C6).
-    startup: (optionalString(json, 'startup') ?? 'enabled') as CheckInfo['startup'],
-    status: string(json, 'status', 'check info') as CheckInfo['status'],
-    successes: number(json, 'successes', 0),
-    failures: number(json, 'failures', 0),
-    threshold: number(json, 'threshold', 0),
-  };
-  const level = optionalString(json, 'level');
-  const changeId = optionalString(json, 'change-id');
-  const prevChangeId = optionalString(json, 'prev-change-id');
-  if (level !== undefined) info.level = level as NonNullable<CheckInfo['level']>;
-  if (changeId !== undefined) info.changeId = changeId;
-  if (prevChangeId !== undefined) info.prevChangeId = prevChangeId;
-  return info;
-}
-
-export function decodeNotice(value: unknown): Notice {
-  const json = object(value, 'notice');
-  const lastData: Record<string, string> = {};
-  for (const [key, item] of Object.entries(record(json, 'last-data'))) lastData[key] = String(item);
-  const notice: Notice = {
-    id: string(json, 'id', 'notice'),
-    userId: nullableNumber(json, 'user-id'),
-    type: string(json, 'type', 'notice'),
-    key: string(json, 'key', 'notice'),
-    firstOccurred: string(json, 'first-occurred', 'notice'),
-    lastOccurred: string(json, 'last-occurred', 'notice'),
-    lastRepeated: string(json, 'last-repeated', 'notice'),
-    occurrences: number(json, 'occurrences', 0),
-    lastData,
-  };
-  const repeatAfter = optionalString(json, 'repeat-after');
-  const expireAfter = optionalString(json, 'expire-after');
-  if (repeatAfter !== undefined) notice.repeatAfter = repeatAfter;
-  if (expireAfter !== undefined) notice.expireAfter = expireAfter;
-  return notice;
 }
 
 export function decodeFileInfo(value: unknown): FileInfo {

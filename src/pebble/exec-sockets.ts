@@ -4,7 +4,7 @@ import { PebbleConnectionError } from './errors.ts';
 import { apiErrorFrom } from './transport.ts';
 
 /**
- * The websocket side of exec (protocols.md C4): opening a task's websockets over Pebble's unix
+ * The websocket side of exec (canonical/pebble internals/daemon/api_tasks.go, client/exec.go): opening a task's websockets over Pebble's unix
  * socket and reading an output stream until its `{"command":"end"}` frame.
  */
 
@@ -78,7 +78,7 @@ export class OutputCollector {
         this.chunks.push(buffer);
         return;
       }
-      // Text frames are commands; only "end" means anything to a reader (C4).
+      // Text frames are commands; only "end" means anything to a reader (client/exec.go).
       if (parseCommand(buffer.toString('utf8')) === 'end') this.markEnded();
     });
     socket.on('close', () => this.markEnded());

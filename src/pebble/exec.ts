@@ -1,13 +1,13 @@
 import type { WebSocket } from 'ws';
 import type { Logger } from '../logging.ts';
 import { waitChange } from './changes.ts';
-import { ChangeError, ExecError, PebbleConnectionError, PebbleProtocolError, PebbleTimeoutError } from './errors.ts';
+import { ChangeError, ExecError, PebbleProtocolError, PebbleTimeoutError } from './errors.ts';
 import { END_FRAME, OutputCollector, openTaskSocket, sendFrame } from './exec-sockets.ts';
-import { formatDuration, ownershipFields, signalName } from './format.ts';
+import { formatDuration, ownershipFields } from './format.ts';
 import type { PebbleTransport } from './transport.ts';
 import type { Change, Ownership } from './types.ts';
 
-/** Running a command in the workload container (protocols.md C4). */
+/** Running a command in the workload container (canonical/pebble internals/daemon/api_exec.go, client/exec.go). */
 
 export interface ExecOptions extends Ownership {
   /** Added on top of Pebble's environment (or the service context's). */
@@ -117,15 +117,6 @@ export class ExecProcess {
     const output = { stdout: this.stdout.text(), stderr: this.stderr?.text() ?? '' };
     if (exitCode !== 0) throw new ExecError(this.command, exitCode, output.stdout, output.stderr);
     return output;
-  }
-
-  /** Sends a signal (name like "SIGTERM", or a number) to the running process. */
-  async sendSignal(signal: string | number): Promise<void> {
-    const name = signalName(signal);
-    if (this.control.readyState !== this.control.OPEN) {
-      throw new PebbleConnectionError(this.transport.socketPath, `cannot send ${name}: the process has finished`);
-    }
-    await sendFrame(this.transport.socketPath, this.control, JSON.stringify({ command: 'signal', signal: { name } }), false);
   }
 
   private async finish(): Promise<number> {

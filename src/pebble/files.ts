@@ -5,7 +5,7 @@ import { decodeMultipart, encodeFilesWrite } from './multipart.ts';
 import { decodeEnvelope, type PebbleTransport } from './transport.ts';
 import type { FileInfo, Ownership } from './types.ts';
 
-/** The files API (protocols.md C3.5): push, pull, list, make-dirs, remove. */
+/** The files API (canonical/pebble internals/daemon/api_files.go): write, read, list, make-dirs. */
 
 export interface PushOptions extends Ownership {
   /** Create missing parent directories (0755, same owner). */
@@ -25,11 +25,6 @@ export interface ListFilesOptions {
   pattern?: string;
   /** Describe the path itself rather than a directory's entries. */
   itself?: boolean;
-}
-
-export interface RemoveOptions {
-  /** `rm -rf`: remove directories with their contents; a missing path is not an error. */
-  recursive?: boolean;
 }
 
 export async function push(
@@ -108,13 +103,6 @@ export async function makeDir(transport: PebbleTransport, path: string, options:
   if (options.makeParents) dir['make-parents'] = true;
   if (options.permissions !== undefined) dir['permissions'] = formatPermissions(options.permissions, path);
   const envelope = await transport.json('POST', '/v1/files', { body: { action: 'make-dirs', dirs: [dir] } });
-  throwFirstPathError(envelope.result);
-}
-
-export async function removePath(transport: PebbleTransport, path: string, options: RemoveOptions = {}): Promise<void> {
-  const entry: Record<string, unknown> = { path };
-  if (options.recursive) entry['recursive'] = true;
-  const envelope = await transport.json('POST', '/v1/files', { body: { action: 'remove', paths: [entry] } });
   throwFirstPathError(envelope.result);
 }
 

@@ -1,7 +1,5 @@
 /** The Pebble client: `PebbleClient.forContainer('postgresql')` in production. */
 export { PebbleClient, type ChangesFilter, type PebbleClientOptions } from './client.ts';
-export type { WaitChangeOptions } from './changes.ts';
-export type { CheckFilter } from './checks.ts';
 export {
   ChangeError,
   ExecError,
@@ -12,8 +10,7 @@ export {
   PebbleTimeoutError,
 } from './errors.ts';
 export type { ExecOptions, ExecOutput, ExecProcess } from './exec.ts';
-export type { ListFilesOptions, MakeDirOptions, PushOptions, RemoveOptions } from './files.ts';
+export type { ListFilesOptions, MakeDirOptions, PushOptions } from './files.ts';
 export type { AddLayerOptions } from './layers.ts';
-export type { NoticeFilter, NotifyOptions } from './notices.ts';
 export type { ServiceActionName, ServiceActionOptions } from './services.ts';
 export type * from './types.ts';

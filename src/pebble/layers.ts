@@ -3,12 +3,12 @@ import type { PebbleTransport } from './transport.ts';
 import type { Layer, Plan } from './types.ts';
 
 /**
- * Layers and the plan (protocols.md C3.4). Both travel as YAML; the `yaml` package is loaded
+ * Layers and the plan (canonical/pebble internals/daemon/api_plan.go). Both travel as YAML; the `yaml` package is loaded
  * only when a layer or plan is actually handled, so hooks that never touch them start faster.
  */
 
 export interface AddLayerOptions {
-  /** Merge into an existing layer with the same label instead of failing (C8). */
+  /** Merge into an existing layer with the same label instead of failing (docs/reference/layers.md). */
   combine?: boolean;
 }
 
@@ -33,8 +33,7 @@ export async function addLayer(
   });
 }
 
-/** The combined plan's YAML exactly as Pebble rendered it. */
-export async function planYaml(transport: PebbleTransport): Promise<string> {
+async function planYaml(transport: PebbleTransport): Promise<string> {
   const envelope = await transport.json('GET', '/v1/plan', { query: { format: 'yaml' } });
   if (typeof envelope.result !== 'string') throw new PebbleProtocolError('Pebble returned a plan that is not a YAML string');
   return envelope.result;

@@ -3,7 +3,7 @@ import { mediaType } from './media-type.ts';
 import { PebbleProtocolError } from './errors.ts';
 
 /**
- * multipart/form-data for the files API (C3.5), done by the fetch implementation Node ships:
+ * multipart/form-data for the files API (canonical/pebble internals/daemon/api_files.go), done by the fetch implementation Node ships:
  * `Request` serialises a FormData, `Response#formData()` parses one. Pebble rejects boundaries
  * shorter than 32 characters, so a serialisation whose boundary is too short is re-encoded with
  * a longer one.

@@ -5,9 +5,9 @@ import { signalName } from './format.ts';
 import type { PebbleTransport } from './transport.ts';
 import type { ServiceInfo } from './types.ts';
 
-/** Services and signals (protocols.md C3.3, C5). */
+/** Services and signals (canonical/pebble internals/daemon/api_services.go, api_signals.go). */
 
-export type ServiceActionName = 'start' | 'stop' | 'restart' | 'replan' | 'autostart';
+export type ServiceActionName = 'stop' | 'restart' | 'replan';
 
 export interface ServiceActionOptions {
   /** How long to wait for the change, in ms (default 30 s); 0 returns without waiting. */

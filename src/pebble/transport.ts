@@ -4,7 +4,7 @@ import { mediaType } from './media-type.ts';
 import { PebbleApiError, PebbleConnectionError, PebbleProtocolError, PebbleTimeoutError } from './errors.ts';
 
 /**
- * HTTP/1.1 over Pebble's unix socket (protocols.md C0–C1): one connection per request (a unix
+ * HTTP/1.1 over Pebble's unix socket (canonical/pebble internals/daemon/response.go for the envelope): one connection per request (a unix
  * connect costs microseconds, and no pooled socket can go stale between a hook's calls), a
  * socket idle timeout per request, and the response envelope decoded into typed errors.
  */
@@ -29,7 +29,7 @@ export interface RawResponse {
   body: Buffer;
 }
 
-/** A decoded C1 envelope. */
+/** A decoded response envelope (sync, async or error). */
 export interface Envelope {
   type: string;
   statusCode: number;
@@ -43,8 +43,6 @@ export interface JsonRequest {
   /** Serialised as JSON with `Content-Type: application/json`. */
   body?: unknown;
   timeoutMs?: number;
-  /** Non-2xx statuses that still carry a normal answer (`/v1/health` answers 502 when unhealthy). */
-  acceptStatuses?: readonly number[];
 }
 
 const CONNECTION_ERROR_CODES = new Set(['ENOENT', 'ECONNREFUSED', 'ENOTSOCK', 'EACCES', 'ECONNRESET', 'EPIPE']);
@@ -90,7 +88,7 @@ export class PebbleTransport {
     });
   }
 
-  /** A JSON request whose answer is a C1 envelope; non-2xx answers become PebbleApiError. */
+  /** A JSON request whose answer is a response envelope; non-2xx answers become PebbleApiError. */
   async json(method: 'GET' | 'POST', path: string, options: JsonRequest = {}): Promise<Envelope> {
     const headers: Record<string, string> = { Accept: 'application/json' };
     let body: string | undefined;
@@ -106,7 +104,7 @@ export class PebbleTransport {
       ...(body === undefined ? {} : { body }),
       ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
     });
-    return decodeEnvelope(response, options.acceptStatuses ?? []);
+    return decodeEnvelope(response);
   }
 
   private translate(error: Error, request: RawRequest): Error {
@@ -143,8 +141,8 @@ function isObject(value: unknown): value is Record<string, unknown> {
 }
 
 /** Turns a raw answer into an Envelope, or the error it stands for. */
-export function decodeEnvelope(response: RawResponse, acceptStatuses: readonly number[] = []): Envelope {
-  const ok = (response.status >= 200 && response.status < 300) || acceptStatuses.includes(response.status);
+export function decodeEnvelope(response: RawResponse): Envelope {
+  const ok = response.status >= 200 && response.status < 300;
   const text = response.body.toString('utf8');
   const json = isJsonContentType(response.contentType);
   if (!ok) throw apiErrorFrom(response, json ? tryParse(text) : undefined, text);

@@ -1,10 +1,11 @@
 /**
- * Types of the Pebble API (protocols.md C1–C8). Layers and plans keep Pebble's wire names
+ * Types of the Pebble API (canonical/pebble: docs/reference/layer-specification.md for layers,
+ * client/*.go for the API results). Layers and plans keep Pebble's wire names
  * (they are YAML documents people read side by side with Pebble's docs); everything else the
  * API returns is converted to camelCase objects by decode.ts.
  */
 
-// ---- Layers and plan (C8) ----
+// ---- Layers and plan ----
 
 export type Override = 'merge' | 'replace';
 export type ServiceAction = 'restart' | 'shutdown' | 'failure-shutdown' | 'success-shutdown' | 'ignore';
@@ -144,33 +145,6 @@ export interface ServiceInfo {
   startup: 'enabled' | 'disabled';
   current: 'active' | 'inactive' | 'backoff' | 'error';
   currentSince?: string;
-}
-
-export interface CheckInfo {
-  name: string;
-  level?: 'alive' | 'ready';
-  startup: 'enabled' | 'disabled';
-  status: 'up' | 'down' | 'inactive';
-  successes: number;
-  failures: number;
-  threshold: number;
-  changeId?: string;
-  prevChangeId?: string;
-}
-
-export interface Notice {
-  id: string;
-  /** null = a public notice. */
-  userId: number | null;
-  type: string;
-  key: string;
-  firstOccurred: string;
-  lastOccurred: string;
-  lastRepeated: string;
-  occurrences: number;
-  lastData: Record<string, string>;
-  repeatAfter?: string;
-  expireAfter?: string;
 }
 
 export type FileType = 'file' | 'directory' | 'symlink' | 'socket' | 'named-pipe' | 'device' | 'unknown';

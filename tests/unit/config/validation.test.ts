@@ -11,7 +11,7 @@ import {
 const INT4 = 2_147_483_647;
 const HALF_INT4 = 1_073_741_823;
 
-// Transcribed from the reference's validation rules (reference-charm.md §2.3), not from src/.
+// Transcribed from the reference's validation rules (its `src/config.py` `CharmConfig`), not src/.
 const INT_RANGES: Record<string, readonly [number | undefined, number | undefined]> = {
   connection_authentication_timeout: [1, 600],
   connection_statement_timeout: [0, INT4],

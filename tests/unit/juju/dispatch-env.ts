@@ -1,6 +1,7 @@
 /**
- * Dispatch environments as the unit agent builds them (protocols.md A3): every always-set
- * variable (empty when unknown, as Juju leaves them), plus the per-event ones for each family.
+ * Dispatch environments as the unit agent builds them (docs/hook-tools.md#environment): every
+ * always-set variable (empty when unknown, as Juju leaves them), plus the per-event ones for each
+ * family.
  */
 export type Env = Record<string, string | undefined>;
 

@@ -18,7 +18,7 @@ const relation = (endpoint: string, hook: 'created' | 'joined' | 'changed' | 'de
   departingUnit: hook === 'departed' ? 'pgbouncer-k8s/1' : undefined,
 });
 
-/** Every dispatch-path kind of protocols.md A2, with the event it must become. */
+/** Every kind of dispatch path (docs/hook-tools.md#dispatch), with the event it must become. */
 const table: [string, Env, CharmEvent | Record<string, unknown>][] = [
   ...(
     [

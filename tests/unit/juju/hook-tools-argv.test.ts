@@ -19,7 +19,7 @@ interface Case {
   result?: unknown;
 }
 
-/** Each method: the exact argv ops uses (protocols.md B1), stdin, and the parsed result. */
+/** Each method: the exact argv ops uses (docs/hook-tools.md), stdin, and the parsed result. */
 const cases: Case[] = [
   { name: 'config-get', tool: 'config-get', output: jsonOut({ profile: 'production', 'plugin-audit-enable': true, 'durability-synchronous-commit': 'on', 'memory-max': 4 }), call: (t) => t.configGet(), args: ['--format=json'], result: { profile: 'production', 'plugin-audit-enable': true, 'durability-synchronous-commit': 'on', 'memory-max': 4 } },
   { name: 'relation-ids', tool: 'relation-ids', output: jsonOut(['database:5', 'database:12']), call: (t) => t.relationIds('database'), args: ['database', '--format=json'], result: [db, { endpoint: 'database', id: 12 }] },

@@ -18,7 +18,7 @@ function failing(tool: string, message: string, exitCode = 1) {
   return new HookTools(new RecordingToolRunner().respond(tool, fail(message, exitCode)), { unitName: 'postgresql-k8s/0' });
 }
 
-describe('hook-tool error classification (protocols.md B0)', () => {
+describe('hook-tool error classification (docs/hook-tools.md#hook-tool-conventions)', () => {
   it('relation not found from relation-* and network-* tools', async () => {
     const error = await failing('relation-get', 'relation not found').relationGet(db, { unit: 'x/0' }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RelationNotFoundError);

@@ -1,9 +1,9 @@
 import type { ToolResult, ToolRunner, ToolRunOptions } from '../../../src/juju/tool-runner.ts';
 
 /**
- * A ToolRunner that records every call and answers from scripted responses, written the way
- * Juju's tools answer (protocols.md B0): JSON plus a newline on stdout, `ERROR <reason>` plus a
- * newline on stderr, exit 1 for run-time errors and 2 for usage errors.
+ * A ToolRunner that records every call and answers from scripted responses, written the way Juju's
+ * tools answer (docs/hook-tools.md#hook-tool-conventions): JSON plus a newline on stdout, `ERROR
+ * <reason>` plus a newline on stderr, exit 1 for run-time errors and 2 for usage errors.
  */
 export interface RecordedCall {
   tool: string;

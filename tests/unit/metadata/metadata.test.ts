@@ -27,7 +27,7 @@ interface Metadata {
 
 const metadata = readRepoYaml('metadata.yaml') as Metadata;
 
-// reference-charm.md §1. `undefined` means the key must be absent (Juju's defaults apply).
+// The reference charm's metadata.yaml. `undefined` means the key must be absent (Juju's defaults apply).
 const PROVIDES: Record<string, Endpoint> = {
   'replication-offer': { interface: 'postgresql_async', limit: 1, optional: true },
   database: { interface: 'postgresql_client' },

@@ -1,9 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { waitChange } from '../../../src/pebble/changes.ts';
 import { ChangeError, PebbleApiError, PebbleClient, PebbleTimeoutError } from '../../../src/pebble/index.ts';
+import { PebbleTransport } from '../../../src/pebble/transport.ts';
+import { createLogger } from '../../../src/logging.ts';
 import { changeJson, sendAsync, sendError, sendSync, startRawServer, type Handler } from './support/raw-server.ts';
 
 /**
- * The change-wait algorithm (protocols.md C3.2) against answers a real Pebble only gives with
+ * The change-wait algorithm (ops/pebble.py `Client.wait_change`), which service actions and exec use, against answers a real Pebble only gives with
  * bad timing: /wait timing out (504) several times, an old server without /wait (404), and a
  * change that never becomes ready.
  */
@@ -12,6 +15,11 @@ const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
   while (cleanups.length > 0) await cleanups.pop()!();
 });
+
+const silent = createLogger({ level: 'silent' });
+function transport(socketPath: string, timeoutMs = 5_000): PebbleTransport {
+  return new PebbleTransport(socketPath, timeoutMs, () => silent);
+}
 
 async function serve(handler: Handler) {
   const server = await startRawServer(handler);
@@ -34,7 +42,7 @@ describe('waitChange', () => {
       if (waits < 3) return sendError(response, 504, 'timed out waiting for change after 4s');
       sendSync(response, changeJson('7'));
     });
-    const change = await new PebbleClient({ socketPath: server.socketPath }).waitChange('7');
+    const change = await waitChange(transport(server.socketPath), '7');
     expect(change).toMatchObject({ id: '7', status: 'Done', ready: true, kind: 'start' });
     expect(change.tasks[0]).toMatchObject({ id: '1', status: 'Done', progress: { done: 1, total: 1 }, log: [] });
     expect(waits).toBe(3);
@@ -47,9 +55,8 @@ describe('waitChange', () => {
       const timeoutMs = seconds(request.query.get('timeout')) * 1000;
       setTimeout(() => sendError(response, 504, 'timed out waiting for change after 1s'), timeoutMs);
     });
-    const client = new PebbleClient({ socketPath: server.socketPath, timeoutMs: 1_000 });
     const started = Date.now();
-    const error = await client.waitChange('3', { timeoutMs: 1_300 }).catch((e: unknown) => e);
+    const error = await waitChange(transport(server.socketPath, 1_000), '3', { timeoutMs: 1_300 }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(PebbleTimeoutError);
     expect((error as Error).message).toContain('change 3');
     expect(Date.now() - started).toBeGreaterThanOrEqual(1_300);
@@ -67,7 +74,7 @@ describe('waitChange', () => {
       polls += 1;
       sendSync(response, changeJson('9', { ready: polls >= 3, status: polls >= 3 ? 'Error' : 'Doing', err: polls >= 3 ? 'boom' : undefined }));
     });
-    const change = await new PebbleClient({ socketPath: server.socketPath }).waitChange('9', { pollDelayMs: 10 });
+    const change = await waitChange(transport(server.socketPath), '9', { pollDelayMs: 10 });
     expect(change).toMatchObject({ id: '9', ready: true, status: 'Error', err: 'boom' });
     expect(polls).toBe(3);
     expect(server.requests.map((r) => r.path)).toEqual(['/v1/changes/9/wait', '/v1/changes/9', '/v1/changes/9', '/v1/changes/9']);
@@ -78,13 +85,12 @@ describe('waitChange', () => {
       if (request.path.endsWith('/wait')) return sendError(response, 404, 'invalid API endpoint requested');
       sendSync(response, changeJson('4', { ready: false }));
     });
-    const client = new PebbleClient({ socketPath: server.socketPath });
-    await expect(client.waitChange('4', { timeoutMs: 200, pollDelayMs: 20 })).rejects.toThrow(PebbleTimeoutError);
+    await expect(waitChange(transport(server.socketPath), '4', { timeoutMs: 200, pollDelayMs: 20 })).rejects.toThrow(PebbleTimeoutError);
   });
 
   it('surfaces an unknown change as a 404 API error after the fallback', async () => {
     const server = await serve((_request, response) => sendError(response, 404, 'cannot find change with id "99"'));
-    const error = (await new PebbleClient({ socketPath: server.socketPath }).waitChange('99').catch((e: unknown) => e)) as PebbleApiError;
+    const error = (await waitChange(transport(server.socketPath), '99').catch((e: unknown) => e)) as PebbleApiError;
     expect(error).toBeInstanceOf(PebbleApiError);
     expect(error.status).toBe(404);
     expect(error.message).toBe('cannot find change with id "99"');
@@ -98,12 +104,12 @@ describe('service actions and their changes', () => {
       if (request.method === 'POST') return sendAsync(response, '12');
       sendSync(response, changeJson('12', { status: 'Error', err }));
     });
-    const error = (await new PebbleClient({ socketPath: server.socketPath }).start(['web']).catch((e: unknown) => e)) as ChangeError;
+    const error = (await new PebbleClient({ socketPath: server.socketPath }).restart(['web']).catch((e: unknown) => e)) as ChangeError;
     expect(error).toBeInstanceOf(ChangeError);
     expect(error.code).toBe('pebble-change-error');
     expect(error.err).toBe(err);
     expect(error.change.id).toBe('12');
-    expect(JSON.parse(server.requests[0]!.body.toString())).toEqual({ action: 'start', services: ['web'] });
+    expect(JSON.parse(server.requests[0]!.body.toString())).toEqual({ action: 'restart', services: ['web'] });
   });
 
   it('returns the change id without waiting when timeoutMs is 0', async () => {

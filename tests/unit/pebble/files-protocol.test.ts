@@ -60,12 +60,12 @@ function sendMultipart(response: http.ServerResponse, parts: Part[]): void {
 
 describe('pull', () => {
   it('asks for multipart and returns the file part of the requested path', async () => {
-    const bytes = Buffer.from([0, 1, 2, 0xff, 0x0d, 0x0a, 0x2d, 0x2d]);
+    const bytes = Buffer.from('a\r\n--b\u0000ü', 'utf8'); // CRLF and dashes, like a boundary
     const server = await serve((request, response) =>
       sendMultipart(response, [filePart(request.query.get('path')!, bytes), responsePart([{ path: request.query.get('path') }])]),
     );
     const client = new PebbleClient({ socketPath: server.socketPath });
-    expect(await client.pull('/etc/data.bin')).toEqual(bytes);
+    expect(await client.pullText('/etc/data.bin')).toBe(bytes.toString('utf8'));
     const request = server.requests[0]!;
     expect(request.headers['accept']).toBe('multipart/form-data');
     expect(request.query.get('action')).toBe('read');
@@ -76,7 +76,7 @@ describe('pull', () => {
     const server = await serve((_request, response) =>
       sendMultipart(response, [responsePart([{ path: '/x', error: { kind: 'not-found', message: 'stat /x: no such file or directory' } }])]),
     );
-    const error = (await new PebbleClient({ socketPath: server.socketPath }).pull('/x').catch((e: unknown) => e)) as PathError;
+    const error = (await new PebbleClient({ socketPath: server.socketPath }).pullText('/x').catch((e: unknown) => e)) as PathError;
     expect(error).toBeInstanceOf(PathError);
     expect(error.kind).toBe('not-found');
     expect(error.message).toBe('stat /x: no such file or directory');
@@ -91,14 +91,14 @@ describe('pull', () => {
     ];
     const server = await serve((_request, response) => answers.shift()!(response));
     const client = new PebbleClient({ socketPath: server.socketPath });
-    await expect(client.pull('/a')).rejects.toThrow(/exactly one file part/);
-    await expect(client.pull('/a')).rejects.toThrow(/no "response" part/);
-    await expect(client.pull('/a')).rejects.toThrow(PebbleProtocolError);
+    await expect(client.pullText('/a')).rejects.toThrow(/exactly one file part/);
+    await expect(client.pullText('/a')).rejects.toThrow(/no "response" part/);
+    await expect(client.pullText('/a')).rejects.toThrow(PebbleProtocolError);
   });
 
   it('raises request-level errors (JSON envelopes) as PebbleApiError', async () => {
     const server = await serve((_request, response) => sendError(response, 401, 'access denied', 'login-required'));
-    const error = (await new PebbleClient({ socketPath: server.socketPath }).pull('/a').catch((e: unknown) => e)) as PebbleApiError;
+    const error = (await new PebbleClient({ socketPath: server.socketPath }).pullText('/a').catch((e: unknown) => e)) as PebbleApiError;
     expect(error).toBeInstanceOf(PebbleApiError);
     expect(error.status).toBe(401);
     expect(error.kind).toBe('login-required');

@@ -8,7 +8,7 @@ import {
   PebbleProtocolError,
   PebbleTimeoutError,
 } from '../../../src/pebble/index.ts';
-import { sendError, sendJson, sendSync, startGarbageServer, startRawServer, tempDir } from './support/raw-server.ts';
+import { sendError, sendSync, startGarbageServer, startRawServer, tempDir } from './support/raw-server.ts';
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -26,7 +26,7 @@ describe('connection failures', () => {
     const dir = await tempDir();
     cleanups.push(() => rm(dir, { recursive: true, force: true }));
     const client = new PebbleClient({ socketPath: join(dir, 'absent.socket') });
-    const error = await client.systemInfo().catch((e: unknown) => e);
+    const error = await client.services().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(PebbleConnectionError);
     expect((error as PebbleConnectionError).code).toBe('pebble-connection-error');
     expect((error as Error).message).toContain('ENOENT');
@@ -39,7 +39,7 @@ describe('connection failures', () => {
     const socketPath = join(dir, 'pebble.socket');
     await writeFile(socketPath, 'not a socket');
     const client = new PebbleClient({ socketPath });
-    await expect(client.systemInfo()).rejects.toThrow(PebbleConnectionError);
+    await expect(client.services()).rejects.toThrow(PebbleConnectionError);
     expect(await client.canConnect()).toBe(false);
   });
 
@@ -47,7 +47,7 @@ describe('connection failures', () => {
     const garbage = await startGarbageServer('SSH-2.0-OpenSSH_9.6\r\n\r\n');
     cleanups.push(() => garbage.close());
     const client = new PebbleClient({ socketPath: garbage.socketPath });
-    await expect(client.systemInfo()).rejects.toThrow(PebbleProtocolError);
+    await expect(client.services()).rejects.toThrow(PebbleProtocolError);
     expect(await client.canConnect()).toBe(false);
   });
 
@@ -60,12 +60,11 @@ describe('connection failures', () => {
 });
 
 describe('response envelope', () => {
-  it('decodes system info and sends the JSON headers ops sends', async () => {
+  it('accepts system info for canConnect() and sends the JSON headers ops sends', async () => {
     const server = await rawServer((_request, response) =>
       sendSync(response, { 'boot-id': 'b00t', 'http-address': ':38813', version: '1.32.1' }),
     );
     const client = new PebbleClient({ socketPath: server.socketPath });
-    expect(await client.systemInfo()).toEqual({ bootId: 'b00t', httpAddress: ':38813', version: '1.32.1' });
     expect(await client.canConnect()).toBe(true);
     expect(server.requests[0]).toMatchObject({ method: 'GET', path: '/v1/system-info' });
     expect(server.requests[0]!.headers['accept']).toBe('application/json');
@@ -74,14 +73,14 @@ describe('response envelope', () => {
   it('turns an error envelope into PebbleApiError with status, kind, message and body', async () => {
     const server = await rawServer((_request, response) => sendError(response, 400, 'no default services', 'no-default-services'));
     const client = new PebbleClient({ socketPath: server.socketPath });
-    const error = (await client.autostart().catch((e: unknown) => e)) as PebbleApiError;
+    const error = (await client.replan().catch((e: unknown) => e)) as PebbleApiError;
     expect(error).toBeInstanceOf(PebbleApiError);
     expect(error.status).toBe(400);
     expect(error.statusText).toBe('Bad Request');
     expect(error.kind).toBe('no-default-services');
     expect(error.message).toBe('no default services');
     expect(error.body).toMatchObject({ type: 'error', 'status-code': 400 });
-    expect(JSON.parse(server.requests[0]!.body.toString())).toEqual({ action: 'autostart', services: [] });
+    expect(JSON.parse(server.requests[0]!.body.toString())).toEqual({ action: 'replan', services: [] });
     expect(server.requests[0]!.headers['content-type']).toBe('application/json');
   });
 
@@ -122,17 +121,6 @@ describe('response envelope', () => {
     const server = await rawServer((_request, response) => sendSync(response, [{ name: 'web' }]));
     await expect(new PebbleClient({ socketPath: server.socketPath }).services()).rejects.toThrow(/"startup" is not a string/);
   });
-
-  it('reads /v1/health 502 (still a sync envelope) as unhealthy', async () => {
-    const server = await rawServer((request, response) => {
-      const healthy = request.query.get('level') !== 'ready';
-      sendJson(response, healthy ? 200 : 502, { type: 'sync', 'status-code': healthy ? 200 : 502, status: healthy ? 'OK' : 'Bad Gateway', result: { healthy } });
-    });
-    const client = new PebbleClient({ socketPath: server.socketPath });
-    expect(await client.health({ level: 'alive', names: ['a', 'b'] })).toBe(true);
-    expect(await client.health({ level: 'ready' })).toBe(false);
-    expect(server.requests[0]!.query.get('names')).toBe('a,b');
-  });
 });
 
 describe('per-request timeout', () => {
@@ -140,7 +128,7 @@ describe('per-request timeout', () => {
     const server = await rawServer(() => undefined); // never answers
     const client = new PebbleClient({ socketPath: server.socketPath, timeoutMs: 150 });
     const started = Date.now();
-    const error = await client.systemInfo().catch((e: unknown) => e);
+    const error = await client.services().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(PebbleTimeoutError);
     expect((error as PebbleTimeoutError).code).toBe('pebble-timeout');
     expect(Date.now() - started).toBeLessThan(2_000);

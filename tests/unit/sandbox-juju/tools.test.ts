@@ -3,8 +3,9 @@ import type { HookEnv } from '../../../sandbox/juju/engine/index.ts';
 import { buildModel, hook } from './fixtures.ts';
 
 /**
- * One row per behaviour protocols.md part B pins down: what a tool prints, its exit code, and
- * the stderr text clients key on. Each row runs in a fresh model.
+ * One row per hook-tool behaviour Juju pins down (docs/hook-tools.md; Juju's
+ * `internal/worker/uniter/runner/jujuc/`): what a tool prints, its exit code, and the stderr text
+ * clients key on. Each row runs in a fresh model.
  */
 
 interface Row {
@@ -112,7 +113,7 @@ const rows: Row[] = [
   },
 ];
 
-describe('hook tools answer as protocols.md part B says', () => {
+describe('hook tools answer as Juju does (docs/hook-tools.md)', () => {
   it.each(rows)('$name', async (row) => {
     const { model } = buildModel();
     const { run } = hook(model, { unit: 'pg/0', ...row.env });

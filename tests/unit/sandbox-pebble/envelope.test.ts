@@ -58,7 +58,7 @@ describe('response envelope', () => {
   });
 });
 
-describe('error catalogue (protocols.md C9)', () => {
+describe('error catalogue (docs/pebble-api.md#error-catalogue-what-the-sandbox-reproduces)', () => {
   beforeAll(async () => {
     await p.addLayer('c9', 'services:\n  svc:\n    override: replace\n    command: /bin/sleep 30\n');
   });

@@ -15,7 +15,7 @@ const owners: OwnerReference[] = [
   { apiVersion: 'apps/v1', kind: 'StatefulSet', name: 'postgresql-k8s', uid: 'uid-1', controller: true, blockOwnerDeletion: true },
 ];
 
-describe('Kubernetes objects (reference §5.4)', () => {
+describe('Kubernetes objects (reference: src/charm.py _create_services, _patch_pod_labels)', () => {
   it('builds the primary and replicas services', () => {
     const service = (name: string, role: string) => ({
       apiVersion: 'v1',

@@ -11,7 +11,7 @@ import {
 const k8s = kubernetesDcs({ app: 'postgresql-k8s', model: 'dev' });
 const base: PebbleLayerInput = { unitName: 'postgresql-k8s/1', dcs: k8s, patroniApiTls: false, monitoringPassword: 'Mon1toring' };
 
-describe('buildPebbleLayer (reference §5.1)', () => {
+describe('buildPebbleLayer (reference: src/charm.py _postgresql_layer)', () => {
   it('matches the reference layer on Kubernetes', () => {
     expect(LAYER_LABEL).toBe('postgresql');
     expect(buildPebbleLayer(base)).toEqual({

@@ -14,7 +14,7 @@ import {
 } from '../../../src/workload/index.ts';
 import { thrown } from './thrown.ts';
 
-describe('derived names (reference §4.1)', () => {
+describe('derived names (reference: src/charm.py, src/utils.py label2name)', () => {
   it('turns a unit name into its pod name and back, splitting on the last dash', () => {
     expect(podName('postgresql-k8s/0')).toBe('postgresql-k8s-0');
     expect(podName('pg/12')).toBe('pg-12');

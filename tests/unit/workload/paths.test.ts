@@ -13,7 +13,7 @@ import {
   workloadPaths,
 } from '../../../src/workload/index.ts';
 
-describe('workload paths (reference §5.2)', () => {
+describe('workload paths (reference: src/constants.py, src/charm.py)', () => {
   it('has the rock layout by default', () => {
     expect(DEFAULT_WORKLOAD_PATHS).toEqual({
       storage: '/var/lib/postgresql/data',

@@ -30,7 +30,10 @@ const base: PatroniConfigInput = {
 };
 const render = (overrides: Partial<PatroniConfigInput> = {}): Yaml => load(renderPatroniYaml({ ...base, ...overrides }));
 
-/** §5.3's `bootstrap.dcs.postgresql.parameters` (archiving off), with PostgreSQL's on/off as strings. */
+/**
+ * The reference `templates/patroni.yml.j2`'s `bootstrap.dcs.postgresql.parameters` (archiving off),
+ * with PostgreSQL's on/off as strings.
+ */
 const BOOTSTRAP_PARAMETERS = {
   synchronous_standby_names: '*',
   archive_command: '/bin/true',
@@ -68,7 +71,7 @@ const BOOTSTRAP_PARAMETERS = {
   shared_preload_libraries: 'timescaledb,pgaudit,pg_stat_statements',
 };
 
-describe('renderPatroniYaml on Kubernetes (reference §5.3)', () => {
+describe('renderPatroniYaml on Kubernetes (reference: templates/patroni.yml.j2)', () => {
   const config = render();
 
   it('names the member and the cluster, with the Kubernetes DCS and no dead top-level keys', () => {
@@ -342,8 +345,9 @@ describe('renderPatroniYaml on etcd3', () => {
     expect(config).not.toHaveProperty('kubernetes');
   });
 
-  it("holds every key of local-stack.md §2.2's working config that Patroni 3.0.2 needs to start", () => {
-    // The minimal patroni.yml that started a 3-member cluster here (local-stack.md §2.2).
+  it('holds every key of the minimal working config that Patroni 3.0.2 needs to start', () => {
+    // The minimal patroni.yml that started a 3-member cluster here
+    // (docs/patroni-rest-api.md#a-minimal-working-configuration).
     expect(config).toMatchObject({
       scope: 'patroni-pgtest',
       name: 'pgtest-0',

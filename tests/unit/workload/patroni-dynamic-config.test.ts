@@ -17,7 +17,7 @@ const input: DynamicConfigInput = {
   synchronous: synchronousConfiguration('all', 3, 3, true),
 };
 
-describe('patroniDynamicConfigPatch (reference §4.3 step 6)', () => {
+describe('patroniDynamicConfigPatch (reference: src/charm.py _api_update_config)', () => {
   it('sends the reference body for defaults on a 3-unit application', () => {
     const patch: ConfigPatch = patroniDynamicConfigPatch(input);
     expect(patch).toEqual({

@@ -5,9 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 /**
- * A bare HTTP server on a unix socket in a temp dir, for the answers a real Pebble cannot be
- * made to give on demand (garbage, wrong Content-Type, stalls, old servers without /wait).
- * Each test decides every response; helpers below build C1 envelopes exactly as Pebble does.
+ * A bare HTTP server on a unix socket in a temp dir, for the answers a real Pebble cannot be made
+ * to give on demand (garbage, wrong Content-Type, stalls, old servers without /wait). Each test
+ * decides every response; helpers below build response envelopes (docs/pebble-api.md#envelope)
+ * exactly as Pebble does.
  */
 
 export interface RecordedRequest {
@@ -116,7 +117,7 @@ export function sendError(response: http.ServerResponse, status: number, message
   });
 }
 
-/** A Change as Pebble serialises it (C3.1). */
+/** A Change as Pebble serialises it (docs/pebble-api.md#changes-and-waiting). */
 export function changeJson(id: string, fields: { status?: string; ready?: boolean; err?: string; kind?: string } = {}): Record<string, unknown> {
   const ready = fields.ready ?? true;
   return {
