@@ -9,22 +9,25 @@ import {
   SWITCHOVER_FAILED_MESSAGE,
 } from '../../../src/actions/index.ts';
 import { charmHarness } from '../../support/juju-harness.ts';
-import { startFakePatroni, type FakePatroni } from '../patroni/fake-patroni.ts';
-import { APP, capturedLogger, member, startActionOn, testPatroniClient } from './support.ts';
+import { startFakePatroni, type FakeMember, type FakePatroni } from '../../support/fake-patroni.ts';
+import { APP, capturedLogger, startActionOn, testPatroniClient } from './support.ts';
 
 let fake: FakePatroni;
 
 beforeEach(async () => {
-  fake = await startFakePatroni();
+  fake = await startFakePatroni({ password: 'patroni-pass' });
 });
 
 afterEach(async () => {
   await fake.close();
 });
 
-const cluster = (...members: unknown[]) => ({ status: 200, json: { members } });
+/** Set the cluster every member reports: one role per unit number. */
+const cluster = (...roles: Array<FakeMember['role']>) =>
+  fake.cluster.members.splice(0, Infinity, ...roles.map((role, n): FakeMember => ({ name: `${APP}-${n}`, role, state: 'running', host: '127.0.0.1' })));
 const twoMembers = (leader: number, sync: number | undefined) =>
-  cluster(member(`${APP}-${leader}`, 'leader'), member(`${APP}-${1 - leader}`, sync === 1 - leader ? 'sync_standby' : 'replica'));
+  leader === 0 ? cluster('leader', sync === 1 ? 'sync_standby' : 'replica') : cluster(sync === 0 ? 'sync_standby' : 'replica', 'leader');
+const switchoverAnswer = (status: number, text: string) => fake.once('POST /switchover', { status, text });
 
 let reconciles = 0;
 let reconcileError: Error | undefined;
@@ -49,11 +52,11 @@ async function run(name: 'get-primary' | 'promote-to-primary', params: Record<st
   return running.action;
 }
 
-const requests = () => fake.seen.map((r) => `${r.method} ${r.url}`);
+const requests = () => fake.requests.map((r) => `${r.method} ${r.path}`);
 
 describe('get-primary', () => {
   it('reports the leader as a unit name', async () => {
-    fake.fallback = twoMembers(1, 0);
+    twoMembers(1, 0);
     const action = await run('get-primary', {}, `${APP}/0`);
     expect(action.failed).toBe(false);
     expect(action.results).toEqual({ primary: `${APP}/1` });
@@ -69,7 +72,7 @@ describe('get-primary', () => {
   });
 
   it('fails when the cluster has no leader', async () => {
-    fake.fallback = cluster(member(`${APP}-0`, 'replica'), member(`${APP}-1`, 'replica'));
+    cluster('replica', 'replica');
     const action = await run('get-primary');
     expect(action.message).toBe('The cluster has no primary right now (it may be failing over): run the action again shortly');
   });
@@ -86,7 +89,7 @@ describe('promote-to-primary parameters', () => {
     const action = await run('promote-to-primary', params);
     expect(action.failed).toBe(true);
     expect(action.message).toBe(message);
-    expect(fake.seen).toEqual([]);
+    expect(fake.requests).toEqual([]);
   });
 
   it('says the typo-free force message and that cluster scope is unsupported', () => {
@@ -97,22 +100,19 @@ describe('promote-to-primary parameters', () => {
 
 describe('promote-to-primary scope=unit', () => {
   it('switches over to this unit when it is the sync standby, and waits for it to lead', async () => {
-    fake.script.push(twoMembers(0, 1), { status: 200, text: `Successfully switched over to "${APP}-1"`, contentType: 'text/plain' });
-    fake.fallback = twoMembers(1, 0);
+    twoMembers(0, 1);
     const action = await run('promote-to-primary', { scope: 'unit', force: false });
     expect(action.failed).toBe(false);
     expect(requests()).toEqual(['GET /cluster', 'POST /switchover', 'GET /cluster']);
-    const post = fake.seen[1]!;
-    expect(JSON.parse(post.body)).toEqual({ leader: `${APP}-0`, candidate: `${APP}-1` });
-    expect(post.authorization).toBe(`Basic ${Buffer.from('patroni:patroni-pass').toString('base64')}`);
+    expect(fake.requests[1]).toMatchObject({ body: { leader: `${APP}-0`, candidate: `${APP}-1` }, auth: true }); // the fake checks the password
+    expect(fake.cluster.members.find((m) => m.role === 'leader')?.name).toBe(`${APP}-1`);
     expect(action.messages.map((m) => m.message)).toEqual([`${APP}/1 is now the primary`]);
     // The unit's status follows at once (it shows "Primary"; peers hear of the new role).
     expect(reconciles).toBe(1);
   });
 
   it('still succeeds when the status cannot be refreshed right after the switchover', async () => {
-    fake.script.push(twoMembers(0, 1), { status: 200, text: `Successfully switched over to "${APP}-1"`, contentType: 'text/plain' });
-    fake.fallback = twoMembers(1, 0);
+    twoMembers(0, 1);
     reconcileError = new Error('Pebble went away');
     try {
       const action = await run('promote-to-primary', { scope: 'unit' });
@@ -124,7 +124,7 @@ describe('promote-to-primary scope=unit', () => {
   });
 
   it('does nothing when this unit already is the primary', async () => {
-    fake.fallback = twoMembers(1, 0);
+    twoMembers(1, 0);
     const action = await run('promote-to-primary', { scope: 'unit' });
     expect(action.failed).toBe(false);
     expect(requests()).toEqual(['GET /cluster']);
@@ -132,14 +132,14 @@ describe('promote-to-primary scope=unit', () => {
   });
 
   it('names the sync standby when this unit is not it', async () => {
-    fake.fallback = cluster(member(`${APP}-0`, 'leader'), member(`${APP}-1`, 'replica'), member(`${APP}-2`, 'sync_standby'));
+    cluster('leader', 'replica', 'sync_standby');
     const action = await run('promote-to-primary', { scope: 'unit' });
     expect(action.message).toBe(`Unit is not sync standby: the sync standby is ${APP}/2; run the action on that unit`);
     expect(requests()).toEqual(['GET /cluster']);
   });
 
   it('says when there is no sync standby at all', async () => {
-    fake.fallback = twoMembers(0, undefined);
+    twoMembers(0, undefined);
     const action = await run('promote-to-primary', { scope: 'unit' });
     expect(action.message).toBe(
       'Unit is not sync standby: the cluster has no sync standby right now; wait until a replica has caught up and run the action again',
@@ -147,20 +147,22 @@ describe('promote-to-primary scope=unit', () => {
   });
 
   it('maps Patroni refusing a non-sync candidate (a race) to the reference message', async () => {
-    fake.script.push(twoMembers(0, 1), { status: 412, text: 'candidate name does not match with sync_standby', contentType: 'text/plain' });
+    twoMembers(0, 1);
+    switchoverAnswer(412, 'candidate name does not match with sync_standby');
     const action = await run('promote-to-primary', { scope: 'unit' });
     expect(action.message).toBe('Unit is not sync standby');
   });
 
   it('fails when Patroni refuses the switchover', async () => {
-    fake.script.push(twoMembers(0, 1), { status: 503, text: 'Switchover failed', contentType: 'text/plain' });
+    twoMembers(0, 1);
+    switchoverAnswer(503, 'Switchover failed');
     const action = await run('promote-to-primary', { scope: 'unit' });
     expect(action.message).toBe(SWITCHOVER_FAILED_MESSAGE);
   });
 
   it('fails when this unit never shows up as the primary', async () => {
-    fake.script.push(twoMembers(0, 1), { status: 200, text: `Successfully switched over to "${APP}-1"`, contentType: 'text/plain' });
-    fake.fallback = twoMembers(0, 1);
+    twoMembers(0, 1);
+    switchoverAnswer(200, `Successfully switched over to "${APP}-1"`); // …but the leader stays
     const action = await run('promote-to-primary', { scope: 'unit' });
     expect(action.message).toBe(SWITCHOVER_FAILED_MESSAGE);
     expect(requests().filter((r) => r === 'GET /cluster').length).toBeGreaterThan(2);

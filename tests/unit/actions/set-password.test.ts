@@ -11,8 +11,8 @@ import {
 } from '../../../src/actions/index.ts';
 import { asSuperuser, startPostgres, tryLogin, type PostgresInstance } from '../../support/postgres-instance.ts';
 import { charmHarness } from '../../support/juju-harness.ts';
-import { startFakePatroni, type FakePatroni } from '../patroni/fake-patroni.ts';
-import { APP, appSecretField, capturedLogger, member, seedAppSecret, startActionOn, testPatroniClient } from './support.ts';
+import { fakeCluster, startFakePatroni, type FakeCluster, type FakePatroni } from '../../support/fake-patroni.ts';
+import { APP, appSecretField, capturedLogger, seedAppSecret, startActionOn, testPatroniClient } from './support.ts';
 
 const OLD = { operator: 'opOld0001', replication: 'replOld0001', rewind: 'rewOld0001', monitoring: 'monOld0001', backup: 'bkOld0001' } as const;
 const AUTH_FAILED = '28P01';
@@ -20,6 +20,8 @@ const AUTH_FAILED = '28P01';
 let pg: PostgresInstance;
 let leaderApi: FakePatroni;
 let replicaApi: FakePatroni;
+/** What both members' Patroni report: unit 0 leads (on the real PostgreSQL), unit 1 replays WAL. */
+let cluster: FakeCluster;
 
 beforeAll(async () => {
   // log_statement=all: the test proves the password change itself stays out of the server log.
@@ -41,27 +43,19 @@ beforeEach(async () => {
   await asSuperuser(pg, async (client) => {
     for (const [user, password] of Object.entries(OLD)) await client.query(`ALTER ROLE ${user} PASSWORD '${password}'`);
   });
-  leaderApi = await startFakePatroni();
-  replicaApi = await startFakePatroni({ status: 200, json: { state: 'running', role: 'replica', xlog: { replayed_location: 2 ** 52 } } });
-  leaderApi.fallback = healthyCluster();
+  cluster = fakeCluster([
+    { name: `${APP}-0`, role: 'leader', state: 'running', host: '127.0.0.1', port: pg.port },
+    { name: `${APP}-1`, role: 'sync_standby', state: 'running', host: '127.0.0.1', port: 1, xlog: { replayed_location: 2 ** 52 } },
+  ]);
+  leaderApi = await startFakePatroni({ self: `${APP}-0`, cluster });
+  replicaApi = await startFakePatroni({ self: `${APP}-1`, cluster });
 });
+const replica = () => cluster.members[1]!;
 
 afterEach(async () => {
   await leaderApi.close();
   await replicaApi.close();
 });
-
-function healthyCluster(overrides: { primaryPort?: number; replicaState?: string } = {}) {
-  return {
-    status: 200,
-    json: {
-      members: [
-        member(`${APP}-0`, 'leader', { apiUrl: `${leaderApi.url}/patroni`, port: overrides.primaryPort ?? pg.port }),
-        member(`${APP}-1`, 'sync_standby', { apiUrl: `${replicaApi.url}/patroni`, port: 1, state: overrides.replicaState ?? 'running' }),
-      ],
-    },
-  };
-}
 
 interface RunOptions {
   unit?: string;
@@ -112,7 +106,7 @@ describe('set-password refusals (nothing changes)', () => {
     const result = await run({ username: 'replication', password: 'NewPass0001' }, { unit: `${APP}/1` });
     expect(result.action).toMatchObject({ failed: true, message: NOT_LEADER_MESSAGE, results: {} });
     await expectUnchanged(result);
-    expect(leaderApi.seen).toEqual([]);
+    expect(leaderApi.requests).toEqual([]);
   });
 
   it.each([[{}], [{ username: '' }], [{ password: 'NewPass0001' }]])('requires a username: %j', async (params) => {
@@ -128,7 +122,7 @@ describe('set-password refusals (nothing changes)', () => {
     );
     const ldap = await run({ username: 'alice' }, { deps: () => ({ ldapEnabled: async () => true }) });
     expect(ldap.action.message).toBe('The action can be run only for system users when LDAP is enabled');
-    expect(leaderApi.seen).toEqual([]);
+    expect(leaderApi.requests).toEqual([]);
   });
 
   it.each([
@@ -141,7 +135,7 @@ describe('set-password refusals (nothing changes)', () => {
   });
 
   it('refuses while a member is not running', async () => {
-    leaderApi.fallback = healthyCluster({ replicaState: 'starting' });
+    replica().state = 'starting';
     const result = await run({ username: 'replication', password: 'NewPass0001' });
     expect(result.action).toMatchObject({ failed: true, message: NOT_READY_MESSAGE, results: {} });
     await expectUnchanged(result);
@@ -155,7 +149,7 @@ describe('set-password refusals (nothing changes)', () => {
   });
 
   it('fails without touching the secret when the database refuses the change', async () => {
-    leaderApi.fallback = healthyCluster({ primaryPort: 1 });
+    cluster.members[0]!.port = 1;
     const result = await run({ username: 'replication', password: 'NewPass0001' });
     expect(result.action).toMatchObject({ failed: true, message: CHANGE_FAILED_MESSAGE, results: {} });
     await expectUnchanged(result);
@@ -170,7 +164,7 @@ describe('set-password on a real PostgreSQL', () => {
     expect(await tryLogin(pg, 'replication', 'NewRepl0002')).toBeNull();
     expect(await tryLogin(pg, 'replication', OLD.replication)).toBe(AUTH_FAILED);
     expect(await result.secret('replication-password')).toBe('NewRepl0002');
-    expect(replicaApi.seen.map((r) => `${r.method} ${r.url}`)).toEqual(['GET /patroni']);
+    expect(replicaApi.requests.map((r) => `${r.method} ${r.path}`)).toEqual(['GET /patroni']);
 
     expect(result.logs).toContain('password changed and stored');
     expect(result.logs).not.toContain('NewRepl0002');
@@ -193,12 +187,12 @@ describe('set-password on a real PostgreSQL', () => {
   it('returns the stored password without changing anything when it is the same', async () => {
     const result = await run({ username: 'rewind', password: OLD.rewind });
     expect(result.action).toMatchObject({ failed: false, results: { password: OLD.rewind } });
-    expect(leaderApi.seen).toEqual([]);
+    expect(leaderApi.requests).toEqual([]);
     expect(result.logs).toContain('The old and new passwords are equal.');
   });
 
   it('keeps the new password, and says so, when a replica has not replayed it in time', async () => {
-    replicaApi.fallback = { status: 200, json: { state: 'running', role: 'replica', xlog: { replayed_location: 0 } } };
+    replica().xlog = { replayed_location: 0 };
     const result = await run({ username: 'monitoring', password: 'NewMon0003' });
     expect(result.action.failed).toBe(true);
     expect(result.action.message).toBe(
@@ -210,7 +204,7 @@ describe('set-password on a real PostgreSQL', () => {
   });
 
   it('still refreshes this unit when a replica lags, and reports both problems', async () => {
-    replicaApi.fallback = { status: 503, json: { state: 'running', role: 'replica' } };
+    replicaApi.on('/patroni', { status: 503, json: { state: 'running', role: 'replica' } });
     const result = await run(
       { username: 'backup', password: 'NewBk0007' },
       { deps: () => ({ refreshWorkloadConfig: () => Promise.reject(new Error('no pebble')) }) },
@@ -218,7 +212,7 @@ describe('set-password on a real PostgreSQL', () => {
     expect(result.action.message).toBe(
       `The password was changed and stored, but ${APP}/1 had not replayed it after 0.4 s: logging in there with the new password fails until they catch up (check them with juju status; nothing needs to be run again); and this unit's Patroni configuration could not be refreshed (no pebble); the next hook on this unit retries`,
     );
-    expect(replicaApi.seen.length).toBeGreaterThan(1); // polled until the deadline
+    expect(replicaApi.requests.length).toBeGreaterThan(1); // polled until the deadline
     expect(await result.secret('backup-password')).toBe('NewBk0007');
   });
 
@@ -244,7 +238,7 @@ describe('set-password on a real PostgreSQL', () => {
     );
     expect(result.action).toMatchObject({ failed: false, results: { password: 'NewPat0005' } });
     expect(await result.secret('patroni-password')).toBe('NewPat0005');
-    expect(replicaApi.seen).toEqual([]); // no WAL to wait for
+    expect(replicaApi.requests).toEqual([]); // no WAL to wait for
     expect(seenInRefresh).toEqual(['NewPat0005']); // refreshed after the secret holds the new password
     await expectUnchanged(result, 'operator');
   });

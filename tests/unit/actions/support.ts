@@ -66,17 +66,3 @@ export function testPatroniClient(url: string, options: { password?: string; pee
     logger: options.logger ?? createLogger({ level: 'silent' }),
   });
 }
-
-/** A `/cluster` member in Patroni 3.0.2's shape. */
-export function member(name: string, role: string, fields: { apiUrl?: string; host?: string; port?: number; state?: string } = {}) {
-  return {
-    name,
-    role,
-    state: fields.state ?? 'running',
-    api_url: fields.apiUrl ?? 'http://127.0.0.1:1/patroni',
-    host: fields.host ?? '127.0.0.1',
-    port: fields.port ?? 5432,
-    timeline: 1,
-    ...(role === 'leader' ? {} : { lag: 0 }),
-  };
-}

@@ -272,8 +272,8 @@ describe('pgdata-storage-detaching', () => {
     const unit0 = await scenario.wire(0);
     scenario.setMembers([running(0, 'leader'), running(1, 'sync_standby')]);
     await hook(harness, UNIT0, { hook: 'storage-detaching' }, unit0);
-    const switchovers = unit0.patroni.calls.filter((call) => call.path === '/switchover');
-    expect(switchovers.map((call) => JSON.parse(call.body))).toEqual([{ leader: memberName(0), candidate: null }]);
+    const switchovers = unit0.patroni.requests.filter((call) => call.path === '/switchover');
+    expect(switchovers.map((call) => call.body)).toEqual([{ leader: memberName(0), candidate: null }]);
     expect(scenario.members.find((member) => member.role === 'leader')?.name).toBe(memberName(1));
   });
 
@@ -297,7 +297,7 @@ describe('pgdata-storage-detaching', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(200);
     expect(result.logs).toContain('no longer a synchronous standby');
     expect(YAML.parse(await readFile(unit1.workload.path(PATRONI_YML), 'utf8')).tags).toEqual({ nosync: true, is_creating_backup: false });
-    expect(unit1.patroni.calls.filter((call) => call.path === '/switchover')).toEqual([]);
+    expect(unit1.patroni.requests.filter((call) => call.path === '/switchover')).toEqual([]);
   });
 
   it('turns strict mode off when the last sync standby goes and no replica can replace it', async () => {
@@ -319,6 +319,6 @@ describe('pgdata-storage-detaching', () => {
     const unit0 = await scenario.wire(0);
     scenario.setMembers([running(0, 'leader'), running(1, 'replica', { state: 'starting' })]);
     await hook(harness, UNIT0, { hook: 'storage-detaching' }, unit0);
-    expect([...unit0.patroni.calls, ...unit1.patroni.calls].filter((call) => call.path === '/switchover')).toEqual([]);
+    expect([...unit0.patroni.requests, ...unit1.patroni.requests].filter((call) => call.path === '/switchover')).toEqual([]);
   });
 });

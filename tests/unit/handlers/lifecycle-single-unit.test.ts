@@ -120,7 +120,7 @@ describe('single unit: from pebble-ready to Active "Primary"', () => {
     expect(extensions.rowCount).toBe(1);
 
     // The leader PATCHed the dynamic configuration once; a repeat reconcile writes nothing again.
-    const patches = () => unit.patroni.calls.filter((call) => call.method === 'PATCH');
+    const patches = () => unit.patroni.requests.filter((call) => call.method === 'PATCH');
     expect(patches()).toHaveLength(1);
     expect(unit.patroni.config).toMatchObject({ synchronous_node_count: 0, synchronous_mode_strict: false, maximum_lag_on_failover: 1048576 });
     const mtime = (await stat(unit.workload.path(PATRONI_YML))).mtimeMs;
@@ -273,8 +273,8 @@ describe('update-status', () => {
     await bootstrap(harness, unit);
     scenario.setMembers([running(0, 'leader', { pending_restart: true })]);
     await hook(harness, UNIT0, { hook: 'update-status' }, unit);
-    const restarts = unit.patroni.calls.filter((call) => call.method === 'POST' && call.path === '/restart');
-    expect(restarts.map((call) => JSON.parse(call.body))).toEqual([{ restart_pending: true }]);
+    const restarts = unit.patroni.requests.filter((call) => call.method === 'POST' && call.path === '/restart');
+    expect(restarts.map((call) => call.body)).toEqual([{ restart_pending: true }]);
     expect(scenario.members[0]?.pending_restart).toBeUndefined();
     expect(unitStatus(harness, UNIT0)).toEqual({ status: 'active', message: 'Primary' });
     // Peers waiting for their turn learn of it through our peer bag, not at the next update-status.

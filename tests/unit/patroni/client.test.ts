@@ -15,7 +15,7 @@ import {
   type RetryPolicy,
 } from '../../../src/patroni/index.ts';
 import { freePort } from '../../support/patroni-ports.ts';
-import { clusterAnswer, startFakePatroni, type FakePatroni } from './fake-patroni.ts';
+import { fakeCluster, startFakePatroni, type FakeAnswer, type FakeMember, type FakePatroni } from '../../support/fake-patroni.ts';
 
 const PASSWORD = 'rest-secret-42';
 const quick = (retryOn: RetryPolicy['retryOn'], attempts = 3): RetryPolicy => ({ attempts, initialDelayMs: 30, multiplier: 2, maxDelayMs: 100, retryOn });
@@ -26,11 +26,15 @@ const QUICK: Partial<PatroniRetryPolicies> = {
 };
 
 const fakes: FakePatroni[] = [];
-async function fake(...args: Parameters<typeof startFakePatroni>): Promise<FakePatroni> {
-  const server = await startFakePatroni(...args);
+/** A one-member fake answering every path with `answer` (none: from its view of a healthy `pg-0`). */
+async function fake(answer?: FakeAnswer, members: FakeMember[] = [leader('pg-0')]): Promise<FakePatroni> {
+  const server = await startFakePatroni({ self: members[0]?.name, cluster: fakeCluster(members) });
+  if (answer !== undefined) server.on('*', answer);
   fakes.push(server);
   return server;
 }
+const leader = (name: string): FakeMember => ({ name, role: 'leader', state: 'running', host: '127.0.0.1' });
+const replica = (name: string, role: FakeMember['role'] = 'replica'): FakeMember => ({ name, role, state: 'running', host: '127.0.0.1' });
 afterEach(async () => {
   await Promise.all(fakes.splice(0).map((f) => f.close()));
 });
@@ -41,23 +45,22 @@ function client(url: string, extra: Partial<PatroniClientOptions> = {}): Patroni
 
 describe('PatroniClient reads', () => {
   it('parses /cluster, tolerates extra keys and sends basic auth as patroni', async () => {
-    const answer = clusterAnswer('pg-0', [{ name: 'pg-1', role: 'sync_standby' }]) as { members: Record<string, unknown>[] };
-    answer.members[1]!['receive_lag'] = 0;
-    const server = await fake({ status: 200, json: { ...answer, scope: 'x', extra: true } });
+    const server = await fake(undefined, [leader('pg-0'), replica('pg-1', 'sync_standby')]);
+    server.once('/cluster', { status: 200, json: { members: [{ ...leader('pg-0'), port: 5432 }, { ...replica('pg-1', 'sync_standby'), port: 5432, receive_lag: 0 }], scope: 'x', extra: true } });
     const cluster = await client(server.url).cluster();
     expect(cluster.members.map((m) => [m.name, m.role])).toEqual([['pg-0', 'leader'], ['pg-1', 'sync_standby']]);
     expect(cluster.members[1]!['receive_lag']).toBe(0);
-    expect(server.seen[0]!.method).toBe('GET');
-    expect(server.seen[0]!.url).toBe('/cluster');
-    expect(Buffer.from(server.seen[0]!.authorization!.replace('Basic ', ''), 'base64').toString()).toBe(`patroni:${PASSWORD}`);
+    expect(server.requests[0]!.method).toBe('GET');
+    expect(server.requests[0]!.path).toBe('/cluster');
+    expect(Buffer.from(server.requests[0]!.authorization!.replace('Basic ', ''), 'base64').toString()).toBe(`patroni:${PASSWORD}`);
   });
 
   it('retries 5xx answers and succeeds once Patroni recovers', async () => {
-    const server = await fake({ status: 200, json: clusterAnswer('pg-0') });
-    server.script.push({ status: 502, text: 'bad gateway' }, { status: 503, text: 'busy' });
+    const server = await fake();
+    server.once('/cluster', { status: 502, text: 'bad gateway' }, { status: 503, text: 'busy' });
     const cluster = await client(server.url).cluster();
     expect(cluster.members).toHaveLength(1);
-    expect(server.seen).toHaveLength(3);
+    expect(server.requests).toHaveLength(3);
   });
 
   it('gives up after the policy attempts with the last status', async () => {
@@ -65,27 +68,28 @@ describe('PatroniClient reads', () => {
     const error = await client(server.url).cluster().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(PatroniApiError);
     expect((error as PatroniApiError).status).toBe(500);
-    expect(server.seen).toHaveLength(3);
+    expect(server.requests).toHaveLength(3);
   });
 
   it('does not retry a final 4xx', async () => {
     const server = await fake({ status: 404, text: 'not found' });
     await expect(client(server.url).config()).rejects.toMatchObject({ code: 'patroni-api-error', status: 404 });
-    expect(server.seen).toHaveLength(1);
+    expect(server.requests).toHaveLength(1);
   });
 
   it('maps 200/503 of the role checks to booleans and passes the lag limit', async () => {
-    const server = await fake({ status: 503, json: { state: 'running', role: 'replica' } });
-    server.script.push({ status: 200, json: { state: 'running', role: 'master' } });
+    const server = await fake();
     const patroni = client(server.url);
     expect(await patroni.isPrimary()).toBe(true);
+    server.cluster.members[0]!.role = 'replica';
+    server.cluster.members[0]!.lag = 200 * 1024 * 1024;
     expect(await patroni.isPrimary()).toBe(false);
     expect(await patroni.isReplica({ lag: '100MB' })).toBe(false);
-    expect(server.seen.map((r) => r.url)).toEqual(['/primary', '/primary', '/replica?lag=100MB']);
+    expect(server.requests.map((r) => r.path)).toEqual(['/primary', '/primary', '/replica?lag=100MB']);
   });
 
   it('reads /health bodies that come with 503', async () => {
-    const server = await fake({ status: 503, json: { state: 'stopped', role: 'replica', patroni: { version: '3.0.2', scope: 's' } } });
+    const server = await fake(undefined, [{ ...replica('pg-1'), state: 'stopped' }]);
     const health = await client(server.url).health();
     expect(health.state).toBe('stopped');
     expect(health.patroni?.version).toBe('3.0.2');
@@ -94,14 +98,14 @@ describe('PatroniClient reads', () => {
   it('rejects answers that are not the expected JSON', async () => {
     const server = await fake({ status: 200, text: '<html>oops</html>' });
     await expect(client(server.url).cluster()).rejects.toBeInstanceOf(PatroniResponseError);
-    server.fallback = { status: 200, json: { members: [{ name: 'pg-0' }] } };
+    server.on('*', { status: 200, json: { members: [{ name: 'pg-0' }] } });
     await expect(client(server.url).cluster()).rejects.toMatchObject({ code: 'patroni-bad-response' });
   });
 });
 
 describe('PatroniClient failures without an answer', () => {
   it('times out a silent member, retries, then reports it unreachable', async () => {
-    const server = await fake({ hang: true });
+    const server = await fake('hang');
     const started = Date.now();
     const error = await client(server.url, { timeoutMs: 150, retry: { read: quick(isTransientUnreachable, 2) } })
       .cluster()
@@ -109,7 +113,7 @@ describe('PatroniClient failures without an answer', () => {
     const elapsed = Date.now() - started;
     expect(error).toBeInstanceOf(PatroniUnreachableError);
     expect((error as PatroniUnreachableError).reason).toBe('timeout');
-    expect(server.seen).toHaveLength(2);
+    expect(server.requests).toHaveLength(2);
     expect(elapsed).toBeGreaterThanOrEqual(2 * 150 + 30 - 5);
     expect(elapsed).toBeLessThan(2_000);
   });
@@ -125,44 +129,45 @@ describe('PatroniClient failures without an answer', () => {
 
 describe('PatroniClient writes', () => {
   it('sends 401 straight back as PatroniAuthError without retrying', async () => {
-    const server = await fake({ status: 401, text: 'no auth header received' });
+    const server = await startFakePatroni({ password: 'another-password' });
+    fakes.push(server);
     const error = await client(server.url).reload().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(PatroniAuthError);
     expect((error as PatroniAuthError).code).toBe('patroni-auth-failed');
-    expect(server.seen).toHaveLength(1);
+    expect(server.requests).toEqual([expect.objectContaining({ method: 'POST', path: '/reload', auth: true })]);
   });
 
   it('PATCHes /config as JSON and returns the merged config', async () => {
-    const merged = { ttl: 10, loop_wait: 2, postgresql: { parameters: { work_mem: '8MB' } }, new_key: 1 };
-    const server = await fake({ status: 200, json: merged });
+    const server = await fake();
+    server.config = { ttl: 10, loop_wait: 2, standby_cluster: { host: 'x' }, postgresql: { parameters: { work_mem: '4MB' } } };
     const config = await client(server.url).patchConfig({ postgresql: { parameters: { work_mem: '8MB' } }, standby_cluster: null });
-    expect(config.postgresql?.parameters?.['work_mem']).toBe('8MB');
-    expect(server.seen[0]).toMatchObject({ method: 'PATCH', url: '/config', contentType: 'application/json' });
-    expect(JSON.parse(server.seen[0]!.body)).toEqual({ postgresql: { parameters: { work_mem: '8MB' } }, standby_cluster: null });
+    expect(config).toEqual({ ttl: 10, loop_wait: 2, postgresql: { parameters: { work_mem: '8MB' } } });
+    expect(server.requests[0]).toMatchObject({ method: 'PATCH', path: '/config', contentType: 'application/json' });
+    expect(server.requests[0]!.body).toEqual({ postgresql: { parameters: { work_mem: '8MB' } }, standby_cluster: null });
   });
 
   it('restarts only pending changes when asked and reports a declined restart', async () => {
-    const server = await fake({ status: 503, text: 'restart conditions are not satisfied' });
-    server.script.push({ status: 200, text: 'restarted successfully' });
+    const server = await fake(undefined, [{ ...leader('pg-0'), pending_restart: true }]);
     const patroni = client(server.url);
     expect(await patroni.restart({ pendingOnly: true })).toEqual({ restarted: true, message: 'restarted successfully' });
     expect(await patroni.restart({ pendingOnly: true })).toEqual({ restarted: false, message: 'restart conditions are not satisfied' });
+    server.on('POST /restart', { status: 503, text: 'restart already in progress' });
     expect(await patroni.restart()).toMatchObject({ restarted: false });
-    expect(server.seen.map((r) => JSON.parse(r.body))).toEqual([{ restart_pending: true }, { restart_pending: true }, {}]);
+    expect(server.requests.map((r) => r.body)).toEqual([{ restart_pending: true }, { restart_pending: true }, {}]);
   });
 
   it('asks for a forced reinitialize and surfaces the leader refusal', async () => {
     const server = await fake({ status: 503, text: 'I am the leader, can not reinitialize' });
     await expect(client(server.url).reinitialize({ force: true })).rejects.toMatchObject({ status: 503 });
-    expect(JSON.parse(server.seen[0]!.body)).toEqual({ force: true });
-    expect(server.seen).toHaveLength(1); // a 503 answer is final for actions
+    expect(server.requests[0]!.body).toEqual({ force: true });
+    expect(server.requests).toHaveLength(1); // a 503 answer is final for actions
   });
 });
 
 describe('clusterFromAny', () => {
   it('takes the first good answer and does not wait for a silent member', async () => {
-    const silent = await fake({ hang: true });
-    const good = await fake({ status: 200, json: clusterAnswer('pg-1') });
+    const silent = await fake('hang');
+    const good = await fake(undefined, [leader('pg-1')]);
     const dead = `http://127.0.0.1:${await freePort()}`;
     const started = Date.now();
     const cluster = await client(dead, { peerUrls: [silent.url, good.url], timeoutMs: 5_000 }).clusterFromAny();
@@ -189,8 +194,8 @@ describe('logging', () => {
   it('logs requests and retries without the password', async () => {
     const lines: string[] = [];
     const destination = new Writable({ write: (chunk, _e, done) => (lines.push(String(chunk)), done()) });
-    const server = await fake({ status: 200, json: clusterAnswer('pg-0') });
-    server.script.push({ status: 500, text: 'x' });
+    const server = await fake();
+    server.once('/cluster', { status: 500, text: 'x' });
     await client(server.url, { logger: createLogger({ level: 'debug', destination }) }).cluster();
     const output = lines.join('');
     expect(output).toContain('retrying Patroni request');
@@ -202,12 +207,12 @@ describe('logging', () => {
 
 describe('per-use policies', () => {
   it('withRetryPolicies changes only the given policy and keeps the endpoint', async () => {
-    const server = await fake({ status: 200, json: clusterAnswer('pg-0') });
-    server.script.push({ status: 500, text: 'x' }, { status: 500, text: 'x' }, { status: 500, text: 'x' });
+    const server = await fake();
+    server.once('/cluster', { status: 500, text: 'x' }, { status: 500, text: 'x' }, { status: 500, text: 'x' });
     const patient = client(server.url).withRetryPolicies({ read: quick(isServerError, 4) });
     expect(primaryOf(await patient.cluster())).toBe('pg-0');
-    expect(server.seen).toHaveLength(4);
-    server.script.push({ status: 500, text: 'x' });
+    expect(server.requests).toHaveLength(4);
+    server.once('/cluster', { status: 500, text: 'x' });
     await expect(patient.withRetryPolicies({ read: quick(isServerError, 1) }).cluster()).rejects.toMatchObject({ status: 500 });
   });
 });

@@ -15,7 +15,7 @@ import { NO_RETRY, PatroniClient, type PatroniClientOptions } from '../../../../
 import { probeWorkload } from '../../../../src/workload-probe/index.ts';
 import type { Harness } from '../../../support/juju-harness.ts';
 import type { PostgresInstance } from '../../../support/postgres-instance.ts';
-import type { ScriptedPatroni } from './scripted-patroni.ts';
+import type { FakePatroni } from '../../../support/fake-patroni.ts';
 import type { TestWorkload } from './workload.ts';
 
 const REPO = join(import.meta.dirname, '../../../..');
@@ -82,7 +82,7 @@ function hookEnvironment(spec: HookSpec): { name: string; env: Record<string, st
 /** What one unit's charm is wired to in a test. */
 export interface UnitWiring {
   workload: TestWorkload;
-  patroni: ScriptedPatroni;
+  patroni: FakePatroni;
   /** Where SQL goes (the charm's user and password are kept; host and port are redirected). */
   postgres?: PostgresInstance;
   kubernetes?: KubernetesObjects;

@@ -3,7 +3,7 @@ import { SecretStore } from '../../../../src/state/secrets.ts';
 import type { Harness } from '../../../support/juju-harness.ts';
 import { asSuperuser, type PostgresInstance } from '../../../support/postgres-instance.ts';
 import { APP, runHook, type HookResult, type HookSpec, type UnitWiring } from './charm-under-test.ts';
-import { startScriptedPatroni, type ScriptedMember, type ScriptedPatroni } from './scripted-patroni.ts';
+import { fakeCluster, startFakePatroni, type FakeMember, type FakePatroni } from '../../../support/fake-patroni.ts';
 import { startTestWorkload, type TestWorkload, type WorkloadLayout } from './workload.ts';
 
 export const unitName = (n: number) => `${APP}/${n}`;
@@ -11,25 +11,26 @@ export const memberName = (n: number) => `${APP}-${n}`;
 export const PATRONI_YML = '/var/lib/postgresql/data/patroni.yml';
 export const PASSWORD_USERS = ['backup', 'operator', 'replication', 'rewind', 'monitoring', 'patroni'] as const;
 
-export type Wired = UnitWiring & { workload: TestWorkload; patroni: ScriptedPatroni };
+export type Wired = UnitWiring & { workload: TestWorkload; patroni: FakePatroni };
 
 /** Per-test resources, released in reverse order by `release()` (call it from afterEach). */
 export class Scenario {
   readonly #cleanups: Array<() => Promise<void>> = [];
-  /** The cluster as every unit's Patroni reports it (one shared list). */
-  readonly members: ScriptedMember[] = [];
+  /** The cluster as every unit's Patroni reports it (one view, shared by the units' fakes). */
+  readonly cluster = fakeCluster();
+  readonly members: FakeMember[] = this.cluster.members;
 
   constructor(readonly postgres?: PostgresInstance) {}
 
   async wire(n: number, layout: WorkloadLayout = {}, extra: Partial<UnitWiring> = {}): Promise<Wired> {
     const workload = await startTestWorkload({ flavour: 'debian', ...layout });
-    const patroni = await startScriptedPatroni({ self: memberName(n), members: this.members });
+    const patroni = await startFakePatroni({ self: memberName(n), cluster: this.cluster });
     this.#cleanups.push(() => workload.stop(), () => patroni.close());
     return { workload, patroni, ...(this.postgres === undefined ? {} : { postgres: this.postgres }), ...extra };
   }
 
   /** Replace the cluster view every unit's Patroni reports. */
-  setMembers(members: ScriptedMember[]): void {
+  setMembers(members: FakeMember[]): void {
     this.members.splice(0, this.members.length, ...members);
   }
 
@@ -69,7 +70,7 @@ export function peerAppData(harness: Harness): Record<string, string> {
   return harness.model.relations.find((relation) => relation.interface === 'postgresql_peers')!.appData[APP] ?? {};
 }
 
-export function running(n: number, role: ScriptedMember['role'], extra: Partial<ScriptedMember> = {}): ScriptedMember {
+export function running(n: number, role: FakeMember['role'], extra: Partial<FakeMember> = {}): FakeMember {
   return { name: memberName(n), role, state: 'running', host: `${memberName(n)}.${APP}-endpoints`, ...extra };
 }
 
