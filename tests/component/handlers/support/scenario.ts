@@ -4,7 +4,7 @@ import type { Harness } from '../../../support/juju-harness.ts';
 import { asSuperuser, type PostgresInstance } from '../../../support/postgres-instance.ts';
 import { APP, runHook, type HookResult, type HookSpec, type UnitWiring } from './charm-under-test.ts';
 import { fakeCluster, startFakePatroni, type FakeMember, type FakePatroni } from '../../../support/fake-patroni.ts';
-import { startTestWorkload, type TestWorkload, type WorkloadLayout } from './workload.ts';
+import { startTestWorkload, type TestWorkload, type WorkloadLayout } from '../../../unit/handlers/support/workload.ts';
 
 export const unitName = (n: number) => `${APP}/${n}`;
 export const memberName = (n: number) => `${APP}-${n}`;

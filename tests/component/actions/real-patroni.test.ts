@@ -5,7 +5,7 @@ import { promoteToPrimary, setPassword } from '../../../src/actions/index.ts';
 import { memberNameToUnitName } from '../../../src/patroni/index.ts';
 import { charmHarness } from '../../support/juju-harness.ts';
 import { startPatroniStack, type PatroniStack, type PatroniStackMember } from '../../support/patroni-stack.ts';
-import { APP, capturedLogger, seedAppSecret, startActionOn, testPatroniClient } from './support.ts';
+import { APP, capturedLogger, seedAppSecret, startActionOn, testPatroniClient } from '../../unit/actions/support.ts';
 
 // One real two-member synchronous Patroni 3.0.2 cluster (members `postgresql-k8s-0/1`): the
 // replay wait of set-password and the switchover of promote-to-primary against the real thing.

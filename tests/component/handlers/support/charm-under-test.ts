@@ -16,7 +16,7 @@ import { probeWorkload } from '../../../../src/workload-probe/index.ts';
 import type { Harness } from '../../../support/juju-harness.ts';
 import type { PostgresInstance } from '../../../support/postgres-instance.ts';
 import type { FakePatroni } from '../../../support/fake-patroni.ts';
-import type { TestWorkload } from './workload.ts';
+import type { TestWorkload } from '../../../unit/handlers/support/workload.ts';
 
 const REPO = join(import.meta.dirname, '../../../..');
 export const APP = 'postgresql-k8s';

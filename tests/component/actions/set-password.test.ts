@@ -12,7 +12,7 @@ import {
 import { asSuperuser, startPostgres, tryLogin, type PostgresInstance } from '../../support/postgres-instance.ts';
 import { charmHarness } from '../../support/juju-harness.ts';
 import { fakeCluster, startFakePatroni, type FakeCluster, type FakePatroni } from '../../support/fake-patroni.ts';
-import { APP, appSecretField, capturedLogger, seedAppSecret, startActionOn, testPatroniClient } from './support.ts';
+import { APP, appSecretField, capturedLogger, seedAppSecret, startActionOn, testPatroniClient } from '../../unit/actions/support.ts';
 
 const OLD = { operator: 'opOld0001', replication: 'replOld0001', rewind: 'rewOld0001', monitoring: 'monOld0001', backup: 'bkOld0001' } as const;
 const AUTH_FAILED = '28P01';
