@@ -1,272 +1,216 @@
 /**
- * Strict decoding of one layer section, reporting problems the way Pebble's yaml.v3 decoder
- * does: unknown fields and type mismatches are collected as "unmarshal errors" with line
- * numbers (counted in the section re-marshalled on its own, as Pebble does), while duration and
- * float fields fail immediately with their own message.
+ * Strict decoding of one layer section (`services`, `checks`, `log-targets`): every field must
+ * be one the layer specification knows (canonical/pebble docs/reference/layer-specification.md)
+ * and have the right shape, or the layer is refused with a 400, as Pebble refuses it.
+ *
+ * Real Pebble reports these problems with go-yaml's wording (line numbers, Go type names). The
+ * charm never reads that text (it only sees an API error from addLayer, and builds its layers
+ * from typed objects), so this stand-in reports the first problem in plain words instead.
  */
-import { Document, isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
+import { isAlias, isMap, isScalar, isSeq, type Document, type Node } from 'yaml';
 import { PlanFormatError } from '../errors.ts';
 import { parseGoDuration } from '../util/go-duration.ts';
 
-type FieldType =
-  | { kind: 'string'; goType: string }
-  | { kind: 'int' }
-  | { kind: 'duration' }
-  | { kind: 'float' }
-  | { kind: 'strings' }
-  | { kind: 'stringMap'; goType: string }
-  | { kind: 'struct'; schema: StructSchema };
+type FieldType = 'string' | 'int' | 'duration' | 'float' | 'strings' | 'stringMap' | { struct: StructSchema };
 
 export interface StructSchema {
-  goType: string;
+  /** What one entry is called in messages: "service", "check", "http check", … */
+  what: string;
   fields: Record<string, { prop: string; type: FieldType }>;
 }
 
-const str = (goType = 'string'): FieldType => ({ kind: 'string', goType });
-const INT: FieldType = { kind: 'int' };
-const DURATION: FieldType = { kind: 'duration' };
-const STRINGS: FieldType = { kind: 'strings' };
-const ENV: FieldType = { kind: 'stringMap', goType: 'map[string]string' };
+const field = (prop: string, type: FieldType = 'string') => ({ prop, type });
 
 export const SERVICE_SCHEMA: StructSchema = {
-  goType: 'plan.Service',
+  what: 'service',
   fields: {
-    summary: { prop: 'summary', type: str() },
-    description: { prop: 'description', type: str() },
-    startup: { prop: 'startup', type: str('plan.ServiceStartup') },
-    override: { prop: 'override', type: str('plan.Override') },
-    command: { prop: 'command', type: str() },
-    after: { prop: 'after', type: STRINGS },
-    before: { prop: 'before', type: STRINGS },
-    requires: { prop: 'requires', type: STRINGS },
-    workload: { prop: 'workload', type: str() },
-    environment: { prop: 'environment', type: ENV },
-    'user-id': { prop: 'userId', type: INT },
-    user: { prop: 'user', type: str() },
-    'group-id': { prop: 'groupId', type: INT },
-    group: { prop: 'group', type: str() },
-    'working-dir': { prop: 'workingDir', type: str() },
-    'on-success': { prop: 'onSuccess', type: str('plan.ServiceAction') },
-    'on-failure': { prop: 'onFailure', type: str('plan.ServiceAction') },
-    'on-check-failure': { prop: 'onCheckFailure', type: { kind: 'stringMap', goType: 'map[string]plan.ServiceAction' } },
-    'backoff-delay': { prop: 'backoffDelay', type: DURATION },
-    'backoff-factor': { prop: 'backoffFactor', type: { kind: 'float' } },
-    'backoff-limit': { prop: 'backoffLimit', type: DURATION },
-    'kill-delay': { prop: 'killDelay', type: DURATION },
+    summary: field('summary'),
+    description: field('description'),
+    startup: field('startup'),
+    override: field('override'),
+    command: field('command'),
+    after: field('after', 'strings'),
+    before: field('before', 'strings'),
+    requires: field('requires', 'strings'),
+    workload: field('workload'),
+    environment: field('environment', 'stringMap'),
+    'user-id': field('userId', 'int'),
+    user: field('user'),
+    'group-id': field('groupId', 'int'),
+    group: field('group'),
+    'working-dir': field('workingDir'),
+    'on-success': field('onSuccess'),
+    'on-failure': field('onFailure'),
+    'on-check-failure': field('onCheckFailure', 'stringMap'),
+    'backoff-delay': field('backoffDelay', 'duration'),
+    'backoff-factor': field('backoffFactor', 'float'),
+    'backoff-limit': field('backoffLimit', 'duration'),
+    'kill-delay': field('killDelay', 'duration'),
   },
 };
 
 const HTTP_SCHEMA: StructSchema = {
-  goType: 'plan.HTTPCheck',
-  fields: { url: { prop: 'url', type: str() }, headers: { prop: 'headers', type: ENV } },
+  what: 'http check',
+  fields: { url: field('url'), headers: field('headers', 'stringMap') },
 };
 
 const TCP_SCHEMA: StructSchema = {
-  goType: 'plan.TCPCheck',
-  fields: { port: { prop: 'port', type: INT }, host: { prop: 'host', type: str() } },
+  what: 'tcp check',
+  fields: { port: field('port', 'int'), host: field('host') },
 };
 
 const EXEC_SCHEMA: StructSchema = {
-  goType: 'plan.ExecCheck',
+  what: 'exec check',
   fields: {
-    command: { prop: 'command', type: str() },
-    'service-context': { prop: 'serviceContext', type: str() },
-    environment: { prop: 'environment', type: ENV },
-    'user-id': { prop: 'userId', type: INT },
-    user: { prop: 'user', type: str() },
-    'group-id': { prop: 'groupId', type: INT },
-    group: { prop: 'group', type: str() },
-    'working-dir': { prop: 'workingDir', type: str() },
+    command: field('command'),
+    'service-context': field('serviceContext'),
+    environment: field('environment', 'stringMap'),
+    'user-id': field('userId', 'int'),
+    user: field('user'),
+    'group-id': field('groupId', 'int'),
+    group: field('group'),
+    'working-dir': field('workingDir'),
   },
 };
 
 export const CHECK_SCHEMA: StructSchema = {
-  goType: 'plan.Check',
+  what: 'check',
   fields: {
-    override: { prop: 'override', type: str('plan.Override') },
-    level: { prop: 'level', type: str('plan.CheckLevel') },
-    startup: { prop: 'startup', type: str('plan.CheckStartup') },
-    period: { prop: 'period', type: DURATION },
-    timeout: { prop: 'timeout', type: DURATION },
-    threshold: { prop: 'threshold', type: INT },
-    http: { prop: 'http', type: { kind: 'struct', schema: HTTP_SCHEMA } },
-    tcp: { prop: 'tcp', type: { kind: 'struct', schema: TCP_SCHEMA } },
-    exec: { prop: 'exec', type: { kind: 'struct', schema: EXEC_SCHEMA } },
+    override: field('override'),
+    level: field('level'),
+    startup: field('startup'),
+    period: field('period', 'duration'),
+    timeout: field('timeout', 'duration'),
+    threshold: field('threshold', 'int'),
+    http: field('http', { struct: HTTP_SCHEMA }),
+    tcp: field('tcp', { struct: TCP_SCHEMA }),
+    exec: field('exec', { struct: EXEC_SCHEMA }),
   },
 };
 
 export const LOG_TARGET_SCHEMA: StructSchema = {
-  goType: 'plan.LogTarget',
+  what: 'log target',
   fields: {
-    type: { prop: 'type', type: str('plan.LogTargetType') },
-    location: { prop: 'location', type: str() },
-    services: { prop: 'services', type: STRINGS },
-    override: { prop: 'override', type: str('plan.Override') },
-    labels: { prop: 'labels', type: ENV },
+    type: field('type'),
+    location: field('location'),
+    services: field('services', 'strings'),
+    override: field('override'),
+    labels: field('labels', 'stringMap'),
   },
 };
 
-/** A "custom unmarshaler" failure: aborts the whole section decode with this message. */
-class FatalDecodeError extends Error {}
+const EXPECTED: Record<Exclude<FieldType, object>, string> = {
+  string: 'a string',
+  int: 'an integer',
+  duration: 'a duration string',
+  float: 'a number',
+  strings: 'a list of strings',
+  stringMap: 'a mapping of strings',
+};
 
-class SectionDecoder {
-  readonly errors: string[] = [];
-
+class Decoder {
   constructor(
     private readonly doc: Document,
-    private readonly lines: LineCounter,
+    private readonly where: string,
   ) {}
 
-  private line(node: Node): number {
-    return this.lines.linePos(node.range?.[0] ?? 0).line;
+  fail(message: string): never {
+    throw new PlanFormatError(`${this.where}: ${message}`);
   }
 
   resolve(node: unknown): Node | null {
-    if (isAlias(node)) return (node.resolve(this.doc) as Node | undefined) ?? null;
-    return (node as Node | null) ?? null;
+    const resolved = isAlias(node) ? node.resolve(this.doc) : node;
+    if (resolved === undefined || resolved === null) return null;
+    return isScalar(resolved) && resolved.value === null ? null : (resolved as Node);
   }
 
-  isNull(node: Node | null): boolean {
-    return node === null || (isScalar(node) && node.value === null);
-  }
-
-  private tagOf(node: Node): string {
-    if (isMap(node)) return '!!map';
-    if (isSeq(node)) return '!!seq';
-    const v = isScalar(node) ? node.value : null;
-    if (v === null) return '!!null';
-    if (typeof v === 'boolean') return '!!bool';
-    if (typeof v === 'number') return Number.isInteger(v) && !/[.eE]/.test(this.text(node)) ? '!!int' : '!!float';
-    return '!!str';
-  }
-
+  /** A scalar's text as written (`1.10` stays "1.10"), as Go decodes any scalar into a string. */
   text(node: Node): string {
-    if (!isScalar(node)) return '';
-    return node.source ?? String(node.value ?? '');
+    return isScalar(node) ? (node.source ?? String(node.value)) : '';
   }
 
-  typeError(node: Node, goType: string): void {
-    const tag = this.tagOf(node);
-    let value = '';
-    if (tag !== '!!seq' && tag !== '!!map') {
-      const text = this.text(node);
-      value = text.length > 10 ? ` \`${text.slice(0, 7)}...\`` : ` \`${text}\``;
-    }
-    this.errors.push(`line ${this.line(node)}: cannot unmarshal ${tag}${value} into ${goType}`);
-  }
-
-  /** Decode one value; returns undefined for null/invalid. */
-  value(raw: unknown, type: FieldType): unknown {
+  /** One field `key` of the entry `owner`. */
+  value(raw: unknown, type: FieldType, key: string, owner: string): unknown {
     const node = this.resolve(raw);
-    if (this.isNull(node) || node === null) return undefined;
-    switch (type.kind) {
-      case 'string':
-        if (!isScalar(node)) return this.typeError(node, type.goType);
-        return this.text(node) === '' ? undefined : this.text(node);
-      case 'int': {
-        const tag = this.tagOf(node);
-        if (tag === '!!int' || tag === '!!float') return Math.trunc(Number((node as { value: unknown }).value));
-        return this.typeError(node, 'int');
+    if (node === null) return undefined;
+    if (typeof type === 'object') return this.struct(node, type.struct, owner);
+    const wrong = (): never => this.fail(`"${key}" of "${owner}" must be ${EXPECTED[type]}`);
+    switch (type) {
+      case 'string': {
+        if (!isScalar(node)) return wrong();
+        const text = this.text(node);
+        return text === '' ? undefined : text;
       }
+      case 'int':
+        if (!isScalar(node) || typeof node.value !== 'number' || !Number.isInteger(node.value)) return wrong();
+        return node.value;
+      case 'float':
+        if (!isScalar(node) || typeof node.value !== 'number') return wrong();
+        return node.value;
       case 'duration': {
-        if (!isScalar(node)) throw new FatalDecodeError('duration must be a YAML string');
+        if (!isScalar(node)) return wrong();
         try {
           return parseGoDuration(this.text(node));
         } catch {
-          throw new FatalDecodeError(`invalid duration ${JSON.stringify(this.text(node))}`);
+          return this.fail(`invalid duration ${JSON.stringify(this.text(node))}`);
         }
       }
-      case 'float': {
-        if (!isScalar(node)) throw new FatalDecodeError('value must be a YAML number');
-        const text = this.text(node);
-        const n = Number(text);
-        if (text.trim() === '' || Number.isNaN(n)) {
-          throw new FatalDecodeError(`invalid floating-point number ${JSON.stringify(text)}`);
-        }
-        return n;
-      }
-      case 'strings': {
-        if (!isSeq(node)) return this.typeError(node, '[]string');
-        const out: string[] = [];
-        for (const item of node.items) {
-          const decoded = this.value(item, str());
-          out.push(typeof decoded === 'string' ? decoded : '');
-        }
-        return out;
-      }
+      case 'strings':
+        if (!isSeq(node)) return wrong();
+        return node.items.map((item) => {
+          const element = this.resolve(item);
+          if (element !== null && !isScalar(element)) return wrong();
+          return element === null ? '' : this.text(element);
+        });
       case 'stringMap': {
-        if (!isMap(node)) return this.typeError(node, type.goType);
+        if (!isMap(node)) return wrong();
         const out: Record<string, string> = {};
-        const elemType = type.goType.replace(/^map\[string\]/, '');
         for (const pair of node.items) {
           const key = this.resolve(pair.key);
-          const decoded = this.value(pair.value, str(elemType));
-          out[key ? this.text(key) : ''] = typeof decoded === 'string' ? decoded : '';
+          const value = this.resolve(pair.value);
+          if (value !== null && !isScalar(value)) return wrong();
+          out[key === null ? '' : this.text(key)] = value === null ? '' : this.text(value);
         }
         return out;
       }
-      case 'struct':
-        return this.struct(node, type.schema);
     }
   }
 
-  struct(node: Node, schema: StructSchema): Record<string, unknown> | undefined {
-    if (!isMap(node)) {
-      this.typeError(node, schema.goType);
-      return undefined;
-    }
+  struct(node: Node, schema: StructSchema, name: string): Record<string, unknown> {
+    if (!isMap(node)) return this.fail(`${schema.what} "${name}" must be a mapping`);
     const out: Record<string, unknown> = {};
     for (const pair of node.items) {
       const keyNode = this.resolve(pair.key);
-      const key = keyNode ? this.text(keyNode) : '';
-      const field = schema.fields[key];
-      if (!field) {
-        this.errors.push(`line ${keyNode ? this.line(keyNode) : 0}: field ${key} not found in type ${schema.goType}`);
-        continue;
-      }
-      const decoded = this.value(pair.value, field.type);
-      if (decoded !== undefined) out[field.prop] = decoded;
+      const key = keyNode === null ? '' : this.text(keyNode);
+      const known = schema.fields[key];
+      if (known === undefined) return this.fail(`unknown field "${key}" in ${schema.what} "${name}"`);
+      const decoded = this.value(pair.value, known.type, key, name);
+      if (decoded !== undefined) out[known.prop] = decoded;
     }
     return out;
   }
 }
 
 /**
- * Decode a `services`/`checks`/`log-targets` section node into name → entry (null entries
- * kept). `where` is the prefix Pebble uses: `cannot parse layer "L" section "services"`.
+ * Decodes a section into name → entry (null entries kept, for the validation that follows).
+ * `where` prefixes every message, e.g. `cannot parse layer "L" section "services"`.
  */
 export function decodeSection(
+  doc: Document,
   sectionNode: Node | null,
   schema: StructSchema,
-  mapGoType: string,
   where: string,
 ): Record<string, Record<string, unknown> | null> {
-  // Pebble re-marshals the section before decoding it, so line numbers are relative to it.
-  const standalone = new Document();
-  standalone.contents = sectionNode;
-  const lines = new LineCounter();
-  const doc = parseDocument(standalone.toString({ indent: 4 }), { lineCounter: lines, uniqueKeys: false });
-  const decoder = new SectionDecoder(doc, lines);
-  const root = decoder.resolve(doc.contents);
+  const decoder = new Decoder(doc, where);
+  const root = decoder.resolve(sectionNode);
   const result: Record<string, Record<string, unknown> | null> = {};
-  try {
-    if (root !== null && !decoder.isNull(root)) {
-      if (!isMap(root)) decoder.typeError(root, mapGoType);
-      else {
-        for (const pair of root.items) {
-          const keyNode = decoder.resolve(pair.key);
-          const name = keyNode ? decoder.text(keyNode) : '';
-          const valueNode = decoder.resolve(pair.value);
-          result[name] = decoder.isNull(valueNode) || valueNode === null ? null : (decoder.struct(valueNode, schema) ?? {});
-        }
-      }
-    }
-  } catch (err) {
-    if (err instanceof FatalDecodeError) throw new PlanFormatError(`${where}: ${err.message}`);
-    throw err;
-  }
-  if (decoder.errors.length > 0) {
-    throw new PlanFormatError(`${where}: yaml: unmarshal errors:\n  ${decoder.errors.join('\n  ')}`);
+  if (root === null) return result;
+  if (!isMap(root)) return decoder.fail(`must be a mapping of names to ${schema.what} entries`);
+  for (const pair of root.items) {
+    const keyNode = decoder.resolve(pair.key);
+    const name = keyNode === null ? '' : decoder.text(keyNode);
+    const value = decoder.resolve(pair.value);
+    result[name] = value === null ? null : decoder.struct(value, schema, name);
   }
   return result;
 }

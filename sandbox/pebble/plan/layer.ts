@@ -1,6 +1,6 @@
 /**
  * Parsing one layer from YAML and the per-layer validation Pebble applies before a layer is
- * combined into the plan (protocols.md C3.4 "Per-layer validation").
+ * combined into the plan (canonical/pebble internals/plan/plan.go `ParseLayer` and `validate`).
  */
 import { isMap, isScalar, parseDocument, type Node } from 'yaml';
 import { PlanFormatError } from '../errors.ts';
@@ -46,17 +46,17 @@ export function parseLayer(order: number, label: string, text: string): Layer {
       continue;
     }
     if (key === 'services') {
-      const decoded = decodeSection(value, SERVICE_SCHEMA, 'map[string]*plan.Service', where);
+      const decoded = decodeSection(doc, value, SERVICE_SCHEMA, where);
       for (const [name, entry] of Object.entries(decoded)) {
         layer.services[name] = entry === null ? null : ({ ...entry, name } as Service);
       }
     } else if (key === 'checks') {
-      const decoded = decodeSection(value, CHECK_SCHEMA, 'map[string]*plan.Check', where);
+      const decoded = decodeSection(doc, value, CHECK_SCHEMA, where);
       for (const [name, entry] of Object.entries(decoded)) {
         layer.checks[name] = entry === null ? null : ({ ...entry, name } as Check);
       }
     } else {
-      const decoded = decodeSection(value, LOG_TARGET_SCHEMA, 'map[string]*plan.LogTarget', where);
+      const decoded = decodeSection(doc, value, LOG_TARGET_SCHEMA, where);
       for (const [name, entry] of Object.entries(decoded)) {
         layer.logTargets[name] = entry === null ? null : ({ ...entry, name } as LogTarget);
       }

@@ -169,9 +169,12 @@ checks:
   });
 
   test.each([
-    ['services:\n  s:\n    override: replace\n    comand: x\n', 'cannot parse layer YAML: cannot parse layer "L" section "services": yaml: unmarshal errors:\n  line 3: field comand not found in type plan.Service'],
-    ['services:\n  s:\n    override: replace\n    command: x\n    after: b\n', 'cannot parse layer YAML: cannot parse layer "L" section "services": yaml: unmarshal errors:\n  line 4: cannot unmarshal !!str `b` into []string'],
+    ['services:\n  s:\n    override: replace\n    comand: x\n', 'cannot parse layer YAML: cannot parse layer "L" section "services": unknown field "comand" in service "s"'],
+    ['services:\n  s:\n    override: replace\n    command: x\n    after: b\n', 'cannot parse layer YAML: cannot parse layer "L" section "services": "after" of "s" must be a list of strings'],
     ['foo: {}\n', 'cannot parse layer YAML: cannot parse layer "L": unknown section "foo"'],
+    ['checks:\n  c:\n    override: replace\n    tcp: {port: eighty}\n', 'cannot parse layer YAML: cannot parse layer "L" section "checks": "port" of "c" must be an integer'],
+    ['checks:\n  c:\n    override: replace\n    tcp: {prot: 1}\n', 'cannot parse layer YAML: cannot parse layer "L" section "checks": unknown field "prot" in tcp check "c"'],
+    ['services:\n  s:\n    override: replace\n    command: x\n    backoff-factor: fast\n', 'cannot parse layer YAML: cannot parse layer "L" section "services": "backoff-factor" of "s" must be a number'],
     ['services:\n  s:\n    override: replace\n    command: x\n    backoff-delay: soon\n', 'cannot parse layer YAML: cannot parse layer "L" section "services": invalid duration "soon"'],
     ['services:\n  s:\n    override: replace\n    command: x\n    backoff-factor: 0.5\n', 'cannot parse layer YAML: plan service "s" backoff-factor must be 1.0 or greater, not 0.5'],
     ['services:\n  s:\n    override: replace\n    command: x\n    on-success: explode\n', 'cannot parse layer YAML: plan service "s" on-success action "explode" invalid'],
