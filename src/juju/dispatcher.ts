@@ -2,7 +2,6 @@ import type { Logger } from '../logging.ts';
 import { errorMessage, isCharmError } from '../errors.ts';
 import {
   eventEntity,
-  isRestrictedEvent,
   type CharmEvent,
   type CharmEventKind,
   type EventOfKind,
@@ -29,17 +28,9 @@ export type EntityKind =
   | 'action';
 export type KnownEvent = Exclude<CharmEvent, UnknownEvent>;
 
-export interface EveryEventOptions {
-  /** Also run for actions (default false: a reconcile should not run inside `get-password`). */
-  actions?: boolean;
-  /** Also run in collect-metrics / meter-status-changed, where most hook tools fail (default false). */
-  restricted?: boolean;
-}
-
 interface Registration<C> {
-  kind: CharmEventKind | 'every';
+  kind: CharmEventKind;
   entity: string | undefined;
-  options: EveryEventOptions;
   handler: Handler<never, C>;
 }
 
@@ -64,13 +55,7 @@ export class Dispatcher<C> {
     const entity = typeof entityOrHandler === 'string' ? entityOrHandler : undefined;
     const handler = typeof entityOrHandler === 'string' ? maybeHandler : entityOrHandler;
     if (typeof handler !== 'function') throw new TypeError(`on(${JSON.stringify(kind)}): handler must be a function`);
-    this.#registrations.push({ kind, entity, options: {}, handler });
-    return this;
-  }
-
-  /** A handler for every known event (the reconcile), placed in registration order. */
-  onEvery(handler: Handler<KnownEvent, C>, options: EveryEventOptions = {}): this {
-    this.#registrations.push({ kind: 'every', entity: undefined, options, handler: handler as Handler<never, C> });
+    this.#registrations.push({ kind, entity, handler });
     return this;
   }
 
@@ -79,14 +64,7 @@ export class Dispatcher<C> {
     if (event.kind === 'unknown') return [];
     const entity = eventEntity(event);
     return this.#registrations
-      .filter((registration) => {
-        if (registration.kind === 'every') {
-          if (event.kind === 'action' && !registration.options.actions) return false;
-          if (isRestrictedEvent(event) && !registration.options.restricted) return false;
-          return true;
-        }
-        return registration.kind === event.kind && (registration.entity === undefined || registration.entity === entity);
-      })
+      .filter((registration) => registration.kind === event.kind && (registration.entity === undefined || registration.entity === entity))
       .map((registration) => registration.handler as Handler<CharmEvent, C>);
   }
 

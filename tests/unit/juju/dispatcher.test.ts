@@ -40,9 +40,6 @@ describe('Dispatcher', () => {
       .on('config-changed', () => {
         seen.push('config');
       })
-      .onEvery((event) => {
-        seen.push(`every:${event.kind}`);
-      })
       .on('relation-changed', (event) => {
         seen.push(`any-endpoint:${event.endpoint}`);
       })
@@ -50,40 +47,30 @@ describe('Dispatcher', () => {
         seen.push('database');
       });
 
-    expect(await dispatcher.dispatch(peersChanged, { tag: 't' })).toBe(3);
-    expect(seen).toEqual(['peers:3:t', 'every:relation-changed', 'any-endpoint:database-peers']);
+    expect(await dispatcher.dispatch(peersChanged, { tag: 't' })).toBe(2);
+    expect(seen).toEqual(['peers:3:t', 'any-endpoint:database-peers']);
     seen.length = 0;
     await dispatcher.dispatch(dbChanged, { tag: 't' });
-    expect(seen).toEqual(['every:relation-changed', 'any-endpoint:database', 'database']);
+    expect(seen).toEqual(['any-endpoint:database', 'database']);
     seen.length = 0;
     await dispatcher.dispatch({ kind: 'config-changed' }, { tag: 't' });
-    expect(seen).toEqual(['config', 'every:config-changed']);
+    expect(seen).toEqual(['config']);
   });
 
-  it('routes actions by name and keeps the every-event hook out of actions and restricted hooks by default', async () => {
+  it('routes actions by name', async () => {
     const seen: string[] = [];
-    const dispatcher = new Dispatcher<void>()
-      .on('action', 'get-password', (event) => {
-        seen.push(`action:${event.action}:${event.actionId}`);
-      })
-      .onEvery((event) => {
-        seen.push(`reconcile:${event.kind}`);
-      });
+    const dispatcher = new Dispatcher<void>().on('action', 'get-password', (event) => {
+      seen.push(`action:${event.action}:${event.actionId}`);
+    });
     await dispatcher.dispatch(getPassword, undefined);
     await dispatcher.dispatch({ kind: 'action', action: 'set-password', actionId: '2' }, undefined);
-    await dispatcher.dispatch({ kind: 'collect-metrics' }, undefined);
     expect(seen).toEqual(['action:get-password:1']);
-
-    const inclusive = new Dispatcher<void>().onEvery((event) => void seen.push(`all:${event.kind}`), { actions: true, restricted: true });
-    await inclusive.dispatch(getPassword, undefined);
-    await inclusive.dispatch({ kind: 'meter-status-changed' }, undefined);
-    expect(seen.slice(1)).toEqual(['all:action', 'all:meter-status-changed']);
   });
 
   it('logs and ignores unknown and unhandled events', async () => {
     const { records, logger } = capturedLogger();
     let calls = 0;
-    const dispatcher = new Dispatcher<void>({ logger }).onEvery(() => void calls++).on('install', () => void calls++);
+    const dispatcher = new Dispatcher<void>({ logger }).on('install', () => void calls++);
     expect(await dispatcher.dispatch({ kind: 'unknown', path: 'hooks/ldap-relation-changed', reason: 'endpoint "ldap" is not declared' }, undefined)).toBe(0);
     expect(calls).toBe(0);
     expect(records[0]).toMatchObject({ level: 30, path: 'hooks/ldap-relation-changed', reason: 'endpoint "ldap" is not declared' });
@@ -179,7 +166,7 @@ describe('runDispatch', () => {
 
   it('does nothing and exits 0 when called from inside a dispatch', async () => {
     let ran = false;
-    const dispatcher = new Dispatcher<void>().onEvery(() => void (ran = true));
+    const dispatcher = new Dispatcher<void>().on('install', () => void (ran = true));
     const env = { [DISPATCH_GUARD_VARIABLE]: '1' };
     expect(await runDispatch({ dispatcher, event: { kind: 'install' }, context: undefined, actionFail: noActionFail, env })).toBe(0);
     expect(ran).toBe(false);
