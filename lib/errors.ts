@@ -17,3 +17,10 @@ export class LibError extends Error {
 export function isLibError(value: unknown, code?: string): value is LibError {
   return value instanceof LibError && (code === undefined || value.code === code);
 }
+
+/** The `code` of any thrown value that has a string one (our errors, Node's system errors), else undefined. */
+export function errorCode(value: unknown): string | undefined {
+  if (typeof value !== 'object' || value === null || !('code' in value)) return undefined;
+  const code = (value as { code: unknown }).code;
+  return typeof code === 'string' ? code : undefined;
+}

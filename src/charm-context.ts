@@ -8,9 +8,11 @@ import type { CharmEvent } from './juju/events.ts';
 import type { HookTools } from './juju/hook-tools.ts';
 import type { Logger } from './logging.ts';
 import type { PatroniClient } from './patroni/index.ts';
-import type { PebbleClient } from './pebble/index.ts';
+import type { WorkloadPebble } from './clients/workload-pebble.ts';
+import { ClusterSnapshot } from './patroni/cluster-snapshot.ts';
 import { PeerDataStore } from './state/peer-data.ts';
 import { passwordKey, SecretStore } from './state/secrets.ts';
+import { DEFAULT_TIMING, type ReconcileTiming } from './timing.ts';
 import type { WorkloadFacts } from './workload-probe/index.ts';
 // Light modules only (no YAML renderer, database driver or websocket client): every hook,
 // install and the actions included, builds a CharmContext; the heavy defaults load on first use.
@@ -18,21 +20,6 @@ import { selectDcs, type DcsConfig } from './workload/dcs.ts';
 import { memberEndpoint } from './workload/names.ts';
 import { WORKLOAD_CONTAINER } from './workload/paths.ts';
 import { DEFAULT_DATABASE, OPERATOR_USER, PATRONI_API_PORT, SYSTEM_USERS } from './workload/users.ts';
-
-/** How long hooks wait for things that usually happen within seconds (tests shrink these). */
-export interface ReconcileTiming {
-  /** After starting Patroni, how long to wait for the member to come up before leaving it to a later hook. */
-  memberStartTimeoutMs: number;
-  pollIntervalMs: number;
-  /** How long storage-detaching waits for a new primary after a switchover. */
-  switchoverTimeoutMs: number;
-}
-
-export const DEFAULT_TIMING: ReconcileTiming = Object.freeze({
-  memberStartTimeoutMs: 30_000,
-  pollIntervalMs: 2_000,
-  switchoverTimeoutMs: 60_000,
-});
 
 export interface CharmContextOptions {
   /** The pod's environment (DCS choice); default process.env. */
@@ -43,24 +30,23 @@ export interface CharmContextOptions {
 }
 
 /**
- * What every handler receives: the dispatch's context and event, its hook tools, and the stores
- * and clients built from them. Clients are created on first use so a hook that never needs
- * Pebble or Patroni never loads their code or asks for their credentials.
+ * The composition root of one hook: the dispatch's context and event, its hook tools, and the
+ * stores and clients built from them. Handlers never take it whole; each names the narrow part
+ * it uses (src/handlers/deps.ts, the actions' `*Deps` types), which this class satisfies.
+ * Clients are created on first use so a hook that never needs Pebble or Patroni never loads
+ * their code or asks for their credentials.
  */
 export class CharmContext {
   readonly peers: PeerDataStore;
   readonly secrets: SecretStore;
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly timing: ReconcileTiming;
-  /**
-   * Set by pgdata-storage-detaching for this hook only: patroni.yml is rendered with `nosync`,
-   * so the primary chooses another synchronous standby before this member goes.
-   */
-  leavingSyncSet = false;
+  /** `/cluster` as this hook last read it, shared by the reconcile's steps. */
+  readonly cluster: ClusterSnapshot;
   readonly #overrides: Partial<ClientFactories>;
   #defaults: Promise<ClientFactories> | undefined;
   #config: Promise<ParseCharmConfigResult> | undefined;
-  #pebble: Promise<PebbleClient> | undefined;
+  #pebble: Promise<WorkloadPebble> | undefined;
   #dcs: DcsConfig | undefined;
   #kubernetes: Promise<KubernetesObjects> | undefined;
   #patroni: Promise<PatroniClient> | undefined;
@@ -78,6 +64,7 @@ export class CharmContext {
     this.env = options.env ?? process.env;
     this.timing = { ...DEFAULT_TIMING, ...options.timing };
     this.#overrides = { ...options.clients };
+    this.cluster = new ClusterSnapshot(() => this.patroni());
   }
 
   /** A client factory: the injected one, else the default (loaded on first use). */
@@ -120,25 +107,8 @@ export class CharmContext {
     return app.status !== 'no-peer-relation' && app.data.ldap_enabled === true;
   }
 
-  /**
-   * Re-render patroni.yml and reload Patroni now (after set-password changed a secret), without
-   * the rest of the reconcile. Throws WorkloadConfigPendingError when the workload is not ready.
-   */
-  async refreshWorkloadConfig(): Promise<void> {
-    if (this.event.kind === 'unknown') return;
-    const { refreshWorkloadConfig } = await import('./handlers/reconcile.ts');
-    await refreshWorkloadConfig(this, this.event);
-  }
-
-  /** The whole reconcile, from an action that changed what the unit's status shows (promote-to-primary). */
-  async reconcile(): Promise<void> {
-    if (this.event.kind === 'unknown') return;
-    const { reconcile } = await import('./handlers/reconcile.ts');
-    await reconcile(this, this.event);
-  }
-
   /** Pebble of the `postgresql` container. */
-  pebble(): Promise<PebbleClient> {
+  pebble(): Promise<WorkloadPebble> {
     this.#pebble ??= this.#factory('pebble').then((create) => create(WORKLOAD_CONTAINER, this.logger.child({ component: 'pebble' })));
     return this.#pebble;
   }

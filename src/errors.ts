@@ -1,11 +1,13 @@
+export { errorCode } from '../lib/errors.ts';
+
 /**
  * The root of every error the charm raises on purpose. `code` is machine-readable and stable
  * (tests and callers branch on it), `message` is for people, `cause` keeps the original error.
  */
-export class CharmError extends Error {
-  readonly code: string;
+export class CharmError<Code extends string = string> extends Error {
+  readonly code: Code;
 
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
+  constructor(code: Code, message: string, options?: { cause?: unknown }) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.name = new.target.name;

@@ -7,6 +7,7 @@ import { PostgreSQL, type PostgreSQLSettings } from '../../lib/postgresql/index.
 import type { Logger } from '../logging.ts';
 import { PatroniClient, type PatroniClientOptions } from '../patroni/index.ts';
 import { PebbleClient } from '../pebble/index.ts';
+import type { WorkloadPebble } from './workload-pebble.ts';
 import type { DcsConfig } from '../workload/index.ts';
 import { probeWorkload, type WorkloadFacts } from '../workload-probe/index.ts';
 import { kubernetesObjectsForCharm } from '../k8s/charm-objects.ts';
@@ -22,12 +23,12 @@ export interface KubernetesContext {
 
 export interface ClientFactories {
   /** Pebble of a workload container (production: the socket Juju mounts under /charm/containers). */
-  pebble(container: string, logger: Logger): PebbleClient;
+  pebble(container: string, logger: Logger): WorkloadPebble;
   patroni(options: PatroniClientOptions): PatroniClient;
   postgresql(settings: PostgreSQLSettings): PostgreSQL;
   kubernetes(context: KubernetesContext): KubernetesObjects;
   /** Which PostgreSQL, workload flavour and commands the container has (reads it through Pebble). */
-  workloadFacts(pebble: PebbleClient): Promise<WorkloadFacts>;
+  workloadFacts(pebble: WorkloadPebble): Promise<WorkloadFacts>;
 }
 
 export const defaultClientFactories: ClientFactories = {

@@ -1,5 +1,7 @@
+import type { ActionDeps } from '../actions/index.ts';
 import type { CharmContext } from '../charm-context.ts';
 import { Dispatcher, type KnownEvent } from '../juju/dispatcher.ts';
+import type { ActionEvent } from '../juju/events.ts';
 import type { Logger } from '../logging.ts';
 import { PEER_RELATION } from '../state/peer-schemas.ts';
 import { onInstall } from './install.ts';
@@ -17,33 +19,61 @@ const WORKLOAD_RECONCILE = ['pebble-ready', 'pebble-check-failed', 'pebble-check
 
 // The reconcile pulls in the PostgreSQL driver, the YAML renderer and the REST clients; loading
 // it only when a hook needs it keeps install and the actions as quick to start as before.
+const loadReconcile = () => import('./reconcile.ts');
+
 async function reconcileHandler(event: KnownEvent, charm: CharmContext): Promise<void> {
   // The unit leaving the relation has nothing left to converge to.
   if (event.kind === 'relation-departed' && event.departingUnit === charm.unitName) return;
-  const { reconcile } = await import('./reconcile.ts');
-  await reconcile(charm, event);
+  await (await loadReconcile()).reconcile(charm, event);
 }
 
-/** The actions src/actions implements (actions.yaml lists more; those are ignored until built). */
-const ACTIONS = ['get-password', 'set-password', 'get-primary', 'promote-to-primary'] as const;
-
-// The actions load the Patroni and PostgreSQL clients; hooks never need this module, so it is
-// imported only when an action runs. CharmContext is the actions' dependency set.
-async function runAction(event: KnownEvent, charm: CharmContext): Promise<void> {
-  const { registerActions } = await import('../actions/index.ts');
-  await registerActions(new Dispatcher<CharmContext>(), (context) => context).dispatch(event, charm);
+/**
+ * What the actions need from this hook: the clients, and the lifecycle entry points an action
+ * may call afterwards (set-password re-renders patroni.yml; promote-to-primary refreshes the
+ * status at once).
+ */
+function actionDeps(charm: CharmContext, event: ActionEvent): ActionDeps {
+  return {
+    tools: charm.tools,
+    logger: charm.logger,
+    unitName: charm.unitName,
+    appName: charm.appName,
+    secrets: charm.secrets,
+    patroni: () => charm.patroni(),
+    postgresql: () => charm.postgresql(),
+    ldapEnabled: () => charm.ldapEnabled(),
+    refreshWorkloadConfig: async () => (await loadReconcile()).refreshWorkloadConfig(charm, event),
+    reconcile: async () => {
+      await (await loadReconcile()).reconcile(charm, event);
+    },
+  };
 }
+
+// The actions load the Patroni and PostgreSQL clients; hooks never need these modules, so each
+// is imported only when its action runs.
+const ACTIONS: Readonly<Record<string, (event: ActionEvent, deps: ActionDeps) => Promise<void>>> = {
+  'get-password': async (event, deps) => (await import('../actions/get-password.ts')).getPassword(event, deps),
+  'set-password': async (event, deps) => (await import('../actions/set-password.ts')).setPassword(event, deps),
+  'get-primary': async (event, deps) => (await import('../actions/get-primary.ts')).getPrimary(event, deps),
+  'promote-to-primary': async (event, deps) => (await import('../actions/promote-to-primary.ts')).promoteToPrimary(event, deps),
+};
+
+/** The actions this charm implements (actions.yaml lists more; those are ignored until built). */
+export const IMPLEMENTED_ACTIONS: readonly string[] = Object.keys(ACTIONS);
 
 /** Every handler of the charm, in one place: what runs for which event. */
 export function createDispatcher(logger: Logger): Dispatcher<CharmContext> {
   const dispatcher = new Dispatcher<CharmContext>({ logger })
     .on('install', (_event, charm) => onInstall(charm))
     .on('upgrade-charm', (_event, charm) => ensureWorkloadPorts(charm.tools))
-    .on('storage-detaching', 'pgdata', async (_event, charm) => (await import('./storage-detaching.ts')).onPgdataStorageDetaching(charm))
+    .on('storage-detaching', 'pgdata', async (event, charm) => {
+      const { onPgdataStorageDetaching } = await import('./storage-detaching.ts');
+      await onPgdataStorageDetaching(charm, async () => (await loadReconcile()).refreshWorkloadConfig(charm, event, { leavingSyncSet: true }));
+    })
     .on('stop', async (_event, charm) => (await import('./stop.ts')).onStop(charm));
   for (const kind of LIFECYCLE_RECONCILE) dispatcher.on(kind, reconcileHandler);
   for (const kind of PEER_RECONCILE) dispatcher.on(kind, PEER_RELATION, reconcileHandler);
   for (const kind of WORKLOAD_RECONCILE) dispatcher.on(kind, CONTAINER, reconcileHandler);
-  for (const action of ACTIONS) dispatcher.on('action', action, runAction);
+  for (const [action, run] of Object.entries(ACTIONS)) dispatcher.on('action', action, (event, charm) => run(event, actionDeps(charm, event)));
   return dispatcher;
 }

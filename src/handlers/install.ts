@@ -1,12 +1,12 @@
-import type { CharmContext } from '../charm-context.ts';
 import { ConfigValidationError } from '../config/index.ts';
+import type { HandlerDeps } from './deps.ts';
 import { ensureWorkloadPorts } from './ports.ts';
 
 /**
  * install (and upgrade-charm): open the workload's ports and say whether the config this unit
  * starts with is usable, so a bad `juju deploy --config` shows up at once with the option's name.
  */
-export async function onInstall(charm: CharmContext): Promise<void> {
+export async function onInstall(charm: Pick<HandlerDeps, 'tools' | 'config' | 'logger'>): Promise<void> {
   await ensureWorkloadPorts(charm.tools);
   const config = await charm.config();
   if (!config.ok) {

@@ -4,75 +4,89 @@
  * cannot finish now (a peer still starting, a container not yet up) it reports as Waiting, and a
  * later hook — at the latest update-status — runs the same steps again. Nothing is deferred.
  *
- * Steps, in order (see each module):
- *   a  config               config valid, else Blocked "Configuration Error: …"
- *   b  leader-passwords     (leader) every system password exists, never rotated
- *   b  endpoints            (leader) app bag `endpoints` = this app's members
- *   c  workload             container reachable, storage and PGDATA ready, versions and resources probed
- *   j  disk-space           (update-status, or while shown) Blocked below 10 % free
- *   c  passwords            the leader's passwords are readable
- *   a  database-config      values only PostgreSQL can validate
- *   e  patroni-config       patroni.yml rendered and pushed when it changed
- *   e  service              Pebble layer and replan when changed, SIGHUP when only the file did;
- *                           (d) a non-leader before initialisation stops here, config in place
- *   j  service-health       (update-status, or while shown) restart an inactive Patroni
- *   f  member               the member is up, else Waiting
- *   g  initialise           (leader, once) users, groups, database set-up, `cluster_initialised`
- *   h  dynamic-config       (leader) Patroni's DCS settings, PATCHed only when different
- *   h  restart              pending restarts, one member at a time, primary last
- *   i  extensions           (leader) plugin_* options, with dependency checks
- *   k  status               unit (and, on the leader, application) status
+ * Steps, in order (each module says why; facts.ts names what they pass on):
+ *   config               config valid, else Blocked "Configuration Error: …"
+ *   passwords            (leader) every system password exists, never rotated; all: read them
+ *   endpoints            (leader) app bag `endpoints` = this app's members
+ *   workload             container reachable, storage and PGDATA ready, versions and resources probed
+ *   disk-space           (update-status, or while shown) Blocked below 10 % free
+ *   passwords-available  the leader's passwords are readable
+ *   database-config      values only PostgreSQL can validate
+ *   patroni-config       patroni.yml rendered and pushed when it changed
+ *   service              Pebble layer and replan when changed, SIGHUP when only the file did;
+ *                        a non-leader before initialisation stops here, config in place
+ *   service-health       (update-status, or while shown) restart an inactive Patroni
+ *   member               the member is up, else Waiting
+ *   initialise           (leader, once) users, groups, database set-up, `cluster_initialised`
+ *   dynamic-config       (leader) Patroni's DCS settings, PATCHed only when different
+ *   restart              pending restarts, one member at a time, primary last
+ *   extensions           (leader) plugin_* options, with dependency checks
+ * then the unit (and, on the leader, application) status.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { CharmContext } from '../charm-context.ts';
-import { CharmError } from '../errors.ts';
+import { CharmError, errorCode } from '../errors.ts';
 import type { KnownEvent } from '../juju/dispatcher.ts';
 import { isStarted, type ClusterStatus } from '../patroni/index.ts';
 import { podName } from '../workload/index.ts';
+import type { HandlerDeps } from './deps.ts';
 import { clusterInitialisationStep } from './reconcile/cluster-initialisation.ts';
-import { activeView, plannedUnits } from './reconcile/cluster-view.ts';
+import { activeView } from './reconcile/cluster-view.ts';
 import { configStep } from './reconcile/config-step.ts';
 import { databaseConfigChecksStep } from './reconcile/database-config-checks.ts';
 import { dynamicConfigStep } from './reconcile/dynamic-config.ts';
 import { endpointsStep } from './reconcile/endpoints.ts';
 import { extensionsStep } from './reconcile/extensions.ts';
+import type { BaseFacts, ReconcileFacts } from './reconcile/facts.ts';
 import { memberStartedStep } from './reconcile/member-started.ts';
-import { halts, MESSAGES, waiting, type StepOutcome } from './reconcile/outcome.ts';
-import { leaderPasswordsStep, passwordsAvailableStep } from './reconcile/passwords.ts';
+import { MESSAGES } from './reconcile/outcome.ts';
+import { passwordsAvailableStep, passwordsStep } from './reconcile/passwords.ts';
 import { patroniConfigFileStep } from './reconcile/patroni-config-file.ts';
 import { pebbleLayerStep } from './reconcile/pebble-layer.ts';
+import { Pipeline } from './reconcile/pipeline.ts';
 import { restartStep } from './reconcile/restart.ts';
 import { diskSpaceStep, serviceHealthStep } from './reconcile/service-health.ts';
-import type { ReconcileState } from './reconcile/state.ts';
 import { applicationStatus, unitStatus, type ActiveView, type ComputedStatus } from './reconcile/status.ts';
-import type { ReconcileStep } from './reconcile/step.ts';
 import { isTransientFailure } from './reconcile/transient.ts';
 import { workloadSetupStep } from './reconcile/workload-setup.ts';
 
-export const RECONCILE_STEPS: readonly ReconcileStep[] = [
-  configStep,
-  leaderPasswordsStep,
-  endpointsStep,
-  workloadSetupStep,
-  diskSpaceStep,
-  passwordsAvailableStep,
-  databaseConfigChecksStep,
-  patroniConfigFileStep,
-  pebbleLayerStep,
-  serviceHealthStep,
-  memberStartedStep,
-  clusterInitialisationStep,
-  dynamicConfigStep,
-  restartStep,
-  extensionsStep,
-];
+/** The steps up to a rendered config and a started service: also what set-password re-runs. */
+const WORKLOAD_CONFIG = Pipeline.start<HandlerDeps>()
+  .then(configStep)
+  .then(passwordsStep)
+  .then(workloadSetupStep)
+  .then(passwordsAvailableStep)
+  .then(patroniConfigFileStep)
+  .then(pebbleLayerStep);
 
-async function initialState(charm: CharmContext, event: KnownEvent): Promise<ReconcileState> {
-  const [isLeader, relation] = await Promise.all([charm.tools.isLeader(), charm.peers.relation()]);
-  const [app, unit, peerUnits] = await Promise.all([charm.peers.readApp(), charm.peers.readUnit(), charm.peers.peerUnits()]);
+export const RECONCILE = Pipeline.start<HandlerDeps>()
+  .then(configStep)
+  .then(passwordsStep)
+  .then(endpointsStep)
+  .then(workloadSetupStep)
+  .then(diskSpaceStep)
+  .then(passwordsAvailableStep)
+  .then(databaseConfigChecksStep)
+  .then(patroniConfigFileStep)
+  .then(pebbleLayerStep)
+  .then(serviceHealthStep)
+  .then(memberStartedStep)
+  .then(clusterInitialisationStep)
+  .then(dynamicConfigStep)
+  .then(restartStep)
+  .then(extensionsStep);
+
+export interface ReconcileOptions {
+  /** This unit is going away: render patroni.yml with `nosync` (pgdata-storage-detaching). */
+  leavingSyncSet?: boolean;
+}
+
+/** The facts read before any step: leadership, the peer relation and both peer bags. */
+export async function readBaseFacts(deps: Pick<HandlerDeps, 'tools' | 'peers' | 'logger'>, event: KnownEvent, options: ReconcileOptions = {}): Promise<BaseFacts> {
+  const [isLeader, relation] = await Promise.all([deps.tools.isLeader(), deps.peers.relation()]);
+  const [app, unit, peerUnits] = await Promise.all([deps.peers.readApp(), deps.peers.readUnit(), deps.peers.peerUnits()]);
   for (const bag of [app, unit]) {
     // A value another revision wrote in a shape we do not read is ignored, not fatal.
-    if (bag.status === 'malformed') charm.logger.warn({ issues: bag.issues }, 'ignoring malformed peer data');
+    if (bag.status === 'malformed') deps.logger.warn({ issues: bag.issues }, 'ignoring malformed peer data');
   }
   return {
     event,
@@ -82,25 +96,8 @@ async function initialState(charm: CharmContext, event: KnownEvent): Promise<Rec
     appExtra: app.status === 'no-peer-relation' ? {} : app.extra,
     unit: unit.status === 'no-peer-relation' ? {} : unit.data,
     peerUnits,
+    leavingSyncSet: options.leavingSyncSet ?? false,
   };
-}
-
-async function runSteps(charm: CharmContext, state: ReconcileState, steps: readonly ReconcileStep[]): Promise<StepOutcome[]> {
-  const outcomes: StepOutcome[] = [];
-  for (const step of steps) {
-    let outcome: StepOutcome;
-    try {
-      outcome = await step.run(charm, state);
-    } catch (error) {
-      if (!isTransientFailure(error)) throw error;
-      charm.logger.warn({ step: step.name, code: (error as { code?: string }).code, err: error }, 'step will be retried by a later hook');
-      outcome = waiting(step.retryMessage, { halt: true });
-    }
-    outcomes.push(outcome);
-    if (outcome.kind !== 'done') charm.logger.debug({ step: step.name, outcome }, 'reconcile step not done');
-    if (halts(outcome)) break;
-  }
-  return outcomes;
 }
 
 /**
@@ -109,42 +106,41 @@ async function runSteps(charm: CharmContext, state: ReconcileState, steps: reado
  * member runs but the DCS does not say so yet, wait for it (bounded), so that what this unit
  * announces to its peers next is what they will then read.
  */
-async function clusterAsPeersSeeIt(charm: CharmContext, state: ReconcileState): Promise<ClusterStatus> {
-  const patroni = await charm.patroni();
-  let cluster = state.cluster ?? (await patroni.clusterFromAny());
-  const self = podName(charm.unitName);
-  const runsHere = state.member !== undefined && isStarted(state.member.state);
-  const deadline = Date.now() + charm.timing.memberStartTimeoutMs;
-  while (runsHere && !isStarted(cluster.members.find((m) => m.name === self)?.state ?? '') && Date.now() + charm.timing.pollIntervalMs <= deadline) {
-    await sleep(charm.timing.pollIntervalMs);
-    cluster = await patroni.clusterFromAny();
+async function clusterAsPeersSeeIt(deps: Pick<HandlerDeps, 'unitName' | 'cluster' | 'timing'>, facts: Pick<ReconcileFacts, 'member'>): Promise<ClusterStatus> {
+  let cluster = await deps.cluster.latest();
+  const self = podName(deps.unitName);
+  const runsHere = isStarted(facts.member.state);
+  const deadline = Date.now() + deps.timing.memberStartTimeoutMs;
+  while (runsHere && !isStarted(cluster.members.find((m) => m.name === self)?.state ?? '') && Date.now() + deps.timing.pollIntervalMs <= deadline) {
+    await sleep(deps.timing.pollIntervalMs);
+    cluster = await deps.cluster.read();
   }
   return cluster;
 }
 
 /** This member's role in a fresh (or this hook's) cluster view; undefined if Patroni cannot say. */
-async function finalView(charm: CharmContext, state: ReconcileState): Promise<ActiveView | undefined> {
+async function finalView(deps: HandlerDeps, facts: Pick<ReconcileFacts, 'member' | 'rendered'>): Promise<ActiveView | undefined> {
   try {
-    const cluster = await clusterAsPeersSeeIt(charm, state);
-    return activeView(cluster, podName(charm.unitName), state.plannedUnits ?? (await plannedUnits(charm)));
+    const cluster = await clusterAsPeersSeeIt(deps, facts);
+    return activeView(cluster, podName(deps.unitName), facts.rendered.plannedUnits);
   } catch (error) {
     if (!isTransientFailure(error)) throw error;
-    charm.logger.warn({ code: (error as { code?: string }).code }, 'cannot read the cluster for the status');
+    deps.logger.warn({ code: errorCode(error) }, 'cannot read the cluster for the status');
     return undefined;
   }
 }
 
-async function publish(charm: CharmContext, state: ReconcileState, status: ComputedStatus, view: ActiveView | undefined): Promise<void> {
-  const current = await charm.tools.statusGet();
+async function publish(deps: HandlerDeps, facts: Pick<ReconcileFacts, 'isLeader' | 'unit'>, status: ComputedStatus, view: ActiveView | undefined): Promise<void> {
+  const current = await deps.tools.statusGet();
   if (current.status !== status.status || current.message !== status.message) {
-    await charm.tools.statusSet(status.status, status.message);
+    await deps.tools.statusSet(status.status, status.message);
   }
-  await announceToPeers(charm, state, status.status === 'active', view?.role);
-  if (!state.isLeader) return;
+  await announceToPeers(deps, facts, status.status === 'active', view?.role);
+  if (!facts.isLeader) return;
   const app = applicationStatus(status, view);
-  const currentApp = await charm.tools.statusGet({ application: true });
+  const currentApp = await deps.tools.statusGet({ application: true });
   if (currentApp.status !== app.status || currentApp.message !== app.message) {
-    await charm.tools.statusSet(app.status, app.message, { application: true });
+    await deps.tools.statusSet(app.status, app.message, { application: true });
   }
 }
 
@@ -155,43 +151,38 @@ async function publish(charm: CharmContext, state: ReconcileState, status: Compu
  * "Primary" as soon as the new one has shown it (after a switchover, or a failover once the new
  * primary runs a hook), not at the next update-status.
  */
-async function announceToPeers(charm: CharmContext, state: ReconcileState, serving: boolean, role: string | undefined): Promise<void> {
+async function announceToPeers(deps: Pick<HandlerDeps, 'peers'>, facts: Pick<ReconcileFacts, 'unit'>, serving: boolean, role: string | undefined): Promise<void> {
   const changes: { 'member-serving'?: boolean; 'member-role'?: string } = {};
-  if (state.unit['member-serving'] !== serving) changes['member-serving'] = serving;
-  if (role !== undefined && state.unit['member-role'] !== role) changes['member-role'] = role;
-  if (Object.keys(changes).length === 0 || (await charm.peers.relation()) === undefined) return;
-  await charm.peers.writeUnit(changes);
+  if (facts.unit['member-serving'] !== serving) changes['member-serving'] = serving;
+  if (role !== undefined && facts.unit['member-role'] !== role) changes['member-role'] = role;
+  if (Object.keys(changes).length === 0 || (await deps.peers.relation()) === undefined) return;
+  await deps.peers.writeUnit(changes);
 }
 
 /** Run the reconcile for `event` and publish the resulting status; returns the unit's status. */
-export async function reconcile(charm: CharmContext, event: KnownEvent, steps: readonly ReconcileStep[] = RECONCILE_STEPS): Promise<ComputedStatus> {
-  const state = await initialState(charm, event);
-  const outcomes = await runSteps(charm, state, steps);
-  const allDone = outcomes.every((outcome) => outcome.kind === 'done');
-  const view = allDone ? await finalView(charm, state) : undefined;
-  const status = unitStatus(outcomes, view, MESSAGES.memberNotStarted);
-  await publish(charm, state, status, view);
-  charm.logger.info({ event: event.kind, status: status.status, message: status.message }, 'reconciled');
+export async function reconcile(deps: HandlerDeps, event: KnownEvent, options: ReconcileOptions = {}): Promise<ComputedStatus> {
+  const base = await readBaseFacts(deps, event, options);
+  const run = await RECONCILE.run(deps, base, deps.logger);
+  const view = run.complete ? await finalView(deps, run.facts) : undefined;
+  const status = unitStatus(run.outcomes, view, MESSAGES.memberNotStarted);
+  await publish(deps, { isLeader: base.isLeader, unit: run.facts.unit ?? base.unit }, status, view);
+  deps.logger.info({ event: event.kind, status: status.status, message: status.message }, 'reconciled');
   return status;
 }
 
-/** What patroni.yml and the Pebble layer are rendered from, without the cluster-level steps. */
-const WORKLOAD_CONFIG_STEPS: readonly ReconcileStep[] = [configStep, workloadSetupStep, passwordsAvailableStep, patroniConfigFileStep, pebbleLayerStep];
-
 /**
- * Re-render this unit's patroni.yml and layer and reload Patroni, for actions that changed what
- * they are rendered from (set-password). Leaves the status alone: the next hook recomputes it.
- * Throws when the workload cannot be configured now, so the caller can say so.
+ * Re-render this unit's patroni.yml and layer and reload Patroni, for what changed their inputs
+ * outside a reconcile (set-password; a unit leaving the synchronous standby set). Leaves the
+ * status alone: the next hook recomputes it. Throws when the workload cannot be configured now.
  */
-export async function refreshWorkloadConfig(charm: CharmContext, event: KnownEvent): Promise<void> {
-  const state = await initialState(charm, event);
-  const outcomes = await runSteps(charm, state, WORKLOAD_CONFIG_STEPS);
-  for (const outcome of outcomes) {
+export async function refreshWorkloadConfig(deps: HandlerDeps, event: KnownEvent, options: ReconcileOptions = {}): Promise<void> {
+  const run = await WORKLOAD_CONFIG.run(deps, await readBaseFacts(deps, event, options), deps.logger);
+  for (const outcome of run.outcomes) {
     if (outcome.kind !== 'done') throw new WorkloadConfigPendingError(outcome.message);
   }
 }
 
-export class WorkloadConfigPendingError extends CharmError {
+export class WorkloadConfigPendingError extends CharmError<'workload-config-pending'> {
   constructor(reason: string) {
     super('workload-config-pending', `the workload configuration could not be refreshed now: ${reason}`);
   }

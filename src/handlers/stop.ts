@@ -10,9 +10,11 @@
  *  - when the application is being scaled to zero, clears its unit peer data so a later
  *    scale-up does not read stale flags.
  */
-import type { CharmContext } from '../charm-context.ts';
+import type { HandlerDeps } from './deps.ts';
 
-async function clearUnitPeerData(charm: CharmContext): Promise<void> {
+type Deps = Pick<HandlerDeps, 'unitName' | 'tools' | 'peers' | 'kubernetes' | 'logger'>;
+
+async function clearUnitPeerData(charm: Deps): Promise<void> {
   const relation = await charm.peers.relation();
   if (relation === undefined) return;
   const bag = await charm.tools.relationGet(relation, { unit: charm.unitName });
@@ -21,7 +23,7 @@ async function clearUnitPeerData(charm: CharmContext): Promise<void> {
   charm.logger.info({ keys: Object.keys(cleared).length }, 'cleared unit peer data: the application is scaled to zero');
 }
 
-export async function onStop(charm: CharmContext): Promise<void> {
+export async function onStop(charm: Deps): Promise<void> {
   const goal = await charm.tools.goalState();
   const alive = Object.values(goal.units).filter((unit) => unit.status !== 'dying').length;
   if (alive === 0) await clearUnitPeerData(charm);

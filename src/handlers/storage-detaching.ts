@@ -10,11 +10,16 @@
  *    turns strict mode off instead.
  * Failures are logged, not raised: failing the hook would not keep the storage.
  */
-import type { CharmContext } from '../charm-context.ts';
-import { CharmError } from '../errors.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { CharmError } from '../errors.ts';
 import { allMembersReady, isStarted, PatroniApiError, PatroniUnreachableError, primaryOf, SwitchoverFailedError, syncStandbysOf, type ClusterStatus } from '../patroni/index.ts';
 import { podName } from '../workload/index.ts';
+import type { HandlerDeps } from './deps.ts';
+
+type Deps = Pick<HandlerDeps, 'unitName' | 'patroni' | 'timing' | 'logger'>;
+
+/** Re-renders this unit's patroni.yml with `nosync` and reloads Patroni (the reconcile's workload steps). */
+export type RefreshWithNoSync = () => Promise<void>;
 
 /** Whether this member should hand over before its storage goes. */
 export function shouldSwitchOver(cluster: ClusterStatus, self: string): { switchOver: boolean; reason: string } {
@@ -43,7 +48,7 @@ function isPatroniFailure(error: unknown): boolean {
   return error instanceof PatroniUnreachableError || error instanceof PatroniApiError || error instanceof SwitchoverFailedError;
 }
 
-export async function onPgdataStorageDetaching(charm: CharmContext): Promise<void> {
+export async function onPgdataStorageDetaching(charm: Deps, refreshWithNoSync: RefreshWithNoSync): Promise<void> {
   const self = podName(charm.unitName);
   const patroni = await charm.patroni();
   let cluster: ClusterStatus;
@@ -57,10 +62,10 @@ export async function onPgdataStorageDetaching(charm: CharmContext): Promise<voi
   const decision = shouldSwitchOver(cluster, self);
   charm.logger.info({ member: self, ...decision }, 'storage detaching');
   if (decision.switchOver) await switchOver(charm, self);
-  await leaveSyncSet(charm, self);
+  await leaveSyncSet(charm, self, refreshWithNoSync);
 }
 
-async function switchOver(charm: CharmContext, self: string): Promise<void> {
+async function switchOver(charm: Deps, self: string): Promise<void> {
   const patroni = await charm.patroni();
   try {
     const result = await patroni.switchover({ leader: self });
@@ -76,7 +81,7 @@ async function switchOver(charm: CharmContext, self: string): Promise<void> {
   }
 }
 
-async function leaveSyncSet(charm: CharmContext, self: string): Promise<void> {
+async function leaveSyncSet(charm: Deps, self: string, refreshWithNoSync: RefreshWithNoSync): Promise<void> {
   const patroni = await charm.patroni();
   try {
     const cluster = await patroni.clusterFromAny();
@@ -86,8 +91,7 @@ async function leaveSyncSet(charm: CharmContext, self: string): Promise<void> {
       if (decision.reason === 'no other replica to take the role' && (await relaxStrictMode(charm))) await oneHaLoop(charm);
       return;
     }
-    charm.leavingSyncSet = true;
-    await charm.refreshWorkloadConfig();
+    await refreshWithNoSync();
     // The primary sees the tag at its next HA loop; only then can its choice be trusted.
     await oneHaLoop(charm);
     const deadline = Date.now() + charm.timing.switchoverTimeoutMs;
@@ -111,7 +115,7 @@ async function leaveSyncSet(charm: CharmContext, self: string): Promise<void> {
  * leader may be this very unit, which runs no more reconciles). Strict mode is turned off now;
  * the leader turns it on again once Patroni has a synchronous standby (gateStrictMode).
  */
-async function relaxStrictMode(charm: CharmContext): Promise<boolean> {
+async function relaxStrictMode(charm: Deps): Promise<boolean> {
   const patroni = await charm.patroni();
   const current = await patroni.config();
   if (current.synchronous_mode_strict !== true) return false;
@@ -121,7 +125,7 @@ async function relaxStrictMode(charm: CharmContext): Promise<boolean> {
 }
 
 /** Wait for the primary's next HA loop (Patroni's loop_wait, plus a second), bounded. */
-async function oneHaLoop(charm: CharmContext): Promise<void> {
+async function oneHaLoop(charm: Deps): Promise<void> {
   const config = await (await charm.patroni()).config();
   const loopWaitMs = (typeof config.loop_wait === 'number' ? config.loop_wait : 10) * 1000 + 1000;
   await sleep(Math.min(loopWaitMs, charm.timing.switchoverTimeoutMs));

@@ -1,8 +1,9 @@
 /** Small Pebble reads the probe is made of: optional files and short commands. */
-import { ChangeError, ExecError, PathError, PebbleApiError, type PebbleClient } from '../pebble/index.ts';
+import type { WorkloadPebble } from '../clients/workload-pebble.ts';
+import { ChangeError, ExecError, PathError, PebbleApiError } from '../pebble/index.ts';
 
 /** A file's text, or undefined when it does not exist or cannot be read. */
-export async function readOptionalFile(pebble: PebbleClient, path: string): Promise<string | undefined> {
+export async function readOptionalFile(pebble: WorkloadPebble, path: string): Promise<string | undefined> {
   try {
     return await pebble.pullText(path);
   } catch (error) {
@@ -12,7 +13,7 @@ export async function readOptionalFile(pebble: PebbleClient, path: string): Prom
 }
 
 /** Names in a directory, or [] when it does not exist. */
-export async function listNames(pebble: PebbleClient, path: string, pattern?: string): Promise<string[]> {
+export async function listNames(pebble: WorkloadPebble, path: string, pattern?: string): Promise<string[]> {
   try {
     const entries = await pebble.listFiles(path, pattern === undefined ? {} : { pattern });
     return entries.map((entry) => entry.name);
@@ -27,7 +28,7 @@ export async function listNames(pebble: PebbleClient, path: string, pattern?: st
  * answers 400 for a missing executable). Connection failures still throw.
  */
 export async function runOptional(
-  pebble: PebbleClient,
+  pebble: WorkloadPebble,
   command: readonly string[],
   options: { workingDir?: string } = {},
 ): Promise<string | undefined> {

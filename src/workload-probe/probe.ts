@@ -5,7 +5,7 @@
  * reference's node-allocatable lookup, which needed `juju trust` and ignored cgroup limits.
  */
 import { CharmError } from '../errors.ts';
-import type { PebbleClient } from '../pebble/index.ts';
+import type { WorkloadPebble } from '../clients/workload-pebble.ts';
 import { DEFAULT_WORKLOAD_PATHS, postgresqlBinDir, type WorkloadCommands } from '../workload/index.ts';
 import { availablePreloadLibraries, flavourSettings, type WorkloadFlavour } from './flavour.ts';
 import { listNames, readOptionalFile, runOptional } from './pebble-reads.ts';
@@ -46,7 +46,7 @@ export interface WorkloadFacts {
 }
 
 /** Which PostgreSQL the container has: the rock's snap metadata, else the newest Debian install. */
-export async function probeWorkload(pebble: PebbleClient): Promise<WorkloadFacts> {
+export async function probeWorkload(pebble: WorkloadPebble): Promise<WorkloadFacts> {
   const snapYaml = await readOptionalFile(pebble, DEFAULT_WORKLOAD_PATHS.rockMetadata);
   const rockVersion = snapYaml === undefined ? undefined : parseRockVersion(snapYaml);
   const rockMajor = rockVersion === undefined ? undefined : majorVersion(rockVersion);
@@ -78,12 +78,12 @@ export interface WorkloadResources {
 }
 
 /** Memory and CPUs as the container sees them (cgroup v2, then v1, then the whole machine). */
-export async function probeResources(pebble: PebbleClient): Promise<WorkloadResources> {
+export async function probeResources(pebble: WorkloadPebble): Promise<WorkloadResources> {
   const [memoryBytes, cpuCores] = await Promise.all([probeMemory(pebble), probeCpus(pebble)]);
   return { memoryBytes, cpuCores };
 }
 
-async function probeMemory(pebble: PebbleClient): Promise<number> {
+async function probeMemory(pebble: WorkloadPebble): Promise<number> {
   const read = (path: string) => readOptionalFile(pebble, path);
   const [v2, v1, meminfoFile] = await Promise.all([
     read('/sys/fs/cgroup/memory.max'),
@@ -99,7 +99,7 @@ async function probeMemory(pebble: PebbleClient): Promise<number> {
   return Math.min(...candidates);
 }
 
-async function probeCpus(pebble: PebbleClient): Promise<number> {
+async function probeCpus(pebble: WorkloadPebble): Promise<number> {
   const read = (path: string) => readOptionalFile(pebble, path);
   const [cpuset, online, cpuMax, cfsQuota, cfsPeriod] = await Promise.all([
     read('/sys/fs/cgroup/cpuset.cpus.effective'),
@@ -125,7 +125,7 @@ async function probeCpus(pebble: PebbleClient): Promise<number> {
  * Size and free space of the filesystem holding `path`. `df` runs with `path` as its working
  * directory (`.`), so it measures the container's own mount wherever Pebble maps paths.
  */
-export async function probeFilesystemSpace(pebble: PebbleClient, path: string): Promise<FilesystemSpace> {
+export async function probeFilesystemSpace(pebble: WorkloadPebble, path: string): Promise<FilesystemSpace> {
   const output = await runOptional(pebble, ['df', '-P', '-k', '.'], { workingDir: path });
   const space = output === undefined ? undefined : parseDfOutput(output);
   if (space === undefined) throw new WorkloadProbeError(`cannot read the free space of ${path}`);
@@ -133,7 +133,7 @@ export async function probeFilesystemSpace(pebble: PebbleClient, path: string): 
 }
 
 /** The locales the workload has (`locale -a`). */
-export async function availableLocales(pebble: PebbleClient): Promise<string[]> {
+export async function availableLocales(pebble: WorkloadPebble): Promise<string[]> {
   const output = await runOptional(pebble, ['locale', '-a']);
   if (output === undefined) throw new WorkloadProbeError('cannot list the workload\'s locales (locale -a failed)');
   return parseLocaleList(output);

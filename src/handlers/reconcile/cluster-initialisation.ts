@@ -1,5 +1,5 @@
 /**
- * Step g (leader, once): when the first member is up as primary, create what the charm needs in
+ * (Leader, once) When the first member is up as primary, create what the charm needs in
  * it — the `backup` superuser (with its stored password, unlike the reference) and the
  * `monitoring` user (pg_monitor), the admin role and database privileges, the access groups and
  * the system users' membership — then record `cluster_initialised`. Every part is idempotent, so
@@ -8,9 +8,10 @@
 import { ACCESS_GROUPS } from '../../../lib/postgresql/index.ts';
 import { isStarted, type ClusterStatus } from '../../patroni/index.ts';
 import { BACKUP_USER, MONITORING_USER } from '../../workload/index.ts';
-import { DONE, MESSAGES, waiting } from './outcome.ts';
-import { isInitialised, type Passwords } from './state.ts';
-import type { ReconcileStep } from './step.ts';
+import type { HandlerDeps } from '../deps.ts';
+import { isInitialised, type Passwords } from './facts.ts';
+import { MESSAGES, waiting } from './outcome.ts';
+import { halt, next, step } from './pipeline.ts';
 
 export interface UserToCreate {
   readonly user: string;
@@ -40,33 +41,32 @@ export function runningPrimaryHost(cluster: ClusterStatus): string | undefined {
   return cluster.members.find((member) => member.role === 'leader' && isStarted(member.state))?.host;
 }
 
-export const clusterInitialisationStep: ReconcileStep = {
+export const clusterInitialisationStep = step({
   name: 'initialise',
   retryMessage: MESSAGES.primaryNotReady,
-  async run(charm, state) {
-    if (!state.isLeader || isInitialised(state) || !state.hasPeerRelation) return DONE;
-    const patroni = await charm.patroni();
-    state.cluster = await patroni.cluster();
-    const primaryHost = runningPrimaryHost(state.cluster);
-    if (primaryHost === undefined) return waiting(MESSAGES.primaryNotReady, { halt: true });
+  requires: ['isLeader', 'hasPeerRelation', 'app', 'passwords', 'member'],
+  provides: ['app'],
+  async run(deps: Pick<HandlerDeps, 'cluster' | 'postgresql' | 'peers' | 'logger'>, { isLeader, hasPeerRelation, app, passwords }) {
+    if (!isLeader || isInitialised({ app }) || !hasPeerRelation) return next({ app });
+    const primaryHost = runningPrimaryHost(await deps.cluster.read('self'));
+    if (primaryHost === undefined) return halt(waiting(MESSAGES.primaryNotReady));
 
-    const postgresql = await charm.postgresql({ primaryHost });
-    for (const entry of systemUsersToCreate(await postgresql.listUsers(), state.passwords ?? {})) {
+    const postgresql = await deps.postgresql({ primaryHost });
+    for (const entry of systemUsersToCreate(await postgresql.listUsers(), passwords)) {
       await postgresql.createUser(entry.user, {
         ...(entry.password === undefined ? {} : { password: entry.password }),
         admin: entry.admin,
         extraUserRoles: entry.extraUserRoles,
       });
-      charm.logger.info({ user: entry.user }, 'created system user');
+      deps.logger.info({ user: entry.user }, 'created system user');
     }
     await postgresql.setUpDatabase();
     if (!hasAllAccessGroups(await postgresql.listAccessGroups())) {
       await postgresql.createAccessGroups();
       await postgresql.grantInternalAccessGroupMemberships();
     }
-    await charm.peers.writeApp({ cluster_initialised: true });
-    state.app = { ...state.app, cluster_initialised: true };
-    charm.logger.info({ primary: primaryHost }, 'cluster initialised');
-    return DONE;
+    await deps.peers.writeApp({ cluster_initialised: true });
+    deps.logger.info({ primary: primaryHost }, 'cluster initialised');
+    return next({ app: { ...app, cluster_initialised: true } });
   },
-};
+});

@@ -1,11 +1,11 @@
-/** What the reconcile asks about the cluster as a whole: planned size and this member's place. */
-import type { CharmContext } from '../../charm-context.ts';
+/** What the reconcile asks about the cluster as a whole: planned size, this member's place, a per-hook view. */
+import type { HookTools } from '../../juju/hook-tools.ts';
 import { isStarted, type ClusterStatus } from '../../patroni/index.ts';
 import type { ActiveView } from './status.ts';
 
 /** Units Juju plans for the application (goal-state, without dying ones); at least this one. */
-export async function plannedUnits(charm: CharmContext): Promise<number> {
-  const goal = await charm.tools.goalState();
+export async function plannedUnits(tools: Pick<HookTools, 'goalState'>): Promise<number> {
+  const goal = await tools.goalState();
   const alive = Object.values(goal.units).filter((unit) => unit.status !== 'dying').length;
   return Math.max(1, alive);
 }

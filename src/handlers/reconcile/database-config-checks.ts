@@ -1,5 +1,6 @@
 /**
- * Step a, second half (reference §2.3 "checks that need the database"): values PostgreSQL itself
+ * The config checks only the database can make (the reference charm's
+ * `PostgresqlOperatorCharm._validate_config_options` in src/charm.py): values PostgreSQL itself
  * must recognise — text search config, time zone, table access method, date style, LDAP group
  * map, and the lc_* locales the container has. They are checked against this member's running
  * PostgreSQL before patroni.yml is rendered: an invalid value blocks the unit and the member keeps
@@ -7,13 +8,14 @@
  * per set of values; before PostgreSQL runs (first bootstrap) there is nothing to ask.
  */
 import { isConnectionFailure } from '../../../lib/postgresql/index.ts';
-import type { CharmContext } from '../../charm-context.ts';
 import { CONFIG_ERROR_PREFIX, type CharmConfig } from '../../config/index.ts';
+import { errorCode } from '../../errors.ts';
 import { availableLocales, normaliseLocale, WorkloadProbeError } from '../../workload-probe/index.ts';
 import { SERVICE_POSTGRESQL } from '../../workload/index.ts';
+import type { HandlerDeps } from '../deps.ts';
 import { isMemoised, memoise } from './memo.ts';
-import { blocked, DONE } from './outcome.ts';
-import type { ReconcileStep } from './step.ts';
+import { blocked } from './outcome.ts';
+import { halt, proceed, step } from './pipeline.ts';
 
 const MEMO_KEY = 'reconcile.config-checked';
 const LOCALE_OPTIONS = ['response_lc_monetary', 'response_lc_numeric', 'response_lc_time'] as const;
@@ -47,48 +49,45 @@ export function databaseCheckStatus(problems: readonly string[]): string {
 }
 
 /** The container's locales; when `locale -a` cannot run, every configured locale is taken as valid. */
-async function workloadLocales(charm: CharmContext): Promise<string[]> {
-  const config = await charm.config();
+async function workloadLocales(deps: Pick<HandlerDeps, 'pebble' | 'logger'>, config: CharmConfig): Promise<string[]> {
   try {
-    return await availableLocales(await charm.pebble());
+    return await availableLocales(await deps.pebble());
   } catch (error) {
-    if (!(error instanceof WorkloadProbeError) || !config.ok) throw error;
-    charm.logger.warn({ code: error.code }, error.message);
-    return LOCALE_OPTIONS.map((option) => config.config[option]);
+    if (!(error instanceof WorkloadProbeError)) throw error;
+    deps.logger.warn({ code: error.code }, error.message);
+    return LOCALE_OPTIONS.map((option) => config[option]);
   }
 }
 
-async function postgresqlIsRunning(charm: CharmContext): Promise<boolean> {
-  const [service] = await (await charm.pebble()).services([SERVICE_POSTGRESQL]);
+async function postgresqlIsRunning(deps: Pick<HandlerDeps, 'pebble'>): Promise<boolean> {
+  const [service] = await (await deps.pebble()).services([SERVICE_POSTGRESQL]);
   return service?.current === 'active';
 }
 
-export const databaseConfigChecksStep: ReconcileStep = {
+export const databaseConfigChecksStep = step({
   name: 'database-config',
   retryMessage: 'waiting to check the configuration against PostgreSQL',
-  async run(charm, state) {
-    if (state.config === undefined) return DONE;
-    const values = databaseCheckedValues(state.config);
-    if ((await isMemoised(charm, MEMO_KEY, values)) || !(await postgresqlIsRunning(charm))) return DONE;
-    const postgresql = await charm.postgresql();
+  requires: ['config'],
+  provides: [],
+  async run(deps: Pick<HandlerDeps, 'tools' | 'pebble' | 'postgresql' | 'logger'>, { config }) {
+    const values = databaseCheckedValues(config);
+    if ((await isMemoised(deps.tools, MEMO_KEY, values)) || !(await postgresqlIsRunning(deps))) return proceed();
+    const postgresql = await deps.postgresql();
     let problems: string[];
     try {
-      problems = [
-        ...(await postgresql.checkConfigAgainstDatabase(values)),
-        ...localeProblems(values, await workloadLocales(charm)),
-      ];
+      problems = [...(await postgresql.checkConfigAgainstDatabase(values)), ...localeProblems(values, await workloadLocales(deps, config))];
     } catch (error) {
       // Not halting here: the config about to be rendered may be what restores connectivity.
       // Without the memo the check runs again on the next hook.
       if (!isConnectionFailure(error)) throw error;
-      charm.logger.info({ code: (error as { code?: string }).code }, 'PostgreSQL not reachable; config checks postponed');
-      return DONE;
+      deps.logger.info({ code: errorCode(error) }, 'PostgreSQL not reachable; config checks postponed');
+      return proceed();
     }
     if (problems.length > 0) {
-      charm.logger.warn({ problems }, 'the configuration has values PostgreSQL does not accept');
-      return blocked(databaseCheckStatus(problems), { halt: true });
+      deps.logger.warn({ problems }, 'the configuration has values PostgreSQL does not accept');
+      return halt(blocked(databaseCheckStatus(problems)));
     }
-    await memoise(charm, MEMO_KEY, values);
-    return DONE;
+    await memoise(deps.tools, MEMO_KEY, values);
+    return proceed();
   },
-};
+});

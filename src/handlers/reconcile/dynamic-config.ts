@@ -1,10 +1,9 @@
 /**
- * Step h (leader): the cluster-wide settings Patroni keeps in its DCS — parameters every member
+ * (Leader) The cluster-wide settings Patroni keeps in its DCS — parameters every member
  * must share, the synchronous-replication settings for the planned size, the failover lag. The
  * leader PATCHes only the keys that differ from `GET /config`, so a steady cluster sees no writes.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { CharmContext } from '../../charm-context.ts';
 import {
   gateStrictMode,
   isStarted,
@@ -14,10 +13,10 @@ import {
   type SynchronousConfiguration,
 } from '../../patroni/index.ts';
 import { patroniDynamicConfigPatch } from '../../workload/index.ts';
+import type { HandlerDeps } from '../deps.ts';
 import { knownEndpoints } from './endpoints.ts';
-import { DONE } from './outcome.ts';
-import { isInitialised, type ReconcileState } from './state.ts';
-import type { ReconcileStep } from './step.ts';
+import { isInitialised } from './facts.ts';
+import { proceed, step } from './pipeline.ts';
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -59,49 +58,47 @@ export function configPatchDelta(current: Readonly<Record<string, unknown>>, wan
  * no hook may follow to turn strict mode on until update-status.
  */
 async function gatedSynchronousConfiguration(
-  charm: CharmContext,
-  state: ReconcileState,
+  deps: Pick<HandlerDeps, 'cluster' | 'timing'>,
   synchronous: SynchronousConfiguration,
   currentlyStrict: boolean,
 ): Promise<SynchronousConfiguration> {
   if (!synchronous.synchronous_mode_strict || currentlyStrict) return synchronous;
-  const patroni = await charm.patroni();
-  let members = (state.cluster ?? (await patroni.cluster())).members;
-  const deadline = Date.now() + charm.timing.memberStartTimeoutMs;
+  let members = (await deps.cluster.latest('self')).members;
+  const deadline = Date.now() + deps.timing.memberStartTimeoutMs;
   const aReplicaRuns = () => members.some((m) => m.role === 'replica' && isStarted(m.state));
-  while (!gateStrictMode(synchronous, false, members).synchronous_mode_strict && aReplicaRuns() && Date.now() + charm.timing.pollIntervalMs <= deadline) {
-    await sleep(charm.timing.pollIntervalMs);
-    members = (await patroni.cluster()).members;
+  while (!gateStrictMode(synchronous, false, members).synchronous_mode_strict && aReplicaRuns() && Date.now() + deps.timing.pollIntervalMs <= deadline) {
+    await sleep(deps.timing.pollIntervalMs);
+    members = (await deps.cluster.read('self')).members;
   }
   return gateStrictMode(synchronous, false, members);
 }
 
-export const dynamicConfigStep: ReconcileStep = {
+export const dynamicConfigStep = step({
   name: 'dynamic-config',
   retryMessage: 'waiting to update the cluster configuration',
-  async run(charm, state) {
-    const { config, resources, workerConfig, plannedUnits } = state;
-    if (!state.isLeader || !isInitialised(state) || config === undefined || resources === undefined) return DONE;
-    if (workerConfig === undefined || plannedUnits === undefined) return DONE;
-    const patroni = await charm.patroni();
+  requires: ['isLeader', 'app', 'config', 'resources', 'rendered'],
+  provides: [],
+  async run(deps: Pick<HandlerDeps, 'unitName' | 'patroni' | 'cluster' | 'timing' | 'logger'>, { isLeader, app, config, resources, rendered }) {
+    if (!isLeader || !isInitialised({ app })) return proceed();
+    const patroni = await deps.patroni();
     const current = await patroni.config();
     const synchronous = synchronousConfiguration(
       config.synchronous_node_count,
-      plannedUnits,
-      knownEndpoints(state, charm.unitName).length,
+      rendered.plannedUnits,
+      knownEndpoints({ app }, deps.unitName).length,
       config.synchronous_mode_strict,
     );
     const currentlyStrict = current.synchronous_mode_strict === true;
     const wanted = patroniDynamicConfigPatch({
       cpuCores: resources.cpuCores,
       config,
-      workerConfig,
-      synchronous: await gatedSynchronousConfiguration(charm, state, synchronous, currentlyStrict),
+      workerConfig: rendered.workerConfig,
+      synchronous: await gatedSynchronousConfiguration(deps, synchronous, currentlyStrict),
     });
     const delta = configPatchDelta(current, wanted as ConfigPatch);
-    if (delta === undefined) return DONE;
+    if (delta === undefined) return proceed();
     await patroni.patchConfig(delta);
-    charm.logger.info({ keys: Object.keys(delta) }, 'updated Patroni dynamic configuration');
-    return DONE;
+    deps.logger.info({ keys: Object.keys(delta) }, 'updated Patroni dynamic configuration');
+    return proceed();
   },
-};
+});

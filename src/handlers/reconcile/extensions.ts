@@ -1,5 +1,5 @@
 /**
- * Step i (leader): the `plugin_*` options as extensions in every database of the primary. An
+ * (Leader) The `plugin_*` options as extensions in every database of the primary. An
  * extension enabled without what it requires blocks (nothing is changed); an extension that
  * cannot be dropped because objects use it blocks until those objects go or the option is turned
  * back on. Both are re-evaluated on every reconcile. A set that was applied successfully is not
@@ -14,10 +14,11 @@ import {
 } from '../../../lib/postgresql/index.ts';
 import type { CharmConfig } from '../../config/index.ts';
 import { runningPrimaryHost } from './cluster-initialisation.ts';
+import type { HandlerDeps } from '../deps.ts';
+import { isInitialised } from './facts.ts';
 import { isMemoised, memoise } from './memo.ts';
-import { blocked, DONE, MESSAGES } from './outcome.ts';
-import { isInitialised } from './state.ts';
-import type { ReconcileStep } from './step.ts';
+import { blocked, MESSAGES } from './outcome.ts';
+import { proceed, step } from './pipeline.ts';
 
 const MEMO_KEY = 'reconcile.extensions';
 
@@ -32,37 +33,38 @@ export function extensionPlan(config: CharmConfig): ExtensionPlan {
   return { wanted, unsatisfied: findUnsatisfiedDependencies(wanted) };
 }
 
-export const extensionsStep: ReconcileStep = {
+export const extensionsStep = step({
   name: 'extensions',
   retryMessage: 'Updating extensions',
-  async run(charm, state) {
-    if (!state.isLeader || !isInitialised(state) || state.config === undefined) return DONE;
-    const plan = extensionPlan(state.config);
+  requires: ['isLeader', 'app', 'config', 'member'],
+  provides: [],
+  async run(deps: Pick<HandlerDeps, 'tools' | 'cluster' | 'postgresql' | 'logger'>, { isLeader, app, config }) {
+    if (!isLeader || !isInitialised({ app })) return proceed();
+    const plan = extensionPlan(config);
     if (plan.unsatisfied.length > 0) {
-      charm.logger.warn({ unsatisfied: plan.unsatisfied }, 'plugins enabled without the plugins they require');
-      return blocked(MESSAGES.pluginDependencies);
+      deps.logger.warn({ unsatisfied: plan.unsatisfied }, 'plugins enabled without the plugins they require');
+      return proceed(blocked(MESSAGES.pluginDependencies));
     }
     const inputs = [...plan.wanted];
-    if (await isMemoised(charm, MEMO_KEY, inputs)) return DONE;
-    const cluster = state.cluster ?? (await (await charm.patroni()).clusterFromAny());
-    const primaryHost = runningPrimaryHost(cluster);
+    if (await isMemoised(deps.tools, MEMO_KEY, inputs)) return proceed();
+    const primaryHost = runningPrimaryHost(await deps.cluster.latest());
     // No read-write primary (a standby cluster, a failover under way): nothing can be changed now.
-    if (primaryHost === undefined) return DONE;
-    const postgresql = await charm.postgresql({ primaryHost });
+    if (primaryHost === undefined) return proceed();
+    const postgresql = await deps.postgresql({ primaryHost });
     try {
       await postgresql.enableDisableExtensions(plan.wanted);
     } catch (error) {
       if (error instanceof PostgreSQLDependentObjectsStillExistError) {
-        charm.logger.warn({ err: error }, 'an extension to disable is still in use');
-        return blocked(MESSAGES.pluginsInUse);
+        deps.logger.warn({ err: error }, 'an extension to disable is still in use');
+        return proceed(blocked(MESSAGES.pluginsInUse));
       }
       if (!(error instanceof PostgreSQLEnableDisableExtensionError)) throw error;
       // As the reference: logged, and tried again by the next hook (no memo was written).
-      charm.logger.error({ err: error }, 'failed to enable or disable extensions');
-      return DONE;
+      deps.logger.error({ err: error }, 'failed to enable or disable extensions');
+      return proceed();
     }
-    await memoise(charm, MEMO_KEY, inputs);
-    charm.logger.info({ enabled: enabledPlugins(state.config) }, 'extensions reconciled');
-    return DONE;
+    await memoise(deps.tools, MEMO_KEY, inputs);
+    deps.logger.info({ enabled: enabledPlugins(config) }, 'extensions reconciled');
+    return proceed();
   },
-};
+});

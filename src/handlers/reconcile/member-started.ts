@@ -1,5 +1,5 @@
 /**
- * Step f: is this member's Patroni up with PostgreSQL running (a replica still "starting" is
+ * Is this member's Patroni up with PostgreSQL running (a replica still "starting" is
  * copying or replaying and serves nothing yet)? When this hook has just started Patroni, the
  * container just came up, or Patroni says it is bringing PostgreSQL up, it waits a bounded time,
  * since a member is usually up within seconds; otherwise one look. A member still down halts the reconcile in
@@ -8,8 +8,9 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isStarted, NO_RETRY, type MemberStatus, type PatroniClient } from '../../patroni/index.ts';
-import { DONE, MESSAGES, waiting } from './outcome.ts';
-import type { ReconcileStep } from './step.ts';
+import type { HandlerDeps } from '../deps.ts';
+import { MESSAGES, waiting } from './outcome.ts';
+import { halt, next, step } from './pipeline.ts';
 
 async function memberStatus(patroni: PatroniClient): Promise<MemberStatus | undefined> {
   try {
@@ -37,23 +38,21 @@ export async function waitForMember(patroni: PatroniClient, timeoutMs: number, i
  */
 const COMING_UP_STATES: ReadonlySet<string> = new Set(['starting', 'stopping', 'stopped', 'restarting', 'restarting after failure']);
 
-export const memberStartedStep: ReconcileStep = {
+export const memberStartedStep = step({
   name: 'member',
   retryMessage: MESSAGES.memberNotStarted,
-  async run(charm, state) {
-    const patroni = (await charm.patroni()).withRetryPolicies({ read: NO_RETRY });
+  requires: ['event', 'serviceStarted'],
+  provides: ['member'],
+  async run(deps: Pick<HandlerDeps, 'patroni' | 'timing'>, { event, serviceStarted }) {
+    const patroni = (await deps.patroni()).withRetryPolicies({ read: NO_RETRY });
     const first = await memberStatus(patroni);
     const comingUp = first !== undefined && COMING_UP_STATES.has(first.state);
-    const patient = state.serviceStarted === true || state.event.kind === 'pebble-ready' || comingUp;
-    const timeoutMs = patient ? charm.timing.memberStartTimeoutMs : 0;
+    const patient = serviceStarted || event.kind === 'pebble-ready' || comingUp;
+    const timeoutMs = patient ? deps.timing.memberStartTimeoutMs : 0;
     // The first look is already taken: poll on only when there is time to wait.
     const started = first !== undefined && isStarted(first.state) ? first : undefined;
-    const member = started ?? (timeoutMs > 0 ? await waitForMember(patroni, timeoutMs, charm.timing.pollIntervalMs) : undefined);
-    if (member === undefined) {
-      const message = state.event.kind === 'pebble-ready' ? MESSAGES.clusterNotStarted : MESSAGES.memberNotStarted;
-      return waiting(message, { halt: true });
-    }
-    state.member = member;
-    return DONE;
+    const member = started ?? (timeoutMs > 0 ? await waitForMember(patroni, timeoutMs, deps.timing.pollIntervalMs) : undefined);
+    if (member === undefined) return halt(waiting(event.kind === 'pebble-ready' ? MESSAGES.clusterNotStarted : MESSAGES.memberNotStarted));
+    return next({ member });
   },
-};
+});

@@ -5,16 +5,18 @@
  * input, a failure or a new unit simply does the work again.
  */
 import { createHash } from 'node:crypto';
-import type { CharmContext } from '../../charm-context.ts';
+import type { HookTools } from '../../juju/hook-tools.ts';
+
+export type MemoStore = Pick<HookTools, 'stateGetKey' | 'stateSet'>;
 
 export function digest(value: unknown): string {
   return createHash('sha256').update(JSON.stringify(value)).digest('hex').slice(0, 32);
 }
 
-export async function isMemoised(charm: CharmContext, key: string, inputs: unknown): Promise<boolean> {
-  return (await charm.tools.stateGetKey(key)) === digest(inputs);
+export async function isMemoised(store: MemoStore, key: string, inputs: unknown): Promise<boolean> {
+  return (await store.stateGetKey(key)) === digest(inputs);
 }
 
-export async function memoise(charm: CharmContext, key: string, inputs: unknown): Promise<void> {
-  await charm.tools.stateSet({ [key]: digest(inputs) });
+export async function memoise(store: MemoStore, key: string, inputs: unknown): Promise<void> {
+  await store.stateSet({ [key]: digest(inputs) });
 }

@@ -1,29 +1,32 @@
 /**
- * What one reconcile step says about the unit. `halt` stops the steps after it: they depend on
- * something this step could not provide (a valid config, a reachable container, a running
- * member). Outcomes without `halt` are reported while the reconcile carries on.
+ * What one reconcile step says about the unit besides the facts it provides: nothing (done), a
+ * status to report while the reconcile carries on, or a status that halts it because the later
+ * steps depend on something this step could not provide (a valid config, a reachable
+ * container, a running member).
  */
 
-export type StepOutcome =
-  | { readonly kind: 'done' }
-  | { readonly kind: 'waiting' | 'maintenance' | 'blocked'; readonly message: string; readonly halt: boolean };
+export type StatusKind = 'waiting' | 'maintenance' | 'blocked';
+
+/** A status a step asks for; the most urgent one of a reconcile is shown (status.ts). */
+export interface StepReport {
+  readonly kind: StatusKind;
+  readonly message: string;
+}
+
+export type StepOutcome = { readonly kind: 'done' } | StepReport;
 
 export const DONE: StepOutcome = Object.freeze({ kind: 'done' });
 
-export function waiting(message: string, options: { halt?: boolean } = {}): StepOutcome {
-  return { kind: 'waiting', message, halt: options.halt ?? false };
+export function waiting(message: string): StepReport {
+  return { kind: 'waiting', message };
 }
 
-export function maintenance(message: string, options: { halt?: boolean } = {}): StepOutcome {
-  return { kind: 'maintenance', message, halt: options.halt ?? false };
+export function maintenance(message: string): StepReport {
+  return { kind: 'maintenance', message };
 }
 
-export function blocked(message: string, options: { halt?: boolean } = {}): StepOutcome {
-  return { kind: 'blocked', message, halt: options.halt ?? false };
-}
-
-export function halts(outcome: StepOutcome): boolean {
-  return outcome.kind !== 'done' && outcome.halt;
+export function blocked(message: string): StepReport {
+  return { kind: 'blocked', message };
 }
 
 /** Status messages the steps share with tests and with each other. */

@@ -1,15 +1,20 @@
 /**
- * Step b (passwords): the leader makes sure every system user and the Patroni REST API have a
- * password in the application secret. Existing passwords are never replaced (rotation is the
- * set-password action's job), so leader changes and repeated hooks keep them. Unlike the
- * reference, the `backup` user's password is stored too, so get-password can return it.
+ * The system users' and the Patroni REST API's passwords, kept in the application secret.
+ *
+ * `passwords` (every unit): the leader makes sure each one exists — existing passwords are never
+ * replaced (rotation is the set-password action's job), so leader changes and repeated hooks keep
+ * them; unlike the reference charm, the `backup` user's password is stored too, so get-password
+ * can return it. Every unit provides what the secret holds.
+ *
+ * `passwords-available` (every unit, after the workload is known): Patroni cannot start without
+ * the leader's passwords; until they are readable the unit waits.
  */
 import { randomInt } from 'node:crypto';
-import type { CharmContext } from '../../charm-context.ts';
 import { PASSWORD_USERS, passwordKey, type PasswordUser } from '../../state/secrets.ts';
-import { DONE, MESSAGES, waiting } from './outcome.ts';
-import type { Passwords } from './state.ts';
-import type { ReconcileStep } from './step.ts';
+import type { HandlerDeps } from '../deps.ts';
+import type { Passwords } from './facts.ts';
+import { MESSAGES, waiting } from './outcome.ts';
+import { halt, next, proceed, step } from './pipeline.ts';
 
 const ALPHANUMERICS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 export const PASSWORD_LENGTH = 16;
@@ -26,8 +31,8 @@ export function passwordsToGenerate(existing: Passwords): PasswordUser[] {
   return PASSWORD_USERS.filter((user) => !existing[user]);
 }
 
-export async function readPasswords(charm: CharmContext): Promise<Passwords> {
-  const values = await Promise.all(PASSWORD_USERS.map((user) => charm.secrets.get('app', passwordKey(user))));
+export async function readPasswords(deps: Pick<HandlerDeps, 'secrets'>): Promise<Passwords> {
+  const values = await Promise.all(PASSWORD_USERS.map((user) => deps.secrets.get('app', passwordKey(user))));
   const passwords: Partial<Record<PasswordUser, string>> = {};
   PASSWORD_USERS.forEach((user, index) => {
     const value = values[index];
@@ -36,39 +41,34 @@ export async function readPasswords(charm: CharmContext): Promise<Passwords> {
   return passwords;
 }
 
-export const leaderPasswordsStep: ReconcileStep = {
-  name: 'leader-passwords',
+export const passwordsStep = step({
+  name: 'passwords',
   retryMessage: 'waiting to store the system passwords',
-  async run(charm, state) {
-    if (!state.isLeader) return DONE;
-    const existing = await readPasswords(charm);
-    const missing = passwordsToGenerate(existing);
-    if (missing.length === 0) {
-      state.passwords = existing;
-      return DONE;
-    }
+  requires: ['isLeader'],
+  provides: ['passwords'],
+  async run(deps: Pick<HandlerDeps, 'secrets' | 'logger'>, { isLeader }) {
+    const existing = await readPasswords(deps);
+    const missing = isLeader ? passwordsToGenerate(existing) : [];
+    if (missing.length === 0) return next({ passwords: existing });
     const generated = Object.fromEntries(missing.map((user) => [user, generatePassword()])) as Record<PasswordUser, string>;
-    await charm.secrets.set('app', Object.fromEntries(missing.map((user) => [passwordKey(user), generated[user]])));
-    charm.logger.info({ users: missing }, 'generated passwords for the system users');
-    state.passwords = { ...existing, ...generated };
-    return DONE;
+    await deps.secrets.set('app', Object.fromEntries(missing.map((user) => [passwordKey(user), generated[user]])));
+    deps.logger.info({ users: missing }, 'generated passwords for the system users');
+    return next({ passwords: { ...existing, ...generated } });
   },
-};
+});
 
 /** What Patroni cannot start without (monitoring only feeds the exporter). */
 const REQUIRED_FOR_PATRONI: readonly PasswordUser[] = ['operator', 'replication', 'rewind', 'patroni'];
 
-/** Every unit: the leader's passwords must exist before patroni.yml can be rendered. */
-export const passwordsAvailableStep: ReconcileStep = {
-  name: 'passwords',
+export const passwordsAvailableStep = step({
+  name: 'passwords-available',
   retryMessage: MESSAGES.clusterNotStarted,
-  async run(charm, state) {
-    state.passwords ??= await readPasswords(charm);
-    const missing = REQUIRED_FOR_PATRONI.filter((user) => !state.passwords?.[user]);
-    if (missing.length > 0) {
-      charm.logger.info({ users: missing }, 'the leader has not stored the system passwords yet');
-      return waiting(MESSAGES.clusterNotStarted, { halt: true });
-    }
-    return DONE;
+  requires: ['passwords'],
+  provides: [],
+  async run(deps: Pick<HandlerDeps, 'logger'>, { passwords }) {
+    const missing = REQUIRED_FOR_PATRONI.filter((user) => !passwords[user]);
+    if (missing.length === 0) return proceed();
+    deps.logger.info({ users: missing }, 'the leader has not stored the system passwords yet');
+    return halt(waiting(MESSAGES.clusterNotStarted));
   },
-};
+});

@@ -1,9 +1,8 @@
 /**
- * Step e (file): render patroni.yml from config, computed parameters, passwords, DCS and members,
+ * Render patroni.yml from config, computed parameters, passwords, DCS and members,
  * and push it (0600, postgres) only when its content, mode or owner differ.
  */
 import { SharedBuffersTooLargeError, WorkerProcessLimitError } from '../../../lib/postgresql/index.ts';
-import type { CharmContext } from '../../charm-context.ts';
 import { CONFIG_ERROR_PREFIX } from '../../config/index.ts';
 import {
   DcsNotConfiguredError,
@@ -15,11 +14,13 @@ import {
   WORKLOAD_OS_USER,
   type DcsConfig,
 } from '../../workload/index.ts';
+import type { WorkloadPebble } from '../../clients/workload-pebble.ts';
+import type { HandlerDeps } from '../deps.ts';
 import { plannedUnits } from './cluster-view.ts';
 import { knownEndpoints } from './endpoints.ts';
-import { blocked, DONE, type StepOutcome } from './outcome.ts';
+import { blocked, type StepReport } from './outcome.ts';
 import { computeParameters, patroniConfigInput, type ComputedParameters } from './patroni-config-input.ts';
-import type { ReconcileStep } from './step.ts';
+import { halt, next, step } from './pipeline.ts';
 
 /** The status line for parameters the container's resources cannot take, naming the option. */
 export function parameterErrorStatus(error: SharedBuffersTooLargeError | WorkerProcessLimitError): string {
@@ -30,29 +31,28 @@ export function parameterErrorStatus(error: SharedBuffersTooLargeError | WorkerP
 }
 
 /** The DCS, or Blocked when the pod's environment names none (or a malformed one). */
-export function dcsOrBlocked(charm: CharmContext): { dcs: DcsConfig } | { outcome: StepOutcome } {
+export function dcsOrBlocked(deps: Pick<HandlerDeps, 'dcs' | 'logger'>): { dcs: DcsConfig } | { report: StepReport } {
   try {
-    return { dcs: charm.dcs() };
+    return { dcs: deps.dcs() };
   } catch (error) {
     if (!(error instanceof DcsNotConfiguredError) && !(error instanceof InvalidDcsSettingError)) throw error;
-    charm.logger.error({ code: error.code }, error.message);
-    return { outcome: blocked(error.message, { halt: true }) };
+    deps.logger.error({ code: error.code }, error.message);
+    return { report: blocked(error.message) };
   }
 }
 
 /** TLS is on when the unit holds a key, CA and certificate and all three are in the workload. */
-async function tlsReady(charm: CharmContext): Promise<boolean> {
-  const fields = await Promise.all(['key', 'ca', 'cert'].map((field) => charm.secrets.get('unit', field)));
+async function tlsReady(deps: Pick<HandlerDeps, 'secrets' | 'pebble'>): Promise<boolean> {
+  const fields = await Promise.all(['key', 'ca', 'cert'].map((field) => deps.secrets.get('unit', field)));
   if (fields.some((value) => !value)) return false;
   const paths = DEFAULT_WORKLOAD_PATHS;
-  const pebble = await charm.pebble();
+  const pebble = await deps.pebble();
   const present = await Promise.all([paths.tlsKey, paths.tlsCa, paths.tlsCert].map((path) => pebble.exists(path)));
   return present.every(Boolean);
 }
 
 /** Push `text` unless the file already has exactly that content, mode and owner. Returns whether it pushed. */
-export async function pushIfChanged(charm: CharmContext, path: string, text: string, mode: number): Promise<boolean> {
-  const pebble = await charm.pebble();
+export async function pushIfChanged(pebble: WorkloadPebble, path: string, text: string, mode: number): Promise<boolean> {
   const info = await pebble.stat(path);
   const sameFile = info !== undefined && info.permissions === mode && info.user === WORKLOAD_OS_USER && info.group === WORKLOAD_OS_GROUP;
   if (sameFile && (await pebble.pullText(path)) === text) return false;
@@ -60,47 +60,48 @@ export async function pushIfChanged(charm: CharmContext, path: string, text: str
   return true;
 }
 
-export const patroniConfigFileStep: ReconcileStep = {
+export const patroniConfigFileStep = step({
   name: 'patroni-config',
   retryMessage: 'waiting to write the Patroni configuration',
-  async run(charm, state) {
-    const { config, workload, resources, passwords } = state;
-    if (config === undefined || workload === undefined || resources === undefined || passwords === undefined) return DONE;
-    const dcsChoice = dcsOrBlocked(charm);
-    if ('outcome' in dcsChoice) return dcsChoice.outcome;
+  requires: ['config', 'workload', 'resources', 'passwords', 'app', 'appExtra', 'unit', 'leavingSyncSet'],
+  provides: ['rendered'],
+  async run(
+    deps: Pick<HandlerDeps, 'unitName' | 'modelName' | 'dcs' | 'secrets' | 'pebble' | 'tools' | 'logger'>,
+    { config, workload, resources, passwords, app, appExtra, unit, leavingSyncSet },
+  ) {
+    const dcsChoice = dcsOrBlocked(deps);
+    if ('report' in dcsChoice) return halt(dcsChoice.report);
     let computed: ComputedParameters;
     try {
       computed = computeParameters(config, resources);
     } catch (error) {
       if (!(error instanceof SharedBuffersTooLargeError) && !(error instanceof WorkerProcessLimitError)) throw error;
-      charm.logger.warn({ code: error.code, ...resources }, error.message);
-      return blocked(parameterErrorStatus(error), { halt: true });
+      deps.logger.warn({ code: error.code, ...resources }, error.message);
+      return halt(blocked(parameterErrorStatus(error)));
     }
-    state.workerConfig = computed.workerConfig;
-    state.plannedUnits = await plannedUnits(charm);
-    state.tls = await tlsReady(charm);
+    const [planned, tls] = await Promise.all([plannedUnits(deps.tools), tlsReady(deps)]);
     const text = renderPatroniYaml(
       patroniConfigInput({
-        unitName: charm.unitName,
-        model: charm.modelName,
+        unitName: deps.unitName,
+        model: deps.modelName,
         dcs: dcsChoice.dcs,
-        endpoints: knownEndpoints(state, charm.unitName),
+        endpoints: knownEndpoints({ app }, deps.unitName),
         workload,
         passwords,
-        tls: state.tls,
+        tls,
         config,
         parameters: computed.parameters,
         workerConfig: computed.workerConfig,
         cpuCores: resources.cpuCores,
-        plannedUnits: state.plannedUnits,
-        leavingSyncSet: charm.leavingSyncSet,
-        app: state.app,
-        appExtra: state.appExtra,
-        unit: state.unit,
+        plannedUnits: planned,
+        leavingSyncSet,
+        app,
+        appExtra,
+        unit,
       }),
     );
-    state.patroniConfigChanged = await pushIfChanged(charm, DEFAULT_WORKLOAD_PATHS.patroniConfig, text, PATRONI_CONFIG_MODE);
-    if (state.patroniConfigChanged) charm.logger.info({ path: DEFAULT_WORKLOAD_PATHS.patroniConfig }, 'wrote patroni.yml');
-    return DONE;
+    const changed = await pushIfChanged(await deps.pebble(), DEFAULT_WORKLOAD_PATHS.patroniConfig, text, PATRONI_CONFIG_MODE);
+    if (changed) deps.logger.info({ path: DEFAULT_WORKLOAD_PATHS.patroniConfig }, 'wrote patroni.yml');
+    return next({ rendered: { workerConfig: computed.workerConfig, plannedUnits: planned, tls, changed } });
   },
-};
+});

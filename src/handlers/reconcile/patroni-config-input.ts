@@ -21,7 +21,7 @@ import {
   type PatroniConfigInput,
   type RestoreSettings,
 } from '../../workload/index.ts';
-import type { Passwords } from './state.ts';
+import type { Passwords } from './facts.ts';
 
 export interface ComputedParameters {
   readonly parameters: Record<string, ParameterValue>;

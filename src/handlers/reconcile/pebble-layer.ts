@@ -1,5 +1,5 @@
 /**
- * Step e (service): the workload's Pebble layer, added (combined) only when the plan differs and
+ * The workload's Pebble layer, added (combined) only when the plan differs and
  * replanned only when a service changed, so a steady-state hook restarts nothing. When only
  * patroni.yml changed, the running Patroni re-reads it on SIGHUP (no REST credentials needed,
  * which matters when the REST password itself changed).
@@ -15,8 +15,8 @@
  * the member to start. The leader's write of `endpoints` gives it relation-changed.
  */
 import { isDeepStrictEqual } from 'node:util';
-import type { CharmContext } from '../../charm-context.ts';
 import type { Layer, Plan } from '../../pebble/index.ts';
+import type { UnitPeerData } from '../../state/peer-schemas.ts';
 import {
   buildPebbleLayer,
   DEFAULT_PATRONI_ON_FAILURE,
@@ -25,10 +25,11 @@ import {
   SERVICE_POSTGRESQL,
   type OnFailure,
 } from '../../workload/index.ts';
+import type { HandlerDeps } from '../deps.ts';
+import { isInitialised } from './facts.ts';
 import { prepareKubernetes } from './kubernetes-preparation.ts';
-import { DONE, MESSAGES, waiting } from './outcome.ts';
-import { isInitialised, type ReconcileState } from './state.ts';
-import type { ReconcileStep } from './step.ts';
+import { MESSAGES, waiting } from './outcome.ts';
+import { halt, next, step } from './pipeline.ts';
 
 /** Empty values are what Pebble leaves out of a plan: they count as absent. */
 function isEmpty(value: unknown): boolean {
@@ -59,35 +60,36 @@ export function layerChanges(plan: Plan, layer: Layer): { services: boolean; che
 const ON_FAILURE_VALUES: ReadonlySet<string> = new Set(['restart', 'shutdown', 'success-shutdown', 'ignore']);
 
 /** The restore code may override what Pebble does when Patroni exits (unit bag key). */
-function patroniOnFailure(state: ReconcileState): OnFailure {
-  const override = state.unit['patroni-on-failure-condition-override'];
+function patroniOnFailure(unit: UnitPeerData): OnFailure {
+  const override = unit['patroni-on-failure-condition-override'];
   return override !== undefined && ON_FAILURE_VALUES.has(override) ? (override as OnFailure) : DEFAULT_PATRONI_ON_FAILURE;
 }
 
 /** The flag the Patroni client's scheme follows: what the running Patroni now speaks. */
-async function recordApiTls(charm: CharmContext, state: ReconcileState): Promise<void> {
-  const flag = state.tls ? 'enabled' : undefined;
-  if (!state.hasPeerRelation || state.unit.tls === flag) return;
-  await charm.peers.writeUnit({ tls: flag ?? null });
-  state.unit = { ...state.unit, tls: flag };
+async function recordApiTls(deps: Pick<HandlerDeps, 'peers'>, hasPeerRelation: boolean, unit: UnitPeerData, tls: boolean): Promise<UnitPeerData> {
+  const flag = tls ? 'enabled' : undefined;
+  if (!hasPeerRelation || unit.tls === flag) return unit;
+  await deps.peers.writeUnit({ tls: flag ?? null });
+  return { ...unit, tls: flag };
 }
 
-export const pebbleLayerStep: ReconcileStep = {
+export const pebbleLayerStep = step({
   name: 'service',
   retryMessage: MESSAGES.clusterNotStarted,
-  async run(charm, state) {
-    const { workload, passwords } = state;
-    if (workload === undefined || passwords === undefined) return DONE;
-    if (!state.isLeader && !isInitialised(state)) return waiting(MESSAGES.clusterNotStarted, { halt: true });
-    if (!state.isLeader && !(state.app.endpoints ?? []).includes(memberEndpoint(charm.unitName))) {
-      return waiting(MESSAGES.memberNotStarted, { halt: true });
-    }
-    const pebble = await charm.pebble();
+  requires: ['event', 'isLeader', 'hasPeerRelation', 'app', 'unit', 'workload', 'passwords', 'rendered'],
+  provides: ['unit', 'serviceStarted'],
+  async run(
+    deps: Pick<HandlerDeps, 'unitName' | 'appName' | 'dcs' | 'pebble' | 'kubernetes' | 'peers' | 'logger'>,
+    { event, isLeader, hasPeerRelation, app, unit, workload, passwords, rendered },
+  ) {
+    if (!isLeader && !isInitialised({ app })) return halt(waiting(MESSAGES.clusterNotStarted));
+    if (!isLeader && !(app.endpoints ?? []).includes(memberEndpoint(deps.unitName))) return halt(waiting(MESSAGES.memberNotStarted));
+    const pebble = await deps.pebble();
     const layer = buildPebbleLayer({
-      unitName: charm.unitName,
-      dcs: charm.dcs(),
-      patroniApiTls: state.unit.tls === 'enabled',
-      patroniOnFailure: patroniOnFailure(state),
+      unitName: deps.unitName,
+      dcs: deps.dcs(),
+      patroniApiTls: unit.tls === 'enabled',
+      patroniOnFailure: patroniOnFailure(unit),
       ...(passwords.monitoring === undefined ? {} : { monitoringPassword: passwords.monitoring }),
       pgbackrestExporter: workload.pgbackrestExporter,
       commands: workload.commands,
@@ -96,23 +98,24 @@ export const pebbleLayerStep: ReconcileStep = {
     const changes = layerChanges(plan, layer);
     const [service] = plan.services[SERVICE_POSTGRESQL] === undefined ? [] : await pebble.services([SERVICE_POSTGRESQL]);
     // After a container restart the plan may be intact but nothing runs (the sandbox keeps layers).
-    const restartAfterPebbleReady = state.event.kind === 'pebble-ready' && service?.current !== 'active';
+    const restartAfterPebbleReady = event.kind === 'pebble-ready' && service?.current !== 'active';
 
+    let serviceStarted = false;
     if (changes.services || restartAfterPebbleReady) {
-      const prepared = await prepareKubernetes(charm, state, plan.services[SERVICE_POSTGRESQL] === undefined);
-      if (prepared.kind !== 'done') return prepared;
+      const firstStart = plan.services[SERVICE_POSTGRESQL] === undefined;
+      const report = await prepareKubernetes(deps, { isLeader, initialised: isInitialised({ app }), firstStart });
+      if (report !== undefined) return halt(report);
       if (changes.services) await pebble.addLayer(LAYER_LABEL, layer, { combine: true });
       await pebble.replan();
-      state.serviceStarted = true;
-      charm.logger.info({ layerChanged: changes.services }, 'replanned the workload services');
+      serviceStarted = true;
+      deps.logger.info({ layerChanged: changes.services }, 'replanned the workload services');
     } else {
       if (changes.checks) await pebble.addLayer(LAYER_LABEL, layer, { combine: true });
-      if (state.patroniConfigChanged && service?.current === 'active') {
+      if (rendered.changed && service?.current === 'active') {
         await pebble.sendSignal('SIGHUP', [SERVICE_POSTGRESQL]);
-        charm.logger.info('asked Patroni to reload patroni.yml');
+        deps.logger.info('asked Patroni to reload patroni.yml');
       }
     }
-    await recordApiTls(charm, state);
-    return DONE;
+    return next({ unit: await recordApiTls(deps, hasPeerRelation, unit, rendered.tls), serviceStarted });
   },
-};
+});

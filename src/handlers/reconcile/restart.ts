@@ -1,5 +1,5 @@
 /**
- * Step h (restart): parameters such as max_connections take effect only after a PostgreSQL
+ * Parameters such as max_connections take effect only after a PostgreSQL
  * restart; Patroni marks each member `pending_restart`. Each unit restarts its own member, under
  * one rule that needs no lock because every unit derives the same order from the same `/cluster`
  * snapshot:
@@ -17,9 +17,10 @@
  */
 import { isStarted, memberNameToUnitName, type ClusterMember, type PatroniClient } from '../../patroni/index.ts';
 import { podName } from '../../workload/index.ts';
-import { DONE, MESSAGES, waiting } from './outcome.ts';
-import { isInitialised } from './state.ts';
-import type { ReconcileStep } from './step.ts';
+import type { HandlerDeps } from '../deps.ts';
+import { isInitialised } from './facts.ts';
+import { MESSAGES, waiting } from './outcome.ts';
+import { proceed, step } from './pipeline.ts';
 
 export interface RestartCandidate {
   readonly name: string;
@@ -75,27 +76,29 @@ async function withPendingRestart(patroni: PatroniClient, member: ClusterMember)
   }
 }
 
-export const restartStep: ReconcileStep = {
+export const restartStep = step({
   name: 'restart',
   retryMessage: MESSAGES.awaitingRestart,
-  async run(charm, state) {
-    if (!isInitialised(state)) return DONE;
-    const patroni = await charm.patroni();
-    state.cluster = await patroni.clusterFromAny();
-    const candidates = await Promise.all(state.cluster.members.map((member) => withPendingRestart(patroni, member)));
-    const decision = restartDecision(podName(charm.unitName), candidates);
-    if (decision.kind === 'none') return DONE;
+  requires: ['app', 'member'],
+  provides: [],
+  async run(deps: Pick<HandlerDeps, 'unitName' | 'patroni' | 'cluster' | 'peers' | 'logger'>, { app }) {
+    if (!isInitialised({ app })) return proceed();
+    const patroni = await deps.patroni();
+    const cluster = await deps.cluster.read();
+    const candidates = await Promise.all(cluster.members.map((member) => withPendingRestart(patroni, member)));
+    const decision = restartDecision(podName(deps.unitName), candidates);
+    if (decision.kind === 'none') return proceed();
     if (decision.kind === 'wait') {
-      charm.logger.info({ reason: decision.reason }, 'PostgreSQL restart pending; waiting for its turn');
-      return waiting(MESSAGES.awaitingRestart);
+      deps.logger.info({ reason: decision.reason }, 'PostgreSQL restart pending; waiting for its turn');
+      return proceed(waiting(MESSAGES.awaitingRestart));
     }
     const result = await patroni.restart({ pendingOnly: true });
-    charm.logger.info({ restarted: result.restarted, message: result.message }, 'restarted PostgreSQL for pending parameter changes');
-    // The cluster view taken above is stale now; the status step reads a fresh one.
-    state.cluster = undefined;
+    deps.logger.info({ restarted: result.restarted, message: result.message }, 'restarted PostgreSQL for pending parameter changes');
+    // The cluster view read above is stale now; the status reads a fresh one.
+    deps.cluster.forget();
     // Members waiting for their turn only re-check on a hook: changing our peer bag gives each of
     // them relation-changed now instead of at the next update-status.
-    if (result.restarted) await charm.peers.writeUnit({ 'postgresql-restarted-at': new Date().toISOString() });
-    return DONE;
+    if (result.restarted) await deps.peers.writeUnit({ 'postgresql-restarted-at': new Date().toISOString() });
+    return proceed();
   },
-};
+});

@@ -1,19 +1,20 @@
 /**
- * Step c: the workload container answers, its storage is there and belongs to `postgres`, PGDATA
- * exists (0750, postgres), and we know which PostgreSQL it runs and with how much memory and
- * CPU. The workload version is (re)published when the container or the charm may have changed.
+ * The workload container answers, its storage is there and belongs to `postgres`, PGDATA exists
+ * (0750, postgres), and we know which PostgreSQL it runs and with how much memory and CPU. The
+ * workload version is (re)published when the container or the charm may have changed.
  */
-import type { CharmContext } from '../../charm-context.ts';
+import type { WorkloadPebble } from '../../clients/workload-pebble.ts';
+import type { Logger } from '../../logging.ts';
 import { probeResources, WorkloadProbeError, type WorkloadFacts, type WorkloadResources } from '../../workload-probe/index.ts';
 import { DEFAULT_WORKLOAD_PATHS, PGDATA_MODE, WORKLOAD_OS_GROUP, WORKLOAD_OS_USER } from '../../workload/index.ts';
-import { blocked, DONE, MESSAGES, waiting } from './outcome.ts';
-import type { ReconcileStep } from './step.ts';
+import type { HandlerDeps } from '../deps.ts';
+import { blocked, MESSAGES, waiting } from './outcome.ts';
+import { halt, next, step } from './pipeline.ts';
 
 /** Hooks after which the workload version may differ from what Juju shows. */
 const VERSION_EVENTS: ReadonlySet<string> = new Set(['pebble-ready', 'start', 'upgrade-charm']);
 
-async function ensureStorageOwnership(charm: CharmContext): Promise<boolean> {
-  const pebble = await charm.pebble();
+async function ensureStorageOwnership(pebble: WorkloadPebble, logger: Logger): Promise<boolean> {
   const paths = DEFAULT_WORKLOAD_PATHS;
   const storage = await pebble.stat(paths.storage);
   if (storage === undefined) return false;
@@ -22,13 +23,13 @@ async function ensureStorageOwnership(charm: CharmContext): Promise<boolean> {
     // itself wherever Pebble maps paths.
     const chown = await pebble.exec(['chown', `${WORKLOAD_OS_USER}:${WORKLOAD_OS_GROUP}`, '.'], { workingDir: paths.storage });
     await chown.waitOutput();
-    charm.logger.info({ path: paths.storage, was: `${storage.user}:${storage.group}` }, 'gave the storage to postgres');
+    logger.info({ path: paths.storage, was: `${storage.user}:${storage.group}` }, 'gave the storage to postgres');
   }
   if ((await pebble.stat(paths.pgdata)) === undefined) {
     await pebble.makeDir(paths.pgdata, { makeParents: true, permissions: PGDATA_MODE, user: WORKLOAD_OS_USER, group: WORKLOAD_OS_GROUP });
-    charm.logger.info({ path: paths.pgdata }, 'created PGDATA');
+    logger.info({ path: paths.pgdata }, 'created PGDATA');
   }
-  for (const dir of [paths.postgresqlLogs, paths.socketDir]) await ensurePostgresDirectory(charm, dir);
+  for (const dir of [paths.postgresqlLogs, paths.socketDir]) await ensurePostgresDirectory(pebble, logger, dir);
   return true;
 }
 
@@ -37,8 +38,7 @@ async function ensureStorageOwnership(charm: CharmContext): Promise<boolean> {
  * them that way, but an emptied or freshly mounted directory (a new pod, the sandbox's per-unit
  * mounts) is root's, and Patroni then dies at start ("Permission denied: patroni.log").
  */
-async function ensurePostgresDirectory(charm: CharmContext, path: string): Promise<void> {
-  const pebble = await charm.pebble();
+async function ensurePostgresDirectory(pebble: WorkloadPebble, logger: Logger, path: string): Promise<void> {
   const current = await pebble.stat(path);
   if (current === undefined) {
     await pebble.makeDir(path, { makeParents: true, permissions: 0o750, user: WORKLOAD_OS_USER, group: WORKLOAD_OS_GROUP });
@@ -48,29 +48,29 @@ async function ensurePostgresDirectory(charm: CharmContext, path: string): Promi
   } else {
     return;
   }
-  charm.logger.info({ path }, 'gave the directory to postgres');
+  logger.info({ path }, 'gave the directory to postgres');
 }
 
-export const workloadSetupStep: ReconcileStep = {
+export const workloadSetupStep = step({
   name: 'workload',
   retryMessage: MESSAGES.containerUnreachable,
-  async run(charm, state) {
-    const pebble = await charm.pebble();
-    if (!(await pebble.canConnect())) return waiting(MESSAGES.containerUnreachable, { halt: true });
-    if (!(await ensureStorageOwnership(charm))) return waiting(MESSAGES.storageMissing, { halt: true });
+  requires: ['event'],
+  provides: ['workload', 'resources'],
+  async run(deps: Pick<HandlerDeps, 'pebble' | 'workloadFacts' | 'tools' | 'logger'>, { event }) {
+    const pebble = await deps.pebble();
+    if (!(await pebble.canConnect())) return halt(waiting(MESSAGES.containerUnreachable));
+    if (!(await ensureStorageOwnership(pebble, deps.logger))) return halt(waiting(MESSAGES.storageMissing));
     let workload: WorkloadFacts;
     let resources: WorkloadResources;
     try {
-      [workload, resources] = await Promise.all([charm.workloadFacts(), probeResources(pebble)]);
+      [workload, resources] = await Promise.all([deps.workloadFacts(), probeResources(pebble)]);
     } catch (error) {
       // A workload without PostgreSQL (wrong image) or without readable limits needs an operator.
       if (!(error instanceof WorkloadProbeError)) throw error;
-      charm.logger.error({ code: error.code }, error.message);
-      return blocked(error.message, { halt: true });
+      deps.logger.error({ code: error.code }, error.message);
+      return halt(blocked(error.message));
     }
-    state.workload = workload;
-    state.resources = resources;
-    if (VERSION_EVENTS.has(state.event.kind)) await charm.tools.applicationVersionSet(workload.version);
-    return DONE;
+    if (VERSION_EVENTS.has(event.kind)) await deps.tools.applicationVersionSet(workload.version);
+    return next({ workload, resources });
   },
-};
+});

@@ -3,6 +3,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { parse } from 'yaml';
 import { setConfig } from '../../../sandbox/juju/model.ts';
 import { KUBERNETES_DONE, type KubernetesObjects, type KubernetesOutcome } from '../../../src/clients/kubernetes-objects.ts';
+import { refreshWorkloadConfig } from '../../../src/handlers/reconcile.ts';
 import { charmHarness, type Harness } from '../../support/juju-harness.ts';
 import { asSuperuser, startPostgres, tryLogin, type PostgresInstance } from '../../support/postgres-instance.ts';
 import { APP, appStatus, unitStatus } from './support/charm-under-test.ts';
@@ -229,7 +230,7 @@ describe('refreshWorkloadConfig (for set-password)', () => {
       ...unit,
       within: async (charm) => {
         await charm.secrets.set('app', { 'rewind-password': 'Rotated0123456789' });
-        await charm.refreshWorkloadConfig();
+        await refreshWorkloadConfig(charm, { kind: 'update-status' });
       },
     });
     expect((await patroniYml(unit))['postgresql'].authentication.rewind).toEqual({ username: 'rewind', password: 'Rotated0123456789' });

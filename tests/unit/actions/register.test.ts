@@ -1,49 +1,27 @@
 import { describe, expect, it } from 'vitest';
-import { registerActions, type ActionDeps } from '../../../src/actions/index.ts';
-import { Dispatcher, runDispatch } from '../../../src/juju/dispatcher.ts';
-import { charmHarness } from '../../support/juju-harness.ts';
-import { APP, capturedLogger, seedAppSecret, startActionOn } from './support.ts';
+import { createDispatcher, IMPLEMENTED_ACTIONS } from '../../../src/handlers/index.ts';
+import { createLogger } from '../../../src/logging.ts';
+import { runScenario } from '../scenario/charm-scenario.ts';
 
-function depsFor(running: ReturnType<typeof startActionOn>, overrides: Partial<ActionDeps> = {}): ActionDeps {
-  return {
-    tools: running.tools,
-    secrets: running.secrets,
-    logger: capturedLogger().logger,
-    unitName: `${APP}/0`,
-    appName: APP,
-    patroni: () => Promise.reject(new Error('not needed')),
-    postgresql: () => Promise.reject(new Error('not needed')),
-    ...overrides,
-  };
-}
-
-describe('registerActions', () => {
-  it('routes each action to its handler through the dispatcher', async () => {
-    const harness = charmHarness({ units: 1 });
-    await seedAppSecret(harness, { 'rewind-password': 'rw-Secret9' });
-    const running = startActionOn(harness, `${APP}/0`, 'get-password', { username: 'rewind' });
-    const dispatcher = registerActions(new Dispatcher<{ deps: ActionDeps }>(), (context) => context.deps);
-
-    for (const action of ['get-password', 'set-password', 'get-primary', 'promote-to-primary']) {
+describe('action dispatch', () => {
+  it('routes each implemented action to exactly one handler, in the one dispatcher', () => {
+    const dispatcher = createDispatcher(createLogger({ level: 'silent' }));
+    expect([...IMPLEMENTED_ACTIONS].sort()).toEqual(['get-password', 'get-primary', 'promote-to-primary', 'set-password']);
+    for (const action of IMPLEMENTED_ACTIONS) {
       expect(dispatcher.handlersFor({ kind: 'action', action, actionId: '1' })).toHaveLength(1);
     }
-    expect(await dispatcher.dispatch(running.event, { deps: depsFor(running) })).toBe(1);
-    expect(running.action.results).toEqual({ password: 'rw-Secret9' });
   });
 
-  it('leaves unexpected errors to the dispatcher, which fails the action with its prefix', async () => {
-    const harness = charmHarness({ units: 1 });
-    const running = startActionOn(harness, `${APP}/0`, 'get-password', { username: 'rewind' });
-    const broken = depsFor(running, { secrets: { get: () => Promise.reject(new Error('secret-get: agent gone')), set: async () => undefined } });
-    const dispatcher = registerActions(new Dispatcher<ActionDeps>(), (deps) => deps);
-    const exitCode = await runDispatch({
-      dispatcher,
-      event: running.event,
-      context: broken,
-      actionFail: (message) => running.tools.actionFail(message),
-      env: {},
-    });
-    expect(exitCode).toBe(0);
-    expect(running.action).toMatchObject({ failed: true, message: 'action get-password failed: secret-get: agent gone' });
+  it('runs get-password end to end through the charm', async () => {
+    const result = await runScenario({ hook: 'action', action: 'get-password', params: { username: 'rewind' } }, { appSecret: { 'rewind-password': 'rw-Secret9' } });
+    expect(result.action).toMatchObject({ failed: false, results: { password: 'rw-Secret9' } });
+  });
+
+  it('turns an unexpected error into action-fail with the dispatcher prefix, exit 0', async () => {
+    // get-primary with every Patroni unreachable is an expected failure; a broken /cluster body is not.
+    const result = await runScenario({ hook: 'action', action: 'get-primary' }, { patroniAnswers: { '/cluster': { status: 200, text: 'not json' } } });
+    expect(result.exitCode).toBe(0);
+    expect(result.action?.failed).toBe(true);
+    expect(result.action?.message).toMatch(/^(action get-primary failed: |Unable to reach Patroni)/);
   });
 });

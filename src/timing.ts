@@ -1,0 +1,14 @@
+/** How long hooks wait for things that usually happen within seconds (tests shrink these). */
+export interface ReconcileTiming {
+  /** After starting Patroni, how long to wait for the member to come up before leaving it to a later hook. */
+  memberStartTimeoutMs: number;
+  pollIntervalMs: number;
+  /** How long storage-detaching waits for a new primary after a switchover. */
+  switchoverTimeoutMs: number;
+}
+
+export const DEFAULT_TIMING: ReconcileTiming = Object.freeze({
+  memberStartTimeoutMs: 30_000,
+  pollIntervalMs: 2_000,
+  switchoverTimeoutMs: 60_000,
+});

@@ -1,0 +1,319 @@
+import { Writable } from 'node:stream';
+import { join } from 'node:path';
+import type { HookEnv } from '../../../sandbox/juju/engine/index.ts';
+import { enqueueAction, setLeader, startAction, status as jujuStatus, type Action, type ConfigValue } from '../../../sandbox/juju/model.ts';
+import { CharmContext } from '../../../src/charm-context.ts';
+import type { ClientFactories } from '../../../src/clients/factories.ts';
+import { NOT_ON_KUBERNETES, type KubernetesObjects } from '../../../src/clients/kubernetes-objects.ts';
+import { createDispatcher } from '../../../src/handlers/index.ts';
+import { parseDispatchContext } from '../../../src/juju/context.ts';
+import { runDispatch } from '../../../src/juju/dispatcher.ts';
+import { eventFromContext } from '../../../src/juju/events.ts';
+import { loadCharmMetadata, type CharmMetadata } from '../../../src/juju/metadata.ts';
+import { createLogger } from '../../../src/logging.ts';
+import { NO_RETRY, PatroniClient } from '../../../src/patroni/index.ts';
+import { SecretStore } from '../../../src/state/secrets.ts';
+import type { ReconcileTiming } from '../../../src/timing.ts';
+import { probeWorkload } from '../../../src/workload-probe/index.ts';
+import { fakeCluster, startFakePatroni, type FakeAnswer, type FakeMember, type FakePatroni, type SeenRequest } from '../../support/fake-patroni.ts';
+import { charmHarness } from '../../support/juju-harness.ts';
+import { emptyDatabase, InMemoryPostgreSQL, type DatabaseState, type SqlCall } from './in-memory-postgresql.ts';
+import { debianWorkload, InMemoryWorkload, type WorkloadOperation, type WorkloadState } from './in-memory-workload.ts';
+
+/*
+ * The unit tier's way to run the charm: state in → one hook → state out, in the spirit of ops'
+ * Scenario (`Context.run(event, State)`). The Juju side is the sandbox's own hook-tool engine on
+ * an in-memory model (the real argv and output of every hook tool), the workload an in-memory
+ * Pebble, Patroni an in-process HTTP double answering from a scripted cluster, PostgreSQL and
+ * Kubernetes in-memory doubles. The charm itself is the real dispatcher, handlers and clients.
+ * Nothing here needs a system package.
+ */
+
+const REPO = join(import.meta.dirname, '../../..');
+export const APP = 'postgresql-k8s';
+export const unitName = (n: number) => `${APP}/${n}`;
+export const memberName = (n: number) => `${APP}-${n}`;
+export const memberHost = (n: number) => `${memberName(n)}.${APP}-endpoints`;
+/** What the sandbox gives pods: the etcd3 DCS. */
+export const ETCD_ENV = { POSTGRESQL_DCS_ETCD_HOSTS: '127.0.0.1:2379' };
+
+/** One hook or action, as Juju would dispatch it. */
+export type Hook =
+  | { hook: 'install' | 'start' | 'config-changed' | 'leader-elected' | 'update-status' | 'upgrade-charm' | 'stop' }
+  | { hook: 'pebble-ready' | 'pebble-check-failed' | 'pebble-check-recovered' }
+  | { hook: 'peer-relation'; kind: 'created' | 'joined' | 'changed' | 'departed'; remoteUnit?: number; departingUnit?: number }
+  | { hook: 'storage-detaching' }
+  | { hook: 'secret-changed'; label?: string }
+  | { hook: 'action'; action: string; params?: Record<string, unknown> };
+
+export interface ScenarioState {
+  /** Units of the application (all in the peer relation unless `peerRelation` is false). Default 1. */
+  units?: number;
+  /** The unit the hook runs on. Default 0. */
+  unit?: number;
+  /** The leader's unit number, or null for none. Default 0. */
+  leader?: number | null;
+  /** Whether Juju has created the peer relation yet. Default true. */
+  peerRelation?: boolean;
+  /** Units Juju is removing (goal-state shows them dying). */
+  dying?: number[];
+  config?: Record<string, ConfigValue>;
+  /** The peer app bag, raw. */
+  peerApp?: Record<string, string>;
+  /** Unit number → its peer bag, raw. */
+  peerUnits?: Record<number, Record<string, string>>;
+  /** Fields of the application secret (`<user>-password`…), stored by the leader before the hook. */
+  appSecret?: Record<string, string>;
+  /** Fields of this unit's secret (TLS key and certificates). */
+  unitSecret?: Record<string, string>;
+  /** This unit's workload status before the hook. */
+  status?: { status: 'active' | 'waiting' | 'maintenance' | 'blocked'; message: string };
+  /** This unit's controller-side charm state (state-get). */
+  charmState?: Record<string, string>;
+  workload?: WorkloadState;
+  /** The cluster as Patroni reports it; one fake Patroni serves each member named here. */
+  cluster?: FakeMember[];
+  /** Patroni's dynamic configuration (GET/PATCH /config). */
+  patroniConfig?: Record<string, unknown>;
+  /** Scripted answers of this unit's Patroni (route → answer), e.g. `{ '*': 'unreachable' }`. */
+  patroniAnswers?: Record<string, FakeAnswer>;
+  database?: DatabaseState;
+  kubernetes?: KubernetesObjects;
+  /** The pod's environment (the DCS); default the sandbox's etcd3. */
+  env?: Record<string, string>;
+  timing?: Partial<ReconcileTiming>;
+}
+
+export interface ScenarioResult {
+  exitCode: number;
+  logs: string;
+  status: { status: string; message: string };
+  appStatus: { status: string; message: string };
+  workloadVersion: string;
+  peerApp: Record<string, string>;
+  /** Every unit's peer bag after the hook. */
+  peerUnits: Record<number, Record<string, string>>;
+  /** The application secret as a unit reads it after the hook. */
+  appSecret: Record<string, string>;
+  charmState: Record<string, string>;
+  workload: WorkloadState;
+  /** What the charm did to the workload, in order. */
+  workloadOperations: WorkloadOperation[];
+  /** Every request the charm sent to any member's Patroni, in order. */
+  patroniRequests: SeenRequest[];
+  /** Patroni's dynamic configuration after the hook. */
+  patroniConfig: Record<string, unknown>;
+  sql: SqlCall[];
+  database: DatabaseState;
+  openedPorts: Array<{ protocol: string; port?: number | undefined; toPort?: number | undefined }>;
+  action: Action | undefined;
+}
+
+let metadata: Promise<CharmMetadata> | undefined;
+
+function dispatchEnv(hook: Hook, unit: string, actionId: string | undefined): { env: Record<string, string>; hookEnv: Omit<HookEnv, 'unit'> } {
+  switch (hook.hook) {
+    case 'pebble-ready':
+    case 'pebble-check-failed':
+    case 'pebble-check-recovered': {
+      const name = `postgresql-${hook.hook}`;
+      const check: Record<string, string> = hook.hook === 'pebble-ready' ? {} : { JUJU_PEBBLE_CHECK_NAME: 'postgresql' };
+      return { env: { JUJU_DISPATCH_PATH: `hooks/${name}`, JUJU_WORKLOAD_NAME: 'postgresql', ...check }, hookEnv: { hookName: name, workloadName: 'postgresql' } };
+    }
+    case 'peer-relation': {
+      const name = `database-peers-relation-${hook.kind}`;
+      const remote = hook.remoteUnit === undefined ? '' : unitName(hook.remoteUnit);
+      const departing = hook.departingUnit === undefined ? undefined : unitName(hook.departingUnit);
+      return {
+        env: {
+          JUJU_DISPATCH_PATH: `hooks/${name}`,
+          JUJU_RELATION: 'database-peers',
+          JUJU_RELATION_ID: 'database-peers:0',
+          JUJU_REMOTE_APP: APP,
+          JUJU_REMOTE_UNIT: remote,
+          ...(departing === undefined ? {} : { JUJU_DEPARTING_UNIT: departing }),
+        },
+        hookEnv: {
+          hookName: name,
+          relationId: 0,
+          remoteApp: APP,
+          ...(remote === '' ? {} : { remoteUnit: remote }),
+          ...(departing === undefined ? {} : { departingUnit: departing }),
+        },
+      };
+    }
+    case 'storage-detaching':
+      return {
+        env: { JUJU_DISPATCH_PATH: 'hooks/pgdata-storage-detaching', JUJU_STORAGE_ID: 'pgdata/0', JUJU_STORAGE_KIND: 'filesystem' },
+        hookEnv: { hookName: 'pgdata-storage-detaching', storageId: 'pgdata/0' },
+      };
+    case 'secret-changed':
+      return {
+        env: { JUJU_DISPATCH_PATH: 'hooks/secret-changed', JUJU_SECRET_ID: 'secret:d2rkv2hmp25c77a4nmkg', JUJU_SECRET_LABEL: hook.label ?? '' },
+        hookEnv: { hookName: 'secret-changed', secretId: 'secret:d2rkv2hmp25c77a4nmkg', ...(hook.label === undefined ? {} : { secretLabel: hook.label }) },
+      };
+    case 'action':
+      return {
+        env: { JUJU_DISPATCH_PATH: `actions/${hook.action}`, JUJU_ACTION_NAME: hook.action, JUJU_ACTION_UUID: actionId ?? '1' },
+        hookEnv: { hookName: '', ...(actionId === undefined ? {} : { actionId }) },
+      };
+    default:
+      return { env: { JUJU_DISPATCH_PATH: `hooks/${hook.hook}` }, hookEnv: { hookName: hook.hook } };
+  }
+  void unit;
+}
+
+function capture(): { logger: ReturnType<typeof createLogger>; text: () => string } {
+  const lines: string[] = [];
+  const destination = new Writable({
+    write(chunk, _encoding, done) {
+      lines.push(String(chunk));
+      done();
+    },
+  });
+  return { logger: createLogger({ level: 'debug', destination }), text: () => lines.join('') };
+}
+
+/** Run `hook` on the charm in `state`; returns the state that came out. The input is not changed. */
+export async function runScenario(hook: Hook, input: ScenarioState = {}): Promise<ScenarioResult> {
+  const state = structuredClone({ ...input, kubernetes: undefined });
+  const units = state.units ?? 1;
+  const self = state.unit ?? 0;
+  const leader = state.leader === undefined ? 0 : state.leader;
+  const harness = charmHarness({ units, ...(state.config === undefined ? {} : { config: state.config }) });
+  const model = harness.model;
+  const peer = model.relations.find((relation) => relation.interface === 'postgresql_peers')!;
+
+  // Secrets are created by the leader (unit 0 when nobody leads), then leadership is set.
+  setLeader(model, APP, unitName(leader ?? 0));
+  if (state.appSecret !== undefined) {
+    const { tools, context } = harness.hook(unitName(leader ?? 0));
+    await new SecretStore(tools, APP).set('app', state.appSecret);
+    context.commit();
+  }
+  if (state.unitSecret !== undefined) {
+    const { tools, context } = harness.hook(unitName(self));
+    await new SecretStore(tools, APP).set('unit', state.unitSecret);
+    context.commit();
+  }
+  setLeader(model, APP, leader === null ? null : unitName(leader));
+  if (state.peerRelation === false) model.relations = model.relations.filter((relation) => relation !== peer);
+  peer.appData[APP] = { ...state.peerApp };
+  for (const [n, bag] of Object.entries(state.peerUnits ?? {})) peer.unitData[unitName(Number(n))] = { ...bag };
+  for (const n of state.dying ?? []) model.units[unitName(n)]!.life = 'dying';
+  const unitRecord = model.units[unitName(self)]!;
+  if (state.status !== undefined) unitRecord.workloadStatus = jujuStatus(state.status.status, state.status.message);
+  unitRecord.state = { ...state.charmState };
+
+  // Patroni: one fake per member of the scripted cluster, sharing its view; this unit's answers scripted.
+  const cluster = fakeCluster(state.cluster ?? [], state.patroniConfig);
+  const fakes: FakePatroni[] = [];
+  const selfMember = memberName(self);
+  const names = new Set([selfMember, ...(state.cluster ?? []).map((member) => member.name)]);
+  for (const name of names) fakes.push(await startFakePatroni({ self: name, cluster }));
+  const selfFake = fakes.find((fake) => fake.self === selfMember)!;
+  for (const [route, answer] of Object.entries(state.patroniAnswers ?? {})) selfFake.on(route, answer);
+
+  const workload = new InMemoryWorkload(state.workload ?? debianWorkload());
+  const database = state.database ?? emptyDatabase();
+  const sql: SqlCall[] = [];
+
+  let action: Action | undefined;
+  if (hook.hook === 'action') {
+    action = enqueueAction(model, unitName(self), hook.action, hook.params ?? {});
+    startAction(model, action.id);
+  }
+  const { env, hookEnv } = dispatchEnv(hook, unitName(self), action?.id);
+  const dispatch = parseDispatchContext({
+    JUJU_HOOK_NAME: hookEnv.hookName,
+    JUJU_UNIT_NAME: unitName(self),
+    JUJU_MODEL_NAME: model.name,
+    JUJU_MODEL_UUID: model.uuid,
+    JUJU_VERSION: '3.6.8',
+    JUJU_CHARM_DIR: REPO,
+    ...env,
+  });
+  metadata ??= loadCharmMetadata(REPO);
+  const event = eventFromContext(dispatch, await metadata);
+  const { tools, context } = harness.hook(unitName(self), hookEnv);
+  const log = capture();
+  const clients: Partial<ClientFactories> = {
+    pebble: () => workload,
+    patroni: (options) =>
+      new PatroniClient({
+        ...options,
+        url: selfFake.url,
+        peerUrls: fakes.filter((fake) => fake !== selfFake).map((fake) => fake.url),
+        timeoutMs: 2_000,
+        retry: { read: NO_RETRY, configWrite: NO_RETRY, action: NO_RETRY, switchover: NO_RETRY },
+      }),
+    postgresql: (settings) => new InMemoryPostgreSQL(database, settings.primaryHost, sql) as never,
+    kubernetes: () => input.kubernetes ?? NOT_ON_KUBERNETES,
+    workloadFacts: probeWorkload,
+  };
+  const charm = new CharmContext(dispatch, event, tools, log.logger, {
+    env: state.env ?? ETCD_ENV,
+    clients,
+    timing: { memberStartTimeoutMs: 0, pollIntervalMs: 5, switchoverTimeoutMs: 500, ...state.timing },
+  });
+  let exitCode: number;
+  try {
+    exitCode = await runDispatch({
+      dispatcher: createDispatcher(log.logger),
+      event,
+      context: charm,
+      actionFail: (message) => tools.actionFail(message),
+      logger: log.logger,
+      env: {},
+    });
+  } finally {
+    await Promise.all(fakes.map((fake) => fake.close()));
+  }
+  if (exitCode === 0 || hook.hook === 'action') context.commit();
+  else context.discard();
+
+  const readSecret = async (): Promise<Record<string, string>> => {
+    const reader = harness.hook(unitName(self)).tools;
+    const store = new SecretStore(reader, APP);
+    const fields = ['backup', 'operator', 'replication', 'rewind', 'monitoring', 'patroni'].map((user) => `${user}-password`);
+    const values = await Promise.all(fields.map(async (field) => [field, await store.get('app', field)] as const));
+    return Object.fromEntries(values.filter((entry): entry is readonly [string, string] => entry[1] !== undefined));
+  };
+  const peerAfter = model.relations.find((relation) => relation.interface === 'postgresql_peers');
+  return {
+    exitCode,
+    logs: log.text(),
+    status: { status: unitRecord.workloadStatus.status, message: unitRecord.workloadStatus.message },
+    appStatus: { status: model.applications[APP]!.status.status, message: model.applications[APP]!.status.message },
+    workloadVersion: unitRecord.workloadVersion,
+    peerApp: { ...(peerAfter?.appData[APP] ?? {}) },
+    peerUnits: Object.fromEntries(
+      Array.from({ length: units }, (_, n) => [n, { ...(peerAfter?.unitData[unitName(n)] ?? {}) }]),
+    ),
+    appSecret: await readSecret(),
+    charmState: { ...unitRecord.state },
+    workload: workload.state,
+    workloadOperations: workload.operations,
+    patroniRequests: fakes.flatMap((fake) => fake.requests),
+    patroniConfig: cluster.config,
+    sql,
+    database,
+    openedPorts: unitRecord.openedPorts.map((port) => ({ protocol: port.protocol, port: port.from, toPort: port.to })),
+    action: action === undefined ? undefined : model.actions[action.id],
+  };
+}
+
+/** A running member as Patroni's `/cluster` lists it. */
+export function member(n: number, role: FakeMember['role'], extra: Partial<FakeMember> = {}): FakeMember {
+  return { name: memberName(n), role, state: role === 'leader' ? 'running' : 'streaming', host: memberHost(n), ...extra };
+}
+
+/** The six system passwords, as the leader stores them. */
+export const PASSWORDS: Readonly<Record<string, string>> = Object.freeze({
+  'backup-password': 'backupPass000001',
+  'operator-password': 'operatorPass0001',
+  'replication-password': 'replicaPass00001',
+  'rewind-password': 'rewindPass000001',
+  'monitoring-password': 'monitorPass00001',
+  'patroni-password': 'patroniPass00001',
+});
