@@ -132,22 +132,6 @@ export class PatroniClient {
     return parseJson(this.url, response, memberStatusSchema);
   }
 
-  /** GET /primary: 200 when this member is the read-write leader, 503 otherwise. */
-  async isPrimary(): Promise<boolean> {
-    return this.probe('/primary');
-  }
-
-  /** GET /leader: 200 for the leader, including a standby cluster's standby leader. */
-  async isLeader(): Promise<boolean> {
-    return this.probe('/leader');
-  }
-
-  /** GET /replica[?lag=…]: 200 for a running replica no further behind than `lag` (bytes or e.g. `100MB`). */
-  async isReplica(options: { lag?: number | string } = {}): Promise<boolean> {
-    const query = options.lag === undefined ? '' : `?lag=${encodeURIComponent(String(options.lag))}`;
-    return this.probe(`/replica${query}`);
-  }
-
   /** GET /config: the dynamic configuration stored in the DCS. */
   async config(): Promise<DynamicConfig> {
     const response = await this.call(this.url, { method: 'GET', path: '/config' }, this.policies.read, [200]);
@@ -161,22 +145,11 @@ export class PatroniClient {
     return parseJson(this.url, response, dynamicConfigSchema);
   }
 
-  /** POST /reload: Patroni re-reads its YAML and applies it on the next loop. */
-  async reload(): Promise<void> {
-    await this.call(this.url, { method: 'POST', path: '/reload' }, this.policies.action, [200, 202]);
-  }
-
   /** POST /restart; with `pendingOnly` Patroni restarts only if a parameter change is pending. */
   async restart(options: { pendingOnly?: boolean } = {}): Promise<RestartResult> {
     const body = options.pendingOnly ? { restart_pending: true } : {};
     const response = await this.call(this.url, { method: 'POST', path: '/restart', body }, this.policies.action, [200, 503]);
     return { restarted: response.status === 200, message: response.body.trim() };
-  }
-
-  /** POST /reinitialize: wipe and re-clone this replica (the leader answers 503 → PatroniApiError). */
-  async reinitialize(options: { force?: boolean } = {}): Promise<void> {
-    const body = { force: options.force ?? false };
-    await this.call(this.url, { method: 'POST', path: '/reinitialize', body }, this.policies.action, [200]);
   }
 
   /**
@@ -185,12 +158,23 @@ export class PatroniClient {
    * SwitchoverFailedError for any other refusal or when someone else than the candidate took over.
    */
   async switchover(request: { leader: string; candidate?: string }): Promise<SwitchoverResult> {
-    return this.takeOver('switchover', { leader: request.leader, candidate: request.candidate ?? null }, request.candidate);
-  }
-
-  /** POST /failover to a named candidate (Patroni refuses a failover without one). */
-  async failover(request: { candidate: string }): Promise<SwitchoverResult> {
-    return this.takeOver('failover', { candidate: request.candidate }, request.candidate);
+    const { candidate } = request;
+    const body = { leader: request.leader, candidate: candidate ?? null };
+    const timeoutMs = this.options.switchoverTimeoutMs ?? DEFAULT_SWITCHOVER_TIMEOUT_MS;
+    let response: RawResponse;
+    try {
+      response = await this.call(this.url, { method: 'POST', path: '/switchover', body, timeoutMs }, this.policies.switchover, [200]);
+    } catch (error) {
+      if (error instanceof PatroniAuthError || !(error instanceof PatroniApiError)) throw error;
+      if (error.status === 412 && error.body.includes(NOT_SYNC_BODY)) throw new SwitchoverNotSyncError(error.url, error.body);
+      throw new SwitchoverFailedError(`switchover refused: received ${error.status}`, { status: error.status, body: error.body, cause: error });
+    }
+    const message = response.body.trim();
+    const newLeader = /over to "([^"]+)"/.exec(message)?.[1];
+    if (candidate !== undefined && newLeader !== undefined && newLeader !== candidate) {
+      throw new SwitchoverFailedError(`switchover went to ${newLeader} instead of ${candidate}`, { status: response.status, body: message });
+    }
+    return { newLeader, message };
   }
 
   /**
@@ -214,30 +198,6 @@ export class PatroniClient {
     throw new SwitchoverFailedError(
       `primary did not change from ${options.previous ?? '(none)'}${options.candidate ? ` to ${options.candidate}` : ''} (last seen: ${seen ?? 'none'})`,
     );
-  }
-
-  private async takeOver(action: 'switchover' | 'failover', body: Record<string, string | null>, candidate: string | undefined): Promise<SwitchoverResult> {
-    const request = { method: 'POST', path: `/${action}`, body, timeoutMs: this.options.switchoverTimeoutMs ?? DEFAULT_SWITCHOVER_TIMEOUT_MS } as const;
-    let response: RawResponse;
-    try {
-      response = await this.call(this.url, request, this.policies.switchover, [200]);
-    } catch (error) {
-      if (error instanceof PatroniAuthError || !(error instanceof PatroniApiError)) throw error;
-      if (error.status === 412 && error.body.includes(NOT_SYNC_BODY)) throw new SwitchoverNotSyncError(error.url, error.body);
-      throw new SwitchoverFailedError(`${action} refused: received ${error.status}`, { status: error.status, body: error.body, cause: error });
-    }
-    const message = response.body.trim();
-    const newLeader = /over to "([^"]+)"/.exec(message)?.[1];
-    if (candidate !== undefined && newLeader !== undefined && newLeader !== candidate) {
-      throw new SwitchoverFailedError(`${action} went to ${newLeader} instead of ${candidate}`, { status: response.status, body: message });
-    }
-    return { newLeader, message };
-  }
-
-  /** GET a health-check path whose status code is the answer: 200 yes, 503 no. */
-  private async probe(path: string): Promise<boolean> {
-    const response = await this.call(this.url, { method: 'GET', path }, this.policies.read, [200, 503]);
-    return response.status === 200;
   }
 
   /** One request under a retry policy; statuses outside `accept` become typed errors. */

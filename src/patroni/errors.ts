@@ -53,7 +53,7 @@ export class SwitchoverNotSyncError extends PatroniApiError {
   }
 }
 
-/** A switchover or failover that Patroni refused or that did not produce the expected primary. */
+/** A switchover that Patroni refused or that did not produce the expected primary. */
 export class SwitchoverFailedError extends CharmError {
   readonly status: number | undefined;
   readonly body: string | undefined;

@@ -79,9 +79,9 @@ export interface PatroniRetryPolicies {
   read: RetryPolicy;
   /** PATCH /config (a merge, idempotent): the reference's 3 tries with 2..10 s exponential waits. */
   configWrite: RetryPolicy;
-  /** POST /restart, /reinitialize, /reload: 3 tries, 2..10 s, like the reference, on lost connections only. */
+  /** POST /restart: 3 tries, 2..10 s, like the reference, on lost connections only. */
   action: RetryPolicy;
-  /** POST /switchover, /failover: resent only when the connection was refused (never delivered). */
+  /** POST /switchover: resent only when the connection was refused (never delivered). */
   switchover: RetryPolicy;
 }
 

@@ -77,17 +77,6 @@ describe('PatroniClient reads', () => {
     expect(server.requests).toHaveLength(1);
   });
 
-  it('maps 200/503 of the role checks to booleans and passes the lag limit', async () => {
-    const server = await fake();
-    const patroni = client(server.url);
-    expect(await patroni.isPrimary()).toBe(true);
-    server.cluster.members[0]!.role = 'replica';
-    server.cluster.members[0]!.lag = 200 * 1024 * 1024;
-    expect(await patroni.isPrimary()).toBe(false);
-    expect(await patroni.isReplica({ lag: '100MB' })).toBe(false);
-    expect(server.requests.map((r) => r.path)).toEqual(['/primary', '/primary', '/replica?lag=100MB']);
-  });
-
   it('reads /health bodies that come with 503', async () => {
     const server = await fake(undefined, [{ ...replica('pg-1'), state: 'stopped' }]);
     const health = await client(server.url).health();
@@ -131,10 +120,10 @@ describe('PatroniClient writes', () => {
   it('sends 401 straight back as PatroniAuthError without retrying', async () => {
     const server = await startFakePatroni({ password: 'another-password' });
     fakes.push(server);
-    const error = await client(server.url).reload().catch((e: unknown) => e);
+    const error = await client(server.url).patchConfig({ loop_wait: 2 }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(PatroniAuthError);
     expect((error as PatroniAuthError).code).toBe('patroni-auth-failed');
-    expect(server.requests).toEqual([expect.objectContaining({ method: 'POST', path: '/reload', auth: true })]);
+    expect(server.requests).toEqual([expect.objectContaining({ method: 'PATCH', path: '/config', auth: true })]);
   });
 
   it('PATCHes /config as JSON and returns the merged config', async () => {
@@ -154,13 +143,6 @@ describe('PatroniClient writes', () => {
     server.on('POST /restart', { status: 503, text: 'restart already in progress' });
     expect(await patroni.restart()).toMatchObject({ restarted: false });
     expect(server.requests.map((r) => r.body)).toEqual([{ restart_pending: true }, { restart_pending: true }, {}]);
-  });
-
-  it('asks for a forced reinitialize and surfaces the leader refusal', async () => {
-    const server = await fake({ status: 503, text: 'I am the leader, can not reinitialize' });
-    await expect(client(server.url).reinitialize({ force: true })).rejects.toMatchObject({ status: 503 });
-    expect(server.requests[0]!.body).toEqual({ force: true });
-    expect(server.requests).toHaveLength(1); // a 503 answer is final for actions
   });
 });
 

@@ -100,20 +100,6 @@ describe('switchover', () => {
   });
 });
 
-describe('failover', () => {
-  it('maps the HTML 400 Patroni sends for a bad request to SwitchoverFailedError', async () => {
-    const server = await fake({ status: 400, text: '<!DOCTYPE HTML>\n<html><body><h1>Error response</h1><p>Error code: 400</p></body></html>' });
-    const error = await client(server.url).failover({ candidate: 'pg-1' }).catch((e: unknown) => e);
-    expect(error).toMatchObject({ code: 'patroni-switchover-failed', status: 400 });
-    expect(server.requests[0]!.body).toEqual({ candidate: 'pg-1' });
-  });
-
-  it('returns the new leader on success', async () => {
-    const server = await fake();
-    expect(await client(server.url).failover({ candidate: 'pg-1' })).toMatchObject({ newLeader: 'pg-1', message: 'Successfully failed over to "pg-1"' });
-  });
-});
-
 describe('waitForNewPrimary', () => {
   it('polls until the leader changes to the candidate', async () => {
     const server = await fake();
