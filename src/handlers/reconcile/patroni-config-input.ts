@@ -29,7 +29,8 @@ export interface ComputedParameters {
 }
 
 /**
- * PostgreSQL's parameters from the config and the container's resources (reference §4.3 step 2):
+ * PostgreSQL's parameters from the config and the container's resources (the reference charm's
+ * `update_config` in src/charm.py):
  * the option mapping and memory tuning, the resolved worker counts, wal_compression as on/off.
  * Throws SharedBuffersTooLargeError / WorkerProcessLimitError for values the resources cannot take.
  */
@@ -55,7 +56,7 @@ export function systemUserDatabases(initialised: boolean): Record<string, HbaDat
   return initialised ? {} : { [OPERATOR_USER]: 'all', [REPLICATION_USER]: 'all', [REWIND_USER]: 'all' };
 }
 
-/** The app bag's restore keys as the bootstrap input (reference §4.3: restoring = backup id or PITR target). */
+/** The app bag's restore keys as the bootstrap input (as the reference's `update_config`: restoring = backup id or PITR target). */
 export function restoreSettings(app: AppPeerData, appExtra: Readonly<Record<string, string>>): RestoreSettings | undefined {
   const backupId = app['restoring-backup'];
   const target = app['restore-to-time'];
