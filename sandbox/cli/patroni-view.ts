@@ -1,10 +1,11 @@
 import http from 'node:http';
 import https from 'node:https';
+import { PATRONI_API_PORT } from '../../src/workload/users.ts';
 import type { ControllerStatus } from '../controller/controller.ts';
 
 /**
  * Which unit is the PostgreSQL primary, as Patroni itself says: `GET /cluster` on the REST API
- * (port 8008) of the first unit that answers. Members are matched to units by pod name, member
+ * (PATRONI_API_PORT) of the first unit that answers. Members are matched to units by pod name, member
  * host or address. Nothing when Patroni is not running (yet).
  */
 
@@ -46,7 +47,7 @@ function getJson(url: string, timeoutMs: number): Promise<unknown> {
 async function clusterFrom(address: string, timeoutMs: number): Promise<ClusterMember[] | null> {
   for (const scheme of ['http', 'https']) {
     try {
-      const body = (await getJson(`${scheme}://${address}:8008/cluster`, timeoutMs)) as { members?: ClusterMember[] };
+      const body = (await getJson(`${scheme}://${address}:${PATRONI_API_PORT}/cluster`, timeoutMs)) as { members?: ClusterMember[] };
       if (Array.isArray(body.members)) return body.members;
     } catch {
       // not answering on this scheme

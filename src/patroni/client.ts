@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type * as z from 'zod/mini';
 import { createLogger, type Logger } from '../logging.ts';
+import { PATRONI_API_PORT } from '../workload/users.ts';
 import { primaryOf } from './cluster.ts';
 import {
   PatroniApiError,
@@ -22,7 +23,6 @@ import {
   type MemberStatus,
 } from './schemas.ts';
 
-export const PATRONI_REST_PORT = 8008;
 export const DEFAULT_TIMEOUT_MS = 10_000;
 /** Patroni answers POST /switchover only once the new leader holds the key (up to ~20 s). */
 export const DEFAULT_SWITCHOVER_TIMEOUT_MS = 30_000;
@@ -44,8 +44,8 @@ export interface PatroniClientOptions {
   logger?: Logger;
 }
 
-/** `http(s)://<host>:8008`, the URL scheme following whether the cluster uses TLS. */
-export function patroniUrl(host: string, tls: boolean, port = PATRONI_REST_PORT): string {
+/** `http(s)://<host>:<PATRONI_API_PORT>`, the URL scheme following whether the cluster uses TLS. */
+export function patroniUrl(host: string, tls: boolean, port = PATRONI_API_PORT): string {
   return `${tls ? 'https' : 'http'}://${host}:${port}`;
 }
 

@@ -23,6 +23,7 @@ export const DEFAULT_DATABASE = 'postgres';
 export const SYSTEM_USERS = [BACKUP_USER, REPLICATION_USER, REWIND_USER, OPERATOR_USER, MONITORING_USER] as const;
 
 export const POSTGRESQL_PORT = 5432;
+/** Patroni's REST API (`restapi.listen`): the one place 8008 is written, for the charm, its client and the sandbox. */
 export const PATRONI_API_PORT = 8008;
 /** postgres_exporter (`/start-exporter.sh`). */
 export const METRICS_PORT = 9187;

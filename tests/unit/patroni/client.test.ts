@@ -9,6 +9,7 @@ import {
   PatroniClient,
   PatroniResponseError,
   PatroniUnreachableError,
+  patroniUrl,
   primaryOf,
   type PatroniClientOptions,
   type PatroniRetryPolicies,
@@ -42,6 +43,13 @@ afterEach(async () => {
 function client(url: string, extra: Partial<PatroniClientOptions> = {}): PatroniClient {
   return new PatroniClient({ url, password: PASSWORD, retry: QUICK, logger: createLogger({ level: 'silent' }), ...extra });
 }
+
+describe('patroniUrl', () => {
+  it('picks the scheme from TLS and defaults to the REST API port', () => {
+    expect(patroniUrl('pg-0.pg-endpoints', true)).toBe('https://pg-0.pg-endpoints:8008');
+    expect(patroniUrl('127.0.0.1', false, 18008)).toBe('http://127.0.0.1:18008');
+  });
+});
 
 describe('PatroniClient reads', () => {
   it('parses /cluster, tolerates extra keys and sends basic auth as patroni', async () => {
