@@ -103,6 +103,8 @@ export interface ScenarioResult {
   patroniRequests: SeenRequest[];
   /** Patroni's dynamic configuration after the hook. */
   patroniConfig: Record<string, unknown>;
+  /** The cluster as Patroni shows it after the hook (a switchover or restart changes it). */
+  cluster: FakeMember[];
   sql: SqlCall[];
   database: DatabaseState;
   openedPorts: Array<{ protocol: string; port?: number | undefined; toPort?: number | undefined }>;
@@ -215,7 +217,8 @@ export async function runScenario(hook: Hook, input: ScenarioState = {}): Promis
   for (const [route, answer] of Object.entries(state.patroniAnswers ?? {})) selfFake.on(route, answer);
 
   const workload = new InMemoryWorkload(state.workload ?? debianWorkload());
-  const database = state.database ?? emptyDatabase();
+  // Scripted failures keep their classes (structuredClone would make them plain Errors).
+  const database = state.database === undefined ? emptyDatabase() : { ...state.database, failures: { ...input.database?.failures } };
   const sql: SqlCall[] = [];
 
   let action: Action | undefined;
@@ -296,6 +299,7 @@ export async function runScenario(hook: Hook, input: ScenarioState = {}): Promis
     workloadOperations: workload.operations,
     patroniRequests: fakes.flatMap((fake) => fake.requests),
     patroniConfig: cluster.config,
+    cluster: cluster.members,
     sql,
     database,
     openedPorts: unitRecord.openedPorts.map((port) => ({ protocol: port.protocol, port: port.from, toPort: port.to })),
@@ -317,3 +321,43 @@ export const PASSWORDS: Readonly<Record<string, string>> = Object.freeze({
   'monitoring-password': 'monitorPass00001',
   'patroni-password': 'patroniPass00001',
 });
+
+/**
+ * The state the next hook starts from: what `result` left (peer bags, secret, charm state,
+ * statuses, workload, Patroni's cluster and config, the database), everything else as in `state`.
+ * Queued Patroni answers and recorded operations do not carry over.
+ */
+export function nextState(state: ScenarioState, result: ScenarioResult): ScenarioState {
+  const carried: ScenarioState = {
+    ...state,
+    peerApp: { ...result.peerApp },
+    peerUnits: structuredClone(result.peerUnits),
+    charmState: { ...result.charmState },
+    status: { status: result.status.status as NonNullable<ScenarioState['status']>['status'], message: result.status.message },
+    workload: structuredClone(result.workload),
+    cluster: structuredClone(result.cluster),
+    patroniConfig: structuredClone(result.patroniConfig),
+    database: structuredClone({ ...result.database, failures: {} }),
+  };
+  if (Object.keys(result.appSecret).length > 0) carried.appSecret = { ...result.appSecret };
+  return carried;
+}
+
+/**
+ * Run `hooks` one after the other, each on the state the previous one left (nextState); `between`
+ * may change that state before hook i + 1 runs (the operator fixes the config, space is freed).
+ */
+export async function runHooks(
+  hooks: readonly Hook[],
+  state: ScenarioState = {},
+  between: (next: ScenarioState, index: number, previous: ScenarioResult) => ScenarioState = (next) => next,
+): Promise<ScenarioResult[]> {
+  const results: ScenarioResult[] = [];
+  let current = state;
+  for (const [index, hook] of hooks.entries()) {
+    const result = await runScenario(hook, current);
+    results.push(result);
+    current = between(nextState(current, result), index, result);
+  }
+  return results;
+}
