@@ -60,21 +60,34 @@ export function decodeSystemInfo(value: unknown): SystemInfo {
   return info;
 }
 
+/** A string field that may be missing (Go's zero value, ''), but is not something else. */
+function stringOr(json: Json, key: string, what: string): string {
+  const value = json[key];
+  if (value === undefined || value === null) return '';
+  if (typeof value !== 'string') throw new PebbleProtocolError(`Pebble returned a malformed ${what}: "${key}" is not a string`);
+  return value;
+}
+
+/**
+ * Changes and tasks are decoded as leniently as Pebble's Go client does (client/changes.go):
+ * only the change id is required; missing fields take Go's zero values, as the Go client's own
+ * tests feed it (client/changes_test.go, client/exec_test.go).
+ */
 export function decodeTask(value: unknown): Task {
   const json = object(value, 'task');
   const progress = record(json, 'progress');
   const task: Task = {
-    id: string(json, 'id', 'task'),
-    kind: string(json, 'kind', 'task'),
-    summary: string(json, 'summary', 'task'),
-    status: string(json, 'status', 'task'),
+    id: stringOr(json, 'id', 'task'),
+    kind: stringOr(json, 'kind', 'task'),
+    summary: stringOr(json, 'summary', 'task'),
+    status: stringOr(json, 'status', 'task'),
     log: list(json['log'], 'task log').map(String),
     progress: {
       label: typeof progress['label'] === 'string' ? progress['label'] : '',
       done: typeof progress['done'] === 'number' ? progress['done'] : 0,
       total: typeof progress['total'] === 'number' ? progress['total'] : 0,
     },
-    spawnTime: string(json, 'spawn-time', 'task'),
+    spawnTime: stringOr(json, 'spawn-time', 'task'),
     data: record(json, 'data'),
   };
   const readyTime = optionalString(json, 'ready-time');
@@ -84,14 +97,15 @@ export function decodeTask(value: unknown): Task {
 
 export function decodeChange(value: unknown): Change {
   const json = object(value, 'change');
-  if (typeof json['ready'] !== 'boolean') throw new PebbleProtocolError('Pebble returned a malformed change: "ready" is not a boolean');
+  const ready = json['ready'] ?? false;
+  if (typeof ready !== 'boolean') throw new PebbleProtocolError('Pebble returned a malformed change: "ready" is not a boolean');
   const change: Change = {
     id: string(json, 'id', 'change'),
-    kind: string(json, 'kind', 'change'),
-    summary: string(json, 'summary', 'change'),
-    status: string(json, 'status', 'change'),
-    ready: json['ready'],
-    spawnTime: string(json, 'spawn-time', 'change'),
+    kind: stringOr(json, 'kind', 'change'),
+    summary: stringOr(json, 'summary', 'change'),
+    status: stringOr(json, 'status', 'change'),
+    ready,
+    spawnTime: stringOr(json, 'spawn-time', 'change'),
     tasks: list(json['tasks'], 'change tasks').map(decodeTask),
     data: record(json, 'data'),
   };

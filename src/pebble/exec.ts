@@ -47,7 +47,7 @@ export async function startExec(
   if (options.serviceContext !== undefined) body['service-context'] = options.serviceContext;
   if (options.workingDir !== undefined) body['working-dir'] = options.workingDir;
   if (options.timeoutMs !== undefined) body['timeout'] = formatDuration(options.timeoutMs);
-  const envelope = await transport.json('POST', '/v1/exec', { body });
+  const envelope = await transport.json('POST', '/v1/exec', { body, expect: 'async' });
   const taskId = (envelope.result as { 'task-id'?: unknown } | null)?.['task-id'];
   if (typeof envelope.change !== 'string' || typeof taskId !== 'string') {
     throw new PebbleProtocolError('Pebble answered exec without a change id and task id');
@@ -126,8 +126,14 @@ export class ExecProcess {
       const change = await waitChange(this.transport, this.changeId, { timeoutMs: waitMs });
       await this.drainOutput();
       if (change.err !== undefined) throw this.changeFailure(change);
-      const exitCode = change.tasks[0]?.data['exit-code'];
-      return typeof exitCode === 'number' ? exitCode : -1;
+      // What Pebble's Go client insists on too (client/exec.go `ExecProcess.Wait`).
+      const [task] = change.tasks;
+      if (task === undefined) throw new PebbleProtocolError('expected exec change to contain at least one task');
+      const exitCode = task.data['exit-code'];
+      if (typeof exitCode !== 'number' || !Number.isInteger(exitCode)) {
+        throw new PebbleProtocolError(`cannot get exit code: task ${JSON.stringify(task.id)} has no integer "exit-code"`);
+      }
+      return exitCode;
     } finally {
       // ops closes the websockets without a handshake once the change is ready.
       for (const socket of this.sockets) socket.terminate();

@@ -2,7 +2,8 @@ import { decodeFileInfo, list } from './decode.ts';
 import { PathError, PebbleApiError, PebbleProtocolError } from './errors.ts';
 import { formatPermissions, ownershipFields } from './format.ts';
 import { decodeMultipart, encodeFilesWrite } from './multipart.ts';
-import { decodeEnvelope, type PebbleTransport } from './transport.ts';
+import { mediaType } from './media-type.ts';
+import { apiErrorFrom, decodeEnvelope, type PebbleTransport } from './transport.ts';
 import type { FileInfo, Ownership } from './types.ts';
 
 /** The files API (canonical/pebble internals/daemon/api_files.go): write, read, list, make-dirs. */
@@ -48,7 +49,7 @@ export async function push(
     headers: { 'Content-Type': multipart.contentType, Accept: 'application/json' },
     body: multipart.body,
   });
-  throwFirstPathError(decodeEnvelope(response).result);
+  throwSinglePathError(decodeEnvelope(response).result);
 }
 
 /** The file's bytes; per-path failures (missing, a directory, permissions) are PathErrors. */
@@ -59,7 +60,9 @@ export async function pull(transport: PebbleTransport, path: string): Promise<Bu
     query: { action: 'read', path },
     headers: { Accept: 'multipart/form-data' },
   });
-  if (response.status < 200 || response.status >= 300) decodeEnvelope(response); // throws the API error
+  // An error (any JSON answer is one, or not a read) is an envelope, not a multipart body.
+  const json = mediaType(response.contentType)?.essence === 'application/json';
+  if (response.status < 200 || response.status >= 300 || json) decodeEnvelope(response);
   const form = await decodeMultipart(response.body, response.contentType);
   const summary = form.get('response');
   if (summary === null) throw new PebbleProtocolError('Pebble sent no "response" part for a file read');
@@ -70,7 +73,13 @@ export async function pull(transport: PebbleTransport, path: string): Promise<Bu
   } catch (error) {
     throw new PebbleProtocolError('Pebble sent a malformed "response" part for a file read', { cause: error });
   }
-  throwFirstPathError((envelope as { result?: unknown } | null)?.result);
+  if (typeof envelope !== 'object' || envelope === null) throw new PebbleProtocolError('Pebble sent a malformed "response" part for a file read');
+  const { type, result } = envelope as { type?: unknown; result?: unknown };
+  if (type === 'error') {
+    throw apiErrorFrom({ ...response, contentType: 'application/json', body: Buffer.from(text) }, envelope, text);
+  }
+  if (type !== 'sync') throw new PebbleProtocolError(`expected sync response, got ${JSON.stringify(type ?? '')}`);
+  throwSinglePathError(result);
   // Exactly one `files` part, named by the requested path (what ops insists on too).
   const parts = form.getAll('files').flatMap((part) => (typeof part !== 'string' && part.name === path ? [part] : []));
   const [part] = parts;
@@ -103,12 +112,17 @@ export async function makeDir(transport: PebbleTransport, path: string, options:
   if (options.makeParents) dir['make-parents'] = true;
   if (options.permissions !== undefined) dir['permissions'] = formatPermissions(options.permissions, path);
   const envelope = await transport.json('POST', '/v1/files', { body: { action: 'make-dirs', dirs: [dir] } });
-  throwFirstPathError(envelope.result);
+  throwSinglePathError(envelope.result);
 }
 
-/** Per-path results `[{path, error?: {kind, message}}]`: the first error becomes a PathError. */
-function throwFirstPathError(result: unknown): void {
-  for (const item of list(result, 'per-path result')) {
+/**
+ * The per-path result `[{path, error?: {kind, message}}]` of a one-path request: exactly one
+ * entry, as Pebble's Go client insists (client/files.go), whose error becomes a PathError.
+ */
+function throwSinglePathError(result: unknown): void {
+  const items = list(result, 'per-path result');
+  if (items.length !== 1) throw new PebbleProtocolError(`expected exactly one result from API, got ${items.length}`);
+  for (const item of items) {
     if (typeof item !== 'object' || item === null) throw new PebbleProtocolError('Pebble returned a malformed per-path result');
     const { path, error } = item as { path?: unknown; error?: { kind?: unknown; message?: unknown } | null };
     if (error === undefined || error === null) continue;

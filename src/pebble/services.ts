@@ -1,6 +1,6 @@
 import { DEFAULT_CHANGE_TIMEOUT_MS, waitChange } from './changes.ts';
 import { decodeServiceInfo, list } from './decode.ts';
-import { ChangeError, PebbleProtocolError } from './errors.ts';
+import { ChangeError } from './errors.ts';
 import { signalName } from './format.ts';
 import type { PebbleTransport } from './transport.ts';
 import type { ServiceInfo } from './types.ts';
@@ -31,11 +31,11 @@ export async function serviceAction(
   names: readonly string[],
   options: ServiceActionOptions = {},
 ): Promise<string> {
-  const envelope = await transport.json('POST', '/v1/services', { body: { action, services: names } });
-  if (typeof envelope.change !== 'string') throw new PebbleProtocolError(`Pebble answered ${action} without a change id`);
+  const envelope = await transport.json('POST', '/v1/services', { body: { action, services: names }, expect: 'async' });
+  const changeId = envelope.change!; // an async envelope always names its change
   const timeoutMs = options.timeoutMs ?? DEFAULT_CHANGE_TIMEOUT_MS;
-  if (timeoutMs === 0) return envelope.change;
-  const change = await waitChange(transport, envelope.change, { timeoutMs });
+  if (timeoutMs === 0) return changeId;
+  const change = await waitChange(transport, changeId, { timeoutMs });
   if (change.err !== undefined) throw new ChangeError(change);
   return change.id;
 }

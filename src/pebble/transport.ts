@@ -40,6 +40,8 @@ export interface Envelope {
 
 export interface JsonRequest {
   query?: Query;
+  /** The envelope type a success must have: `sync` (default) or `async` (a change was started). */
+  expect?: 'sync' | 'async';
   /** Serialised as JSON with `Content-Type: application/json`. */
   body?: unknown;
   timeoutMs?: number;
@@ -104,7 +106,7 @@ export class PebbleTransport {
       ...(body === undefined ? {} : { body }),
       ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
     });
-    return decodeEnvelope(response);
+    return decodeEnvelope(response, { expect: options.expect ?? 'sync', method, path });
   }
 
   private translate(error: Error, request: RawRequest): Error {
@@ -140,16 +142,28 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** Turns a raw answer into an Envelope, or the error it stands for. */
-export function decodeEnvelope(response: RawResponse): Envelope {
+export interface EnvelopeExpectation {
+  expect: 'sync' | 'async';
+  /** The request, for the message when an async answer was expected. */
+  method: string;
+  path: string;
+}
+
+/**
+ * Turns a raw answer into an Envelope, or the error it stands for, checking what Pebble's Go
+ * client checks (client/client.go `rawRequest`/`response.err`): a `type: "error"` body is an
+ * error whatever the HTTP status; a success must be of the expected type, and an async one
+ * must be a 202 naming its change.
+ */
+export function decodeEnvelope(response: RawResponse, expectation: EnvelopeExpectation = { expect: 'sync', method: '', path: '' }): Envelope {
   const ok = response.status >= 200 && response.status < 300;
   const text = response.body.toString('utf8');
   const json = isJsonContentType(response.contentType);
-  if (!ok) throw apiErrorFrom(response, json ? tryParse(text) : undefined, text);
+  const parsed = json ? tryParse(text) : undefined;
+  if (!ok || (isObject(parsed) && parsed['type'] === 'error')) throw apiErrorFrom(response, parsed, text);
   if (!json) {
     throw new PebbleProtocolError(`expected Content-Type application/json from Pebble, got "${response.contentType}"`);
   }
-  const parsed = tryParse(text);
   if (!isObject(parsed) || typeof parsed['type'] !== 'string') {
     throw new PebbleProtocolError(`Pebble sent a malformed JSON envelope (HTTP ${response.status})`);
   }
@@ -159,16 +173,35 @@ export function decodeEnvelope(response: RawResponse): Envelope {
     status: typeof parsed['status'] === 'string' ? parsed['status'] : response.statusText,
     result: parsed['result'],
   };
-  if (typeof parsed['change'] === 'string') envelope.change = parsed['change'];
+  if (typeof parsed['change'] === 'string' && parsed['change'] !== '') envelope.change = parsed['change'];
+  if (expectation.expect === 'sync' && envelope.type !== 'sync') {
+    throw new PebbleProtocolError(`expected sync response, got ${JSON.stringify(envelope.type)}`);
+  }
+  if (expectation.expect === 'async') {
+    if (envelope.type !== 'async') {
+      throw new PebbleProtocolError(
+        `expected async response for ${JSON.stringify(expectation.method)} on ${JSON.stringify(expectation.path)}, got ${JSON.stringify(envelope.type)}`,
+      );
+    }
+    if (envelope.statusCode !== 202) throw new PebbleProtocolError('operation not accepted');
+    if (envelope.change === undefined) throw new PebbleProtocolError('async response without change reference');
+  }
   return envelope;
 }
 
-/** An error envelope as PebbleApiError; a body that is not one still yields the status. */
+/**
+ * An error envelope as PebbleApiError. Without a message, the text is the Go client's
+ * `server error: "<status>"`, using the envelope's `status`, or for a body that is not an
+ * envelope the HTTP status line.
+ */
 export function apiErrorFrom(response: RawResponse, parsed: unknown, text: string): PebbleApiError {
   const result = isObject(parsed) && isObject(parsed['result']) ? parsed['result'] : undefined;
-  const message = typeof result?.['message'] === 'string' ? result['message'] : `${response.status} ${response.statusText}`.trim();
+  const statusText =
+    isObject(parsed) && typeof parsed['status'] === 'string' ? parsed['status'] : `${response.status} ${response.statusText}`.trim();
+  const message = typeof result?.['message'] === 'string' && result['message'] !== '' ? result['message'] : `server error: ${JSON.stringify(statusText)}`;
+  const bodyStatus = isObject(parsed) && typeof parsed['status-code'] === 'number' ? parsed['status-code'] : undefined;
   return new PebbleApiError({
-    status: response.status,
+    status: bodyStatus ?? response.status,
     statusText: response.statusText,
     message,
     ...(typeof result?.['kind'] === 'string' ? { kind: result['kind'] } : {}),

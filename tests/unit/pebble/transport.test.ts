@@ -92,7 +92,7 @@ describe('response envelope', () => {
     const error = (await new PebbleClient({ socketPath: server.socketPath }).services().catch((e: unknown) => e)) as PebbleApiError;
     expect(error).toBeInstanceOf(PebbleApiError);
     expect(error.status).toBe(502);
-    expect(error.message).toBe('502 Bad Gateway');
+    expect(error.message).toBe('server error: "502 Bad Gateway"'); // the Go client's wording (client/client.go parseError)
     expect(error.body).toBe('<html>proxy error</html>');
   });
 

@@ -32,7 +32,11 @@ export async function tempDir(): Promise<string> {
   return mkdtemp(join(tmpdir(), 'pebble-client-'));
 }
 
-export async function startRawServer(handler: Handler): Promise<RawServer> {
+/** `onUpgrade` takes websocket upgrades (exec's task websockets); without it they hang up. */
+export async function startRawServer(
+  handler: Handler,
+  options: { onUpgrade?: (request: http.IncomingMessage, socket: import('node:stream').Duplex, head: Buffer) => void } = {},
+): Promise<RawServer> {
   const dir = await tempDir();
   const socketPath = join(dir, 'pebble.socket');
   const requests: RecordedRequest[] = [];
@@ -48,6 +52,7 @@ export async function startRawServer(handler: Handler): Promise<RawServer> {
       });
     });
   });
+  if (options.onUpgrade !== undefined) server.on('upgrade', options.onUpgrade);
   await new Promise<void>((resolve) => server.listen(socketPath, resolve));
   return {
     socketPath,
