@@ -172,16 +172,20 @@ export class CharmContext {
   /**
    * PostgreSQL as `operator`: on `primaryHost` (default this member) for writes, this member
    * for `currentHost` reads. A new object per call: connections are opened per operation.
+   * `member` aims both at one member (host and port as Patroni's `/cluster` lists them);
+   * `password` replaces the stored one (set-password, right after changing `operator`'s own).
    */
-  async postgresql(options: { primaryHost?: string } = {}): Promise<PostgreSQL> {
-    const [password, unitBag] = await Promise.all([this.secrets.get('app', passwordKey('operator')), this.peers.readUnit()]);
+  async postgresql(options: { primaryHost?: string; member?: { host: string; port: number }; password?: string } = {}): Promise<PostgreSQL> {
+    const [stored, unitBag] = await Promise.all([this.secrets.get('app', passwordKey('operator')), this.peers.readUnit()]);
+    const password = options.password ?? stored;
     const tls = unitBag.status !== 'no-peer-relation' && unitBag.data.tls === 'enabled';
     const caPem = tls ? await this.secrets.get('unit', 'ca') : undefined;
     const logger = this.logger.child({ component: 'postgresql' });
     const create = await this.#factory('postgresql');
     return create({
-      primaryHost: options.primaryHost ?? this.memberHost,
-      currentHost: this.memberHost,
+      primaryHost: options.member?.host ?? options.primaryHost ?? this.memberHost,
+      currentHost: options.member?.host ?? this.memberHost,
+      ...(options.member === undefined ? {} : { port: options.member.port }),
       user: OPERATOR_USER,
       ...(password === undefined ? {} : { password }),
       database: DEFAULT_DATABASE,

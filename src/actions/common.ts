@@ -1,5 +1,5 @@
 import type * as z from 'zod/mini';
-import { CharmError, errorMessage } from '../errors.ts';
+import { CharmError, errorCode, errorMessage } from '../errors.ts';
 import type { HookTools } from '../juju/hook-tools.ts';
 import type { Logger } from '../logging.ts';
 
@@ -43,7 +43,7 @@ export async function runAction(deps: Pick<BaseActionDeps, 'tools' | 'logger'>, 
     if (!(error instanceof ActionFailedError)) throw error;
     const cause = error.cause;
     deps.logger.warn(
-      { code: error.code, ...(cause === undefined ? {} : { causeCode: (cause as { code?: unknown }).code, cause: errorMessage(cause) }) },
+      { code: error.code, ...(cause === undefined ? {} : { causeCode: errorCode(cause), cause: errorMessage(cause) }) },
       error.message,
     );
     await deps.tools.actionFail(error.message);

@@ -1,8 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { PostgreSQL } from '../../lib/postgresql/index.ts';
+import type { PostgreSQL } from '../../lib/postgresql/index.ts';
+import { errorCode } from '../errors.ts';
 import type { Logger } from '../logging.ts';
 import { memberNameToUnitName, NO_RETRY, type ClusterMember, type ClusterStatus, type PatroniClient } from '../patroni/index.ts';
 import { OPERATOR_USER } from '../workload/users.ts';
+import type { Awaitable } from './common.ts';
 
 /*
  * The database half of set-password. PostgreSQL keeps passwords in pg_authid, which replicas get
@@ -11,44 +13,60 @@ import { OPERATOR_USER } from '../workload/users.ts';
  * change and wait until every other member's Patroni reports having replayed past it.
  */
 
-/** A PostgreSQL client aimed at one member (host and port from Patroni's `/cluster`). */
-export function postgresqlOnMember(base: PostgreSQL, member: Pick<ClusterMember, 'host' | 'port'>, password?: string): PostgreSQL {
-  return new PostgreSQL({
-    ...base.connector.settings,
-    primaryHost: member.host,
-    currentHost: member.host,
-    port: member.port,
-    ...(password === undefined ? {} : { password }),
-    systemUsers: base.systemUsers,
-  });
+/** Where a member's PostgreSQL listens, as Patroni's `/cluster` lists it. */
+export type MemberAddress = Pick<ClusterMember, 'host' | 'port'>;
+
+/** The SQL set-password runs on one member (the primary), as `operator`. */
+export interface MemberSql {
+  /** `ALTER USER … WITH ENCRYPTED PASSWORD …`, without the statement reaching the server log. */
+  updateUserPassword(user: string, password: string): Promise<void>;
+  /** `pg_current_wal_lsn()` as PostgreSQL prints it (`16/B374D848`). */
+  currentWalLsn(): Promise<string>;
+}
+
+/**
+ * Open SQL on `member`. The login uses the charm's stored `operator` password unless
+ * `connectPassword` replaces it (after `operator` itself changed, only its new one logs in).
+ */
+export type MemberSqlFactory = (member: MemberAddress, options?: { connectPassword?: string }) => Awaitable<MemberSql>;
+
+/** The lib/postgresql client (already aimed at the member) that the production MemberSql runs on. */
+export type MemberPostgreSQL = Pick<PostgreSQL, 'updateUserPassword' | 'run'>;
+
+/** MemberSql over lib/postgresql: its unlogged password change, and one query for the WAL position. */
+export function postgresqlMemberSql(postgresql: MemberPostgreSQL): MemberSql {
+  return {
+    updateUserPassword: (user, password) => postgresql.updateUserPassword(user, password),
+    currentWalLsn: () =>
+      postgresql.run(async (connection) => {
+        const result = await connection.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn');
+        return result.rows[0]?.lsn ?? '';
+      }),
+  };
 }
 
 /**
  * `ALTER USER … PASSWORD` on the primary, without the statement reaching the server log. The
- * connection uses the charm's current credentials unless `connectPassword` says otherwise (after
- * `operator` itself changed, only its new password logs in).
+ * connection uses the charm's current credentials unless `connectPassword` says otherwise.
  */
 export async function changePasswordOnPrimary(
-  base: PostgreSQL,
-  primary: ClusterMember,
+  memberSql: MemberSqlFactory,
+  primary: MemberAddress,
   user: string,
   password: string,
   options: { connectPassword?: string } = {},
 ): Promise<void> {
-  await postgresqlOnMember(base, primary, options.connectPassword).updateUserPassword(user, password);
+  const sql = await memberSql({ host: primary.host, port: primary.port }, options.connectPassword === undefined ? {} : options);
+  await sql.updateUserPassword(user, password);
 }
 
 /**
  * The primary's current WAL position as a byte offset. After changing `operator`'s password the
  * old one no longer opens connections, so the new one is used for this read.
  */
-export async function primaryWalPosition(base: PostgreSQL, primary: ClusterMember, changedUser: string, newPassword: string): Promise<bigint> {
-  const client = postgresqlOnMember(base, primary, changedUser === OPERATOR_USER ? newPassword : undefined);
-  const lsn = await client.run(async (connection) => {
-    const result = await connection.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn');
-    return result.rows[0]?.lsn ?? '';
-  });
-  return parseLsn(lsn);
+export async function primaryWalPosition(memberSql: MemberSqlFactory, primary: MemberAddress, changedUser: string, newPassword: string): Promise<bigint> {
+  const sql = await memberSql({ host: primary.host, port: primary.port }, changedUser === OPERATOR_USER ? { connectPassword: newPassword } : {});
+  return parseLsn(await sql.currentWalLsn());
 }
 
 /** `16/B374D848` → its byte offset. */
@@ -96,7 +114,7 @@ async function hasReplayed(patroni: PatroniClient, member: ClusterMember, positi
     const replayed = status.xlog?.replayed_location;
     return typeof replayed === 'number' && BigInt(replayed) >= position;
   } catch (error) {
-    logger.debug({ member: member.name, code: (error as { code?: unknown }).code }, 'member did not report its replay position');
+    logger.debug({ member: member.name, code: errorCode(error) }, 'member did not report its replay position');
     return false;
   }
 }

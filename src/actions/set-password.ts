@@ -1,21 +1,20 @@
 import * as z from 'zod/mini';
 import '../zod-setup.ts';
-import type { PostgreSQL } from '../../lib/postgresql/index.ts';
 import { errorMessage } from '../errors.ts';
 import type { ActionEvent } from '../juju/events.ts';
 import { allMembersReady, primaryOf, type ClusterMember, type ClusterStatus, type PatroniClient } from '../patroni/index.ts';
 import { passwordKey, type PasswordUser, type SecretStore } from '../state/secrets.ts';
 import { OPERATOR_USER, PATRONI_API_USER } from '../workload/users.ts';
 import { actionParams, ActionFailedError, runAction, type Awaitable, type BaseActionDeps } from './common.ts';
-import { changePasswordOnPrimary, primaryWalPosition, waitForReplay } from './password-rotation.ts';
+import { changePasswordOnPrimary, primaryWalPosition, waitForReplay, type MemberSqlFactory } from './password-rotation.ts';
 import { isPasswordUser, LDAP_UNKNOWN_USER_MESSAGE, newPassword, passwordProblem, unknownUserMessage } from './passwords.ts';
 
 export interface SetPasswordDeps extends BaseActionDeps {
   readonly secrets: Pick<SecretStore, 'get' | 'set'>;
   /** This unit's Patroni client (any member answers `/cluster`). */
   patroni(): Awaitable<PatroniClient>;
-  /** The charm's PostgreSQL client (user `operator`, current password); re-aimed at the primary here. */
-  postgresql(): Awaitable<PostgreSQL>;
+  /** SQL as `operator` on one member (here: the primary `/cluster` names). */
+  readonly memberSql: MemberSqlFactory;
   /** Re-render this unit's patroni.yml from the secrets and reload Patroni (SIGHUP through Pebble). */
   refreshWorkloadConfig?(): Promise<void>;
   ldapEnabled?(): Promise<boolean>;
@@ -71,7 +70,7 @@ export async function setPassword(_event: ActionEvent, deps: SetPasswordDeps, op
     const patroni = await deps.patroni();
     const { cluster, primary } = await readyCluster(patroni, deps);
     const isDatabaseUser = user !== PATRONI_API_USER;
-    if (isDatabaseUser) await changeInDatabase(await deps.postgresql(), primary, user, password, deps);
+    if (isDatabaseUser) await changeInDatabase(primary, user, password, deps);
 
     await storeOrRevert(deps, { user, key, password, stored, primary, isDatabaseUser });
     // From here the new password is in force: hand it over even if a later step fails.
@@ -98,7 +97,7 @@ async function confirmReplayed(
 ): Promise<string[]> {
   let position: bigint;
   try {
-    position = await primaryWalPosition(await deps.postgresql(), primary, user, password);
+    position = await primaryWalPosition(deps.memberSql, primary, user, password);
   } catch (cause) {
     deps.logger.warn({ error: errorMessage(cause) }, 'could not read the primary WAL position');
     return [`the primary's WAL position could not be read to confirm the replicas have it (${errorMessage(cause)})`];
@@ -139,9 +138,9 @@ async function readyCluster(patroni: PatroniClient, deps: SetPasswordDeps): Prom
   return { cluster, primary };
 }
 
-async function changeInDatabase(postgresql: PostgreSQL, primary: ClusterMember, user: string, password: string, deps: SetPasswordDeps): Promise<void> {
+async function changeInDatabase(primary: ClusterMember, user: string, password: string, deps: SetPasswordDeps): Promise<void> {
   try {
-    await changePasswordOnPrimary(postgresql, primary, user, password);
+    await changePasswordOnPrimary(deps.memberSql, primary, user, password);
   } catch (cause) {
     throw new ActionFailedError(CHANGE_FAILED_MESSAGE, { cause, code: 'password-change-failed' });
   }
@@ -179,7 +178,7 @@ async function revert(deps: SetPasswordDeps, primary: ClusterMember, user: strin
   try {
     // After changing `operator` itself, only the new password opens a connection.
     const connectPassword = user === OPERATOR_USER ? newValue : undefined;
-    await changePasswordOnPrimary(await deps.postgresql(), primary, user, oldValue, connectPassword === undefined ? {} : { connectPassword });
+    await changePasswordOnPrimary(deps.memberSql, primary, user, oldValue, connectPassword === undefined ? {} : { connectPassword });
     deps.logger.warn({ username: user }, 'put the old password back');
     return true;
   } catch (error) {

@@ -40,7 +40,12 @@ function actionDeps(charm: CharmContext, event: ActionEvent): ActionDeps {
     appName: charm.appName,
     secrets: charm.secrets,
     patroni: () => charm.patroni(),
-    postgresql: () => charm.postgresql(),
+    // SQL on the member Patroni names, through the charm's PostgreSQL client factory.
+    memberSql: async (member, options = {}) => {
+      const { postgresqlMemberSql } = await import('../actions/password-rotation.ts');
+      const password = options.connectPassword;
+      return postgresqlMemberSql(await charm.postgresql({ member, ...(password === undefined ? {} : { password }) }));
+    },
     ldapEnabled: () => charm.ldapEnabled(),
     refreshWorkloadConfig: async () => (await loadReconcile()).refreshWorkloadConfig(charm, event),
     reconcile: async () => {

@@ -1,11 +1,10 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PostgreSQL } from '../../../lib/postgresql/index.ts';
 import { promoteToPrimary, setPassword } from '../../../src/actions/index.ts';
 import { memberNameToUnitName } from '../../../src/patroni/index.ts';
 import { charmHarness } from '../../support/juju-harness.ts';
 import { startPatroniStack, type PatroniStack, type PatroniStackMember } from '../../support/patroni-stack.ts';
-import { APP, capturedLogger, seedAppSecret, startActionOn, testPatroniClient } from '../../unit/actions/support.ts';
+import { APP, capturedLogger, memberSqlFrom, seedAppSecret, startActionOn, testPatroniClient } from '../../unit/actions/support.ts';
 
 // One real two-member synchronous Patroni 3.0.2 cluster (members `postgresql-k8s-0/1`): the
 // replay wait of set-password and the switchover of promote-to-primary against the real thing.
@@ -51,8 +50,7 @@ function deps(harnessUnit: string, running: ReturnType<typeof startActionOn>) {
     appName: APP,
     patroni: () => testPatroniClient(leaderUrl, { password: stack.restPassword, peerUrls: stack.urls.slice(1) }),
     // The stack's superuser stands in for `operator`.
-    postgresql: () =>
-      new PostgreSQL({ primaryHost: 'primary.invalid', currentHost: 'primary.invalid', user: 'postgres', password: stack.superuser.password, database: 'postgres' }),
+    memberSql: memberSqlFrom({ user: 'postgres', password: stack.superuser.password, database: 'postgres' }),
   };
 }
 

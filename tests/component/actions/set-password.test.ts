@@ -1,6 +1,5 @@
 import { readFile } from 'node:fs/promises';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { PostgreSQL } from '../../../lib/postgresql/index.ts';
 import {
   CHANGE_FAILED_MESSAGE,
   NOT_LEADER_MESSAGE,
@@ -12,7 +11,7 @@ import {
 import { asSuperuser, startPostgres, tryLogin, type PostgresInstance } from '../../support/postgres-instance.ts';
 import { charmHarness } from '../../support/juju-harness.ts';
 import { fakeCluster, startFakePatroni, type FakeCluster, type FakePatroni } from '../../support/fake-patroni.ts';
-import { APP, appSecretField, capturedLogger, seedAppSecret, startActionOn, testPatroniClient } from '../../unit/actions/support.ts';
+import { APP, appSecretField, capturedLogger, memberSqlFrom, seedAppSecret, startActionOn, testPatroniClient } from '../../unit/actions/support.ts';
 
 const OLD = { operator: 'opOld0001', replication: 'replOld0001', rewind: 'rewOld0001', monitoring: 'monOld0001', backup: 'bkOld0001' } as const;
 const AUTH_FAILED = '28P01';
@@ -76,8 +75,8 @@ async function run(params: Record<string, unknown>, options: RunOptions = {}) {
   const unit = options.unit ?? `${APP}/0`;
   const running = startActionOn(harness, unit, 'set-password', params);
   const { logger, text } = capturedLogger();
-  // The configured primary host is wrong on purpose: the action must aim at Patroni's leader.
-  const postgresql = new PostgreSQL({ primaryHost: 'primary.invalid', currentHost: 'primary.invalid', port: 1, user: 'operator', password: OLD.operator, database: 'postgres' });
+  // No host here: the action must aim at the leader Patroni names (host and port from /cluster).
+  const memberSql = memberSqlFrom({ user: 'operator', password: OLD.operator, database: 'postgres' });
   await setPassword(
     running.event,
     {
@@ -87,7 +86,7 @@ async function run(params: Record<string, unknown>, options: RunOptions = {}) {
       unitName: unit,
       appName: APP,
       patroni: () => testPatroniClient(leaderApi.url),
-      postgresql: () => postgresql,
+      memberSql,
       ...options.deps?.(running.secrets),
     },
     { replayTimeoutMs: 400, replayIntervalMs: 50 },

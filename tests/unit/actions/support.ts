@@ -1,4 +1,6 @@
 import { Writable } from 'node:stream';
+import { PostgreSQL, type PostgreSQLSettings } from '../../../lib/postgresql/index.ts';
+import { postgresqlMemberSql, type MemberSqlFactory } from '../../../src/actions/password-rotation.ts';
 import { enqueueAction, startAction, type Action } from '../../../sandbox/juju/model.ts';
 import type { ActionEvent } from '../../../src/juju/events.ts';
 import type { HookTools } from '../../../src/juju/hook-tools.ts';
@@ -65,4 +67,21 @@ export function testPatroniClient(url: string, options: { password?: string; pee
     retry: { read: NO_RETRY, switchover: NO_RETRY, action: NO_RETRY, configWrite: NO_RETRY },
     logger: options.logger ?? createLogger({ level: 'silent' }),
   });
+}
+
+/**
+ * set-password's `memberSql` over a real lib/postgresql client, as the charm builds it: `settings`
+ * (user, password, database) aimed at the member Patroni names, the login password replaceable.
+ */
+export function memberSqlFrom(settings: Omit<PostgreSQLSettings, 'primaryHost' | 'currentHost' | 'port'>): MemberSqlFactory {
+  return (member, options = {}) =>
+    postgresqlMemberSql(
+      new PostgreSQL({
+        ...settings,
+        primaryHost: member.host,
+        currentHost: member.host,
+        port: member.port,
+        ...(options.connectPassword === undefined ? {} : { password: options.connectPassword }),
+      }),
+    );
 }
