@@ -1,0 +1,102 @@
+/**
+ * Step `patroni-config`: patroni.yml rendered from config, passwords, members and resources, and
+ * pushed (0600, postgres) only when it changed. State in → one hook → state out.
+ */
+import { describe, expect, it } from 'vitest';
+import { member, PASSWORDS, runScenario } from '../../scenario/charm-scenario.ts';
+import { initialisedApp, operations, PATRONI_YML, patroniYml, shared, STORAGE, steadyLeader } from './support.ts';
+
+const leader = shared(() => steadyLeader());
+
+describe('patroni-config step', () => {
+  it('pushes patroni.yml 0600 for postgres, with this member, the DCS and the probed binaries', async () => {
+    const result = await runScenario({ hook: 'config-changed' }, { appSecret: { ...PASSWORDS } });
+
+    expect(operations(result, 'push')).toEqual([{ op: 'push', path: PATRONI_YML, permissions: 0o600, user: 'postgres', group: 'postgres' }]);
+    const yml = patroniYml(result)!;
+    expect(yml['name']).toBe('postgresql-k8s-0');
+    expect(yml['scope']).toBe('patroni-postgresql-k8s');
+    expect(yml['etcd3']['hosts']).toEqual(['127.0.0.1:2379']);
+    expect(yml['postgresql']['data_dir']).toBe(`${STORAGE}/pgdata`);
+    expect(yml['tags']).toBeUndefined();
+  });
+
+  it('renders the synchronous settings for the planned size: every replica synchronous', async () => {
+    const result = await runScenario({ hook: 'config-changed' }, { units: 3, appSecret: { ...PASSWORDS }, peerApp: initialisedApp(0, 1, 2) });
+    // Strict mode only ever comes through PATCH /config, once a standby is there (dynamic-config tests).
+    expect(patroniYml(result)!['bootstrap']['dcs']).toMatchObject({ synchronous_mode: true, synchronous_node_count: 2, synchronous_mode_strict: false });
+  });
+
+  it('renders a majority and no strict mode when configured so', async () => {
+    const result = await runScenario(
+      { hook: 'config-changed' },
+      { units: 3, appSecret: { ...PASSWORDS }, peerApp: initialisedApp(0, 1, 2), config: { synchronous_node_count: 'majority', synchronous_mode_strict: false } },
+    );
+    expect(patroniYml(result)!['bootstrap']['dcs']).toMatchObject({ synchronous_node_count: 1, synchronous_mode_strict: false });
+  });
+
+  it('gives the system users pg_hba rules until the cluster is initialised, then drops them', async () => {
+    const before = await runScenario({ hook: 'config-changed' }, { appSecret: { ...PASSWORDS } });
+    const after = await runScenario({ hook: 'config-changed' }, await leader());
+    const rulesFor = (hba: string[], user: string) => hba.filter((rule) => rule.split(/\s+/)[2] === user);
+
+    const hbaBefore: string[] = patroniYml(before)!['postgresql']['pg_hba'];
+    expect(rulesFor(hbaBefore, 'operator').length).toBeGreaterThan(0);
+    const hbaAfter: string[] = patroniYml(after)!['postgresql']['pg_hba'];
+    expect(rulesFor(hbaAfter, 'operator')).toEqual([]);
+  });
+
+  it('leaves an unchanged patroni.yml alone: no push, no reload', async () => {
+    const result = await runScenario({ hook: 'config-changed' }, await leader());
+    expect(operations(result, 'push')).toEqual([]);
+    expect(operations(result, 'signal')).toEqual([]);
+    expect(operations(result, 'replan')).toEqual([]);
+  });
+
+  it('pushes again when only the mode or owner drifted', async () => {
+    const state = await leader();
+    const file = state.workload!.files[PATRONI_YML]!;
+    const result = await runScenario({ hook: 'update-status' }, { ...state, workload: { ...state.workload!, files: { ...state.workload!.files, [PATRONI_YML]: { ...file, permissions: 0o644, user: 'root' } } } });
+    expect(operations(result, 'push')).toHaveLength(1);
+    expect(result.workload.files[PATRONI_YML]).toEqual({ ...file, permissions: 0o600, user: 'postgres' });
+  });
+
+  it('blocks when the pod names no DCS', async () => {
+    const result = await runScenario({ hook: 'config-changed' }, { appSecret: { ...PASSWORDS }, env: {} });
+    expect(result.status.status).toBe('blocked');
+    expect(result.status.message).toMatch(/^no DCS for Patroni: set POSTGRESQL_DCS_ETCD_HOSTS /);
+    expect(patroniYml(result)).toBeUndefined();
+  });
+
+  it('blocks on shared buffers over 40 % of the memory, keeping the last good file; a fix clears it', async () => {
+    const state = await leader();
+    const before = state.workload!.files[PATRONI_YML]!.content;
+    const tooBig = await runScenario({ hook: 'config-changed' }, { ...state, config: { memory_shared_buffers: 1_000_000 } });
+    expect(tooBig.status).toEqual({ status: 'blocked', message: 'Configuration Error: memory_shared_buffers is over 40% of the available memory' });
+    expect(tooBig.workload.files[PATRONI_YML]!.content).toBe(before);
+
+    const fixed = await runScenario({ hook: 'config-changed' }, { ...state, status: tooBig.status, config: { memory_shared_buffers: 16_384 } });
+    expect(fixed.status).toEqual({ status: 'active', message: 'Primary' });
+    expect(patroniYml(fixed)!['postgresql']['parameters']['shared_buffers']).toBe(16_384);
+  });
+
+  it('blocks on more worker processes than 10 per vCPU', async () => {
+    const result = await runScenario({ hook: 'config-changed' }, { ...(await leader()), config: { cpu_max_worker_processes: '100' } });
+    expect(result.status).toEqual({ status: 'blocked', message: 'Configuration Error: cpu_max_worker_processes=100 is over 40 (10 x vCPUs)' });
+  });
+
+  it('turns TLS on once the unit holds its key and certificates and they are in the workload', async () => {
+    const state = await leader();
+    const pem = { content: '-----BEGIN-----', permissions: 0o600, user: 'postgres', group: 'postgres' };
+    const files = { ...state.workload!.files, [`${STORAGE}/key.pem`]: pem, [`${STORAGE}/ca.pem`]: pem, [`${STORAGE}/cert.pem`]: pem };
+    const result = await runScenario(
+      { hook: 'config-changed' },
+      { ...state, cluster: [member(0, 'leader')], unitSecret: { key: 'k', ca: 'c', cert: 'x' }, workload: { ...state.workload!, files } },
+    );
+
+    const yml = patroniYml(result)!;
+    expect(yml['postgresql']['parameters']).toMatchObject({ ssl: 'on', ssl_key_file: `${STORAGE}/key.pem` });
+    expect(yml['restapi']).toMatchObject({ certfile: `${STORAGE}/cert.pem`, keyfile: `${STORAGE}/key.pem` });
+    expect(result.peerUnits[0]!['tls']).toBe('enabled');
+  });
+});
