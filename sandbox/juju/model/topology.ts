@@ -211,12 +211,30 @@ export function remoteApplication(relation: Relation, appName: string): string {
   return relation.endpoints.find((e) => e.app !== appName)?.app ?? appName;
 }
 
+/** The CIDR of a single address, as juju/juju's network.FormatAsCIDR writes it (`/32`, `/128`). */
+export function addressCidr(address: string): string {
+  return address.includes(':') ? `${address}/128` : `${address}/32`;
+}
+
+/**
+ * Enter a unit into a relation's scope. Juju's UniterAPI.EnterScope
+ * (juju/juju apiserver/facades/agent/uniter/uniter.go) writes the unit's addresses into its own
+ * bag as it enters: `private-address` and `ingress-address` are the unit's ingress address, and
+ * `egress-subnets` is, with no egress-subnets configured, that address as a CIDR
+ * (NetworkInfoBase.getEgressFromIngress in apiserver/facades/agent/uniter/networkinfo.go). Keys
+ * the unit already wrote (in relation-created) stay.
+ */
 export function enterScope(model: Model, relationId: number, unitName: string): void {
   const relation = getRelation(model, relationId);
   const unit = getUnit(model, unitName);
   if (!localEndpoint(relation, unit.app)) throw new SandboxModelError(`unit "${unitName}" is not in relation ${relationId}`);
   if (!relation.scope.includes(unitName)) relation.scope.push(unitName);
-  relation.unitData[unitName] ??= {};
+  relation.unitData[unitName] = {
+    ...relation.unitData[unitName],
+    'private-address': unit.address,
+    'ingress-address': unit.address,
+    'egress-subnets': addressCidr(unit.address),
+  };
 }
 
 export function leaveScope(model: Model, relationId: number, unitName: string): void {

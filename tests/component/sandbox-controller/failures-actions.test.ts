@@ -31,7 +31,10 @@ describe('a failing hook', () => {
 
     const status = controller.status();
     const relation = status.model.relations.find((r) => r.id === id)!;
-    expect(relation.unitData['a/0']).toEqual({}); // the relation-set before exit 1 was discarded
+    // Only what Juju put there on entering the scope: the relation-set before exit 1 was discarded.
+    const address = status.model.units['a/0']!.address;
+    const addresses = { 'private-address': address, 'ingress-address': address, 'egress-subnets': `${address}/32` };
+    expect(relation.unitData['a/0']).toEqual(addresses);
     expect(status.model.units['a/0']?.agentStatus).toMatchObject({ status: 'error', message: 'hook failed: "db-relation-joined"' });
     expect(status.model.units['a/0']?.workloadStatus).toMatchObject({ status: 'blocked', message: 'about to fail' }); // status-set is immediate
     expect(status.units['a/0']?.queue).toEqual(['db-relation-joined (b/0)', 'db-relation-changed (b/0)']);
@@ -56,7 +59,7 @@ describe('a failing hook', () => {
     await controller.settled({ timeoutMs: 20_000 });
     const after = controller.status();
     expect(after.model.units['a/0']?.agentStatus).toMatchObject({ status: 'idle' });
-    expect(after.model.relations.find((r) => r.id === id)?.unitData['a/0']).toEqual({ greeting: 'hello from a/0' });
+    expect(after.model.relations.find((r) => r.id === id)?.unitData['a/0']).toEqual({ ...addresses, greeting: 'hello from a/0' });
     const sequence = (await bed.sequence('a/0')).filter((h) => h.startsWith('db-'));
     expect(sequence.at(-2)).toBe('db-relation-joined(b/0)');
     expect(sequence.at(-1)).toBe('db-relation-changed(b/0)');

@@ -7,7 +7,7 @@ import { HookToolAgent } from '../../../sandbox/juju/agent.ts';
 import { HOOK_TOOL_NAMES } from '../../../sandbox/juju/engine/index.ts';
 import { loadModel, ModelStore } from '../../../sandbox/juju/model.ts';
 import { installToolLinks, JUJUC_NAME } from '../../../sandbox/juju/tool-links.ts';
-import { buildModel } from './fixtures.ts';
+import { addressBag, buildModel } from './fixtures.ts';
 
 /**
  * The agent and jujuc for real: the agent listens on a unix socket in a temp dir, the tools are
@@ -70,7 +70,7 @@ describe('hook tools through the agent', () => {
     const set = await tool(env, 'relation-set', ['-r', `database:${dbRelation}`, '--file', '-'], { input: JSON.stringify({ endpoints: 'pg:5432' }) });
     expect({ code: set.exitCode, stdout: set.stdout, stderr: set.stderr }).toEqual({ code: 0, stdout: '', stderr: '' });
     const get = await tool(env, 'relation-get', ['--format=json', '-', 'pg/0']);
-    expect(JSON.parse(get.stdout)).toEqual({ endpoints: 'pg:5432' });
+    expect(JSON.parse(get.stdout)).toEqual({ ...addressBag('10.0.0.1'), endpoints: 'pg:5432' });
 
     const usage = await tool(env, 'relation-get', ['-r', '99', '-', 'pg/0']);
     expect(usage.exitCode).toBe(2);

@@ -82,6 +82,11 @@ requires:
     interface: postgresql_client
 `;
 
+/** What Juju writes into a unit's own bag as it enters a relation's scope. */
+export function addressBag(address: string): Record<string, string> {
+  return { 'private-address': address, 'ingress-address': address, 'egress-subnets': `${address}/32` };
+}
+
 export interface Fixture {
   model: Model;
   /** The pg–client relation. */

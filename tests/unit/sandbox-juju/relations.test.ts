@@ -2,8 +2,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { markRelationDying } from '../../../sandbox/juju/model.ts';
-import { buildModel, hook } from './fixtures.ts';
+import { addUnit, enterScope, markRelationDying } from '../../../sandbox/juju/model.ts';
+import { addressBag, buildModel, hook } from './fixtures.ts';
 
 function relationHook(unit: string, relationId: number, endpoint: string, remoteUnit: string, remoteApp: string, kind = 'changed') {
   return { unit, hookName: `${endpoint}-relation-${kind}`, relationId, remoteUnit, remoteApp };
@@ -51,6 +51,36 @@ describe('relation-ids and relation-list', () => {
   });
 });
 
+describe('entering a relation scope', () => {
+  it("puts Juju's own addresses in the unit's bag, peer and non-peer, keeping keys already there", async () => {
+    const { model, dbRelation, peerRelation } = buildModel();
+    const peer = model.relations.find((r) => r.id === peerRelation)!;
+    const db = model.relations.find((r) => r.id === dbRelation)!;
+    expect(peer.unitData['pg/1']).toEqual({ 'private-address': '10.0.0.2', 'ingress-address': '10.0.0.2', 'egress-subnets': '10.0.0.2/32' });
+    expect(db.unitData['client/1']).toEqual(addressBag('10.0.1.2'));
+    // The unit sees its own bag, and the others see it, before any relation hook has run.
+    const own = hook(model, relationHook('pg/0', peerRelation, 'database-peers', 'pg/1', 'pg'));
+    expect(await own.json('relation-get', ['-', 'pg/0'])).toEqual(addressBag('10.0.0.1'));
+    expect(await own.json('relation-get', ['ingress-address'])).toBe('10.0.0.2');
+    // Entering again (a unit written to in relation-created) keeps what the charm wrote.
+    db.unitData['pg/2'] = { extra: 'kept' };
+    db.scope = db.scope.filter((u) => u !== 'pg/2');
+    enterScope(model, dbRelation, 'pg/2');
+    expect(db.unitData['pg/2']).toEqual({ extra: 'kept', ...addressBag('10.0.0.3') });
+  });
+
+  it('writes a /128 egress subnet for an IPv6 address', () => {
+    const { model, peerRelation } = buildModel();
+    const unit = addUnit(model, 'pg', { address: 'fd00::5' });
+    enterScope(model, peerRelation, unit.name);
+    expect(model.relations.find((r) => r.id === peerRelation)!.unitData[unit.name]).toEqual({
+      'private-address': 'fd00::5',
+      'ingress-address': 'fd00::5',
+      'egress-subnets': 'fd00::5/128',
+    });
+  });
+});
+
 describe('relation-get', () => {
   it('reads the remote unit by default and the remote app with --app', async () => {
     const { model, dbRelation } = buildModel();
@@ -63,7 +93,7 @@ describe('relation-get', () => {
     expect(await json('relation-get', ['nope'])).toBeNull();
     expect(await json('relation-get', ['--app'])).toEqual({ database: 'app', 'requested-secrets': '["username"]' });
     expect(await json('relation-get', ['-r', `database:${dbRelation}`, '--app', '-', 'client/1'])).toEqual({ database: 'app', 'requested-secrets': '["username"]' });
-    expect(await json('relation-get', ['-', 'client/1'])).toEqual({});
+    expect(await json('relation-get', ['-', 'client/1'])).toEqual(addressBag('10.0.1.2'));
     expect((await run('relation-get', ['database'])).stdout).toBe('');
     expect(await run('relation-get', ['-', 'client'])).toMatchObject({ exitCode: 2, stderr: 'ERROR expected unit name, got application name "client"\n' });
     expect(await run('relation-get', ['-', 'Not_A_Unit'])).toMatchObject({ exitCode: 2, stderr: 'ERROR invalid unit name "Not_A_Unit"\n' });
@@ -106,12 +136,12 @@ describe('relation-set', () => {
     const writer = hook(model, relationHook('pg/0', dbRelation, 'database', 'client/0', 'client'));
     const set = await writer.run('relation-set', ['-r', `database:${dbRelation}`, '--file', '-'], JSON.stringify({ endpoints: 'pg:5432', 'read-only': '' }));
     expect(set).toEqual({ exitCode: 0, stdout: '', stderr: '' });
-    expect(await writer.json('relation-get', ['-', 'pg/0'])).toEqual({ endpoints: 'pg:5432' });
+    expect(await writer.json('relation-get', ['-', 'pg/0'])).toEqual({ ...addressBag('10.0.0.1'), endpoints: 'pg:5432' });
     // Another unit's context reads the controller's copy, which does not have it yet.
     const reader = hook(model, relationHook('client/0', dbRelation, 'database', 'pg/0', 'pg'));
-    expect(await reader.json('relation-get')).toEqual({});
+    expect(await reader.json('relation-get')).toEqual(addressBag('10.0.0.1'));
     const { events } = writer.ctx.commit();
-    expect(await reader.json('relation-get')).toEqual({ endpoints: 'pg:5432' });
+    expect(await reader.json('relation-get')).toEqual({ ...addressBag('10.0.0.1'), endpoints: 'pg:5432' });
     expect(events).toEqual([
       { kind: 'relation-changed', hook: 'database-relation-changed', unit: 'client/0', relationId: dbRelation, remoteUnit: 'pg/0', remoteApp: 'pg' },
       { kind: 'relation-changed', hook: 'database-relation-changed', unit: 'client/1', relationId: dbRelation, remoteUnit: 'pg/0', remoteApp: 'pg' },
@@ -167,7 +197,7 @@ describe('relation-set', () => {
     const { model, dbRelation } = buildModel();
     const { json, run } = hook(model, { unit: 'pg/0' }, dir);
     expect((await run('relation-set', ['-r', String(dbRelation), '--file', 'data.yaml', 'name=from-arg'])).exitCode).toBe(0);
-    expect(await json('relation-get', ['-r', String(dbRelation), '-', 'pg/0'])).toEqual({ port: '5432', name: 'from-arg', flag: 'true' });
+    expect(await json('relation-get', ['-r', String(dbRelation), '-', 'pg/0'])).toEqual({ ...addressBag('10.0.0.1'), port: '5432', name: 'from-arg', flag: 'true' });
     const missing = await run('relation-set', ['-r', String(dbRelation), '--file', 'nope.yaml']);
     expect(missing.exitCode).toBe(1);
     expect(missing.stderr).toBe(`ERROR open ${path.join(dir, 'nope.yaml')}: no such file or directory\n`);
