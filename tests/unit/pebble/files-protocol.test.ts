@@ -5,9 +5,10 @@ import { encodeFilesWrite, MIN_BOUNDARY_LENGTH, reencodeWithBoundary } from '../
 import { sendError, sendSync, startRawServer, type Handler } from './support/raw-server.ts';
 
 /**
- * The files API's multipart framing (protocols.md C3.5), byte-level: what the client puts on
- * the wire for a push, and how it reads Pebble-shaped (Go mime/multipart) read responses,
- * including malformed ones no real Pebble sends.
+ * The files API's multipart framing (docs/pebble-api.md#files; canonical/pebble
+ * internals/daemon/api_files.go), byte-level: what the client puts on the wire for a push, and
+ * how it reads Pebble-shaped (Go mime/multipart) read responses, including malformed ones no
+ * real Pebble sends.
  */
 
 const cleanups: Array<() => Promise<void>> = [];
