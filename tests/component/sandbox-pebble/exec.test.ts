@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import WebSocket from 'ws';
-import { startTestPebble, type TestPebble } from './helpers.ts';
+import { startTestPebble, type TestPebble } from '../../unit/sandbox-pebble/helpers.ts';
 
 let p: TestPebble;
 beforeAll(async () => {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ChangeError, PebbleApiError, type Layer } from '../../../src/pebble/index.ts';
-import { startRealPebble, type RealPebble } from './support/real-server.ts';
+import { startRealPebble, type RealPebble } from '../../unit/pebble/support/real-server.ts';
 
 /** Layers, plan, services, signals and changes against the sandbox's real Pebble server. */
 

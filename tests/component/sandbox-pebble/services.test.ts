@@ -2,7 +2,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs'
 import http from 'node:http';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { eventually, processAlive, startTestPebble, type TestPebble } from './helpers.ts';
+import { eventually, processAlive, startTestPebble, type TestPebble } from '../../unit/sandbox-pebble/helpers.ts';
 
 async function withPebble(fn: (p: TestPebble) => Promise<void>, env?: Record<string, string>): Promise<void> {
   const p = await startTestPebble(env ? { env } : {});

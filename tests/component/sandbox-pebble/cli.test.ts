@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
-import { eventually, processAlive, request } from './helpers.ts';
+import { eventually, processAlive, request } from '../../unit/sandbox-pebble/helpers.ts';
 
 test('main.ts serves on --socket and stops its services on SIGTERM', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'pebble-cli-'));
