@@ -3,7 +3,7 @@
  * list, in our style). Each keeps the driver error as `cause`; none ever carries SQL text, so a
  * password in a statement cannot leak through a message.
  */
-import { LibError } from '../errors.ts';
+import { errorCode, LibError } from '../errors.ts';
 
 type Options = { cause?: unknown };
 
@@ -137,9 +137,8 @@ export function isConnectionFailure(error: unknown): boolean {
 
 /** The SQLSTATE of a driver error (pg's DatabaseError carries it as `code`), if any. */
 export function sqlState(error: unknown): string | undefined {
-  if (typeof error !== 'object' || error === null) return undefined;
-  const code = (error as { code?: unknown }).code;
-  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
+  const code = errorCode(error);
+  return code !== undefined && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
 }
 
 /** memory_shared_buffers asks for more than 40 % of the memory PostgreSQL may use. */

@@ -2,6 +2,7 @@ import { open, readFile, rename, rm } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { z } from 'zod';
+import { errorCode } from '../../src/errors.ts';
 import { ControllerStateError } from './errors.ts';
 import { UnitLifecycleSchema } from './lifecycle.ts';
 import { RunningDispatchSchema } from './orphans.ts';
@@ -53,7 +54,7 @@ export class ControllerStateStore {
     try {
       text = await readFile(this.file, 'utf8');
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      if (errorCode(error) === 'ENOENT') return null;
       throw new ControllerStateError(`cannot read ${this.file}`, { cause: error });
     }
     try {

@@ -2,6 +2,7 @@ import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ProgressEvent } from './event-log.ts';
+import { errorCode } from '../../src/errors.ts';
 
 /**
  * Per-unit debug logs, the sandbox's `juju debug-log`: one JSON line per line a dispatch wrote
@@ -64,7 +65,7 @@ export async function readDebugLog(dir: string, unit: string): Promise<DebugLogE
   try {
     text = await readFile(debugLogPath(dir, unit), 'utf8');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    if (errorCode(error) === 'ENOENT') return [];
     throw error;
   }
   return text

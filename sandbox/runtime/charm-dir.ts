@@ -4,6 +4,7 @@ import { constants } from 'node:fs';
 import { access, cp, copyFile, mkdir, readdir, readFile, rename, rm, stat, symlink } from 'node:fs/promises';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
+import { errorCode } from '../../src/errors.ts';
 import { SandboxError } from './errors.ts';
 import { REPO_ROOT, type SandboxPaths } from './paths.ts';
 
@@ -112,7 +113,7 @@ async function walk(target: string, visit: (file: string) => Promise<void>): Pro
   try {
     entries = await readdir(target, { withFileTypes: true });
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOTDIR') return visit(target);
+    if (errorCode(error) === 'ENOTDIR') return visit(target);
     return; // missing
   }
   for (const entry of entries) {

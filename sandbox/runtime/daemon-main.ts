@@ -10,7 +10,7 @@ import { open } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { errorMessage } from '../../src/errors.ts';
+import { errorCode, errorMessage } from '../../src/errors.ts';
 import { createLogger, type Logger } from '../../src/logging.ts';
 import type { Controller } from '../controller/controller.ts';
 import { type DaemonHandle, startDaemon } from '../controller/daemon.ts';
@@ -34,7 +34,7 @@ async function claimPidFile(file: string, stateDir: string): Promise<void> {
       await handle.close();
       return;
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      if (errorCode(error) !== 'EEXIST') throw error;
     }
     const other = await readPid(file);
     if (other !== null && other !== process.pid && (await isAlive(other))) {
@@ -106,7 +106,7 @@ async function main(): Promise<void> {
     await removePid(new SandboxPaths(values.state).daemonPid, process.pid);
     logger.info('sandbox daemon stopped');
   } catch (error) {
-    logger.error({ err: errorMessage(error), code: (error as { code?: unknown }).code }, 'sandbox daemon failed');
+    logger.error({ err: errorMessage(error), code: errorCode(error) }, 'sandbox daemon failed');
     process.exitCode = 1;
   }
   // Detached workloads were unref'd; nothing else should keep us, but never linger.

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
+import { errorCode } from '../../src/errors.ts';
 import { SandboxError } from './errors.ts';
 import type { SandboxPaths } from './paths.ts';
 
@@ -30,7 +31,7 @@ export async function readSettings(paths: SandboxPaths): Promise<SandboxSettings
   try {
     text = await readFile(paths.settings, 'utf8');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    if (errorCode(error) === 'ENOENT') return null;
     throw new SandboxError('sandbox-state-invalid', `cannot read ${paths.settings}`, { cause: error });
   }
   try {

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as z from 'zod/mini';
 import '../zod-setup.ts';
-import { CharmError } from '../errors.ts';
+import { CharmError, errorCode } from '../errors.ts';
 
 /**
  * The parts of metadata.yaml / actions.yaml the runtime needs to recognise dynamic events:
@@ -130,7 +130,7 @@ async function readOptional(path: string): Promise<string | undefined> {
   try {
     return readFileSync(path, 'utf8');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    if (errorCode(error) === 'ENOENT') return undefined;
     throw new CharmMetadataError(`cannot read ${path}`, { cause: error });
   }
 }

@@ -8,6 +8,7 @@ import {
   type KubernetesStatusBody,
   type KubernetesUnreachableReason,
 } from './errors.ts';
+import { errorCode } from '../errors.ts';
 
 export const DEFAULT_KUBERNETES_TIMEOUT_MS = 15_000;
 
@@ -125,8 +126,8 @@ function asStatus(value: unknown): KubernetesStatusBody | undefined {
 const TLS_ERROR = /^(ERR_TLS_|ERR_SSL_|CERT_|UNABLE_TO_|DEPTH_ZERO_|SELF_SIGNED_|EPROTO$|HOSTNAME_MISMATCH$)/;
 
 function classify(error: unknown): KubernetesUnreachableReason {
-  const code = (error as { code?: unknown }).code;
-  if (typeof code !== 'string') return 'network';
+  const code = errorCode(error);
+  if (code === undefined) return 'network';
   if (code === 'ECONNREFUSED') return 'refused';
   if (code === 'ETIMEDOUT') return 'timeout';
   if (code === 'ECONNRESET' || code === 'EPIPE') return 'reset';

@@ -11,6 +11,7 @@ import {
 } from '../workload/k8s-objects.ts';
 import type { MemberPorts } from '../workload/users.ts';
 import type { KubernetesClient } from './client.ts';
+import { errorCode } from '../errors.ts';
 import { isKubernetesNotFound, KubernetesForbiddenError } from './errors.ts';
 import type { KubeObject, ResourceKind } from './resources.ts';
 
@@ -143,7 +144,7 @@ export class KubernetesObjects {
         result.adopted.push(id);
       } catch (error) {
         if (error instanceof KubernetesForbiddenError) throw error;
-        this.logger?.warn({ object: id, code: (error as { code?: unknown }).code }, `failed to patch k8s ${kind} ${name}`);
+        this.logger?.warn({ object: id, code: errorCode(error) }, `failed to patch k8s ${kind} ${name}`);
         result.failed.push(id);
       }
     }

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type * as z from 'zod/mini';
+import { errorCode, errorMessage } from '../errors.ts';
 import { createLogger, type Logger } from '../logging.ts';
 import { PATRONI_API_PORT } from '../workload/users.ts';
 import { primaryOf } from './cluster.ts';
@@ -190,7 +191,7 @@ export class PatroniClient {
         seen = current;
         if (current !== undefined && current !== options.previous && (options.candidate ?? current) === current) return current;
       } catch (error) {
-        this.log.debug({ code: (error as { code?: string }).code }, 'cluster not readable while waiting for a new primary');
+        this.log.debug({ code: errorCode(error) }, 'cluster not readable while waiting for a new primary');
       }
       if (Date.now() >= deadline) break;
       await sleep(options.intervalMs ?? 3_000);
@@ -233,8 +234,8 @@ export class PatroniClient {
   }
 
   private logRetry(url: string, info: { attempt: number; delayMs: number; error: unknown }): void {
-    const error = info.error as { code?: string; message?: string };
-    this.log.warn({ url, attempt: info.attempt, delayMs: info.delayMs, code: error.code, error: error.message }, 'retrying Patroni request');
+    const { error } = info;
+    this.log.warn({ url, attempt: info.attempt, delayMs: info.delayMs, code: errorCode(error), error: errorMessage(error) }, 'retrying Patroni request');
   }
 }
 

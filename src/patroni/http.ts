@@ -1,5 +1,6 @@
 import http from 'node:http';
 import https from 'node:https';
+import { errorCode } from '../errors.ts';
 import { PatroniUnreachableError, type UnreachableReason } from './errors.ts';
 
 /** Where and how to reach one Patroni REST endpoint. */
@@ -106,8 +107,8 @@ const TLS_CODE = /^(ERR_TLS_|ERR_SSL_|CERT_|UNABLE_TO_|DEPTH_ZERO_|SELF_SIGNED_|
 
 /** Map Node's socket/TLS error codes onto the few reasons callers act on. */
 export function classifyNetworkError(error: unknown): UnreachableReason {
-  const code = (error as { code?: unknown } | undefined)?.code;
-  if (typeof code !== 'string') return 'network';
+  const code = errorCode(error);
+  if (code === undefined) return 'network';
   if (code === 'ECONNREFUSED') return 'refused';
   if (code === 'ETIMEDOUT' || code === 'ESOCKETTIMEDOUT') return 'timeout';
   if (code === 'ECONNRESET' || code === 'EPIPE' || code === 'ECONNABORTED') return 'reset';

@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
+import { errorCode } from '../../src/errors.ts';
 
 const run = promisify(execFile);
 
@@ -235,8 +236,7 @@ export async function tryLogin(
     await client.query('SELECT 1');
     return null;
   } catch (error) {
-    const code = (error as { code?: unknown }).code;
-    return typeof code === 'string' ? code : String(error);
+    return errorCode(error) ?? String(error);
   } finally {
     await client.end().catch(() => undefined);
   }

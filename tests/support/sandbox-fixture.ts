@@ -10,6 +10,7 @@ import { readDebugLog, type DebugLogEntry } from '../../sandbox/controller/debug
 import { isClean, listLeftovers, type Leftovers } from '../../sandbox/pods/index.ts';
 import { podNameOf, REPO_ROOT, SandboxPaths, TSX_LOADER } from '../../sandbox/runtime/paths.ts';
 import { destroyEverything } from '../../sandbox/runtime/teardown.ts';
+import { errorCode } from '../../src/errors.ts';
 
 /**
  * One sandbox (real pods, Pebbles, Patroni, PostgreSQL and the real charm from `dist/`) driven
@@ -539,7 +540,7 @@ export async function connectError(host: string, user: string, password: string)
     await client.query('SELECT 1');
     return undefined;
   } catch (error) {
-    return (error as { code?: string }).code ?? String(error);
+    return errorCode(error) ?? String(error);
   } finally {
     await client.end().catch(() => undefined);
   }

@@ -1,6 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { errorMessage } from '../../../src/errors.ts';
+import { errorCode, errorMessage } from '../../../src/errors.ts';
 import type { HookContext } from './context.ts';
 import { HookToolRunError, HookToolUsageError, StdinRequiredError } from './errors.ts';
 import { type FlagDef, parseToolArgs, type ParsedArgs } from './flags.ts';
@@ -96,7 +96,7 @@ export function runTool(tool: HookTool, ctx: HookContext, argv: readonly string[
         try {
           return readFileSync(resolve(file), 'utf8');
         } catch (error) {
-          throw new HookToolRunError(`open ${resolve(file)}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : errorMessage(error)}`);
+          throw new HookToolRunError(`open ${resolve(file)}: ${errorCode(error) === 'ENOENT' ? 'no such file or directory' : errorMessage(error)}`);
         }
       },
       write(value) {

@@ -1,6 +1,7 @@
 import { open, readFile, rename, mkdir, rm } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
+import { errorCode } from '../../../src/errors.ts';
 import { ModelStoreError } from '../errors.ts';
 import { type Model, ModelSchema } from './schema.ts';
 
@@ -48,7 +49,7 @@ export async function loadModel(stateDir: string): Promise<Model | null> {
   try {
     text = await readFile(target, 'utf8');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    if (errorCode(error) === 'ENOENT') return null;
     throw new ModelStoreError(`cannot read model from ${target}`, { cause: error });
   }
   try {

@@ -15,6 +15,7 @@ import {
 import { generatePrivateKey, tlsFiles, webCryptoKeyPair } from '../../../lib/postgresql_tls/index.ts';
 import * as x509 from '../../../lib/postgresql_tls/x509.ts';
 import { asSuperuser, startPostgres, type PostgresInstance } from '../../support/postgres-instance.ts';
+import { errorCode } from '../../../lib/errors.ts';
 
 let instance: PostgresInstance;
 let postgresql: PostgreSQL;
@@ -78,7 +79,7 @@ describe('extensions', () => {
       .enableDisableExtensions({ cube: false, earthdistance: true }, { database: 'second' })
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(PostgreSQLEnableDisableExtensionError);
-    expect(((error as Error).cause as { code?: string }).code).toBe('42704'); // required extension missing
+    expect(errorCode((error as Error).cause)).toBe('42704'); // required extension missing
   });
 
   it('enables cube before earthdistance, and refuses to drop cube while something uses it', async () => {

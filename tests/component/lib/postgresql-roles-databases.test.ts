@@ -16,6 +16,7 @@ import {
   isConnectionFailure,
 } from '../../../lib/postgresql/index.ts';
 import { asSuperuser, startPostgres, tryLogin, type PostgresInstance } from '../../support/postgres-instance.ts';
+import { errorCode } from '../../../lib/errors.ts';
 
 const SYSTEM_USERS = ['backup', 'replication', 'rewind', 'operator', 'monitoring'];
 const OPERATOR_PASSWORD = 'operator-Secret-1';
@@ -68,7 +69,7 @@ describe('connections', () => {
     expect(error).toBeInstanceOf(PostgreSQLConnectionError);
     expect((error as PostgreSQLConnectionError).code).toBe('postgresql-connection-failed');
     expect((error as Error).message).not.toContain(wrong);
-    expect(((error as Error).cause as { code?: string }).code).toBe(INVALID_PASSWORD);
+    expect(errorCode((error as Error).cause)).toBe(INVALID_PASSWORD);
   });
 
   it('operations wrap connection failures so callers can tell them apart', async () => {

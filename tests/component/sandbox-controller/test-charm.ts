@@ -5,6 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Controller, type ControllerOptions } from '../../../sandbox/controller/controller.ts';
 import type { ProgressEvent } from '../../../sandbox/controller/event-log.ts';
 import type { WorkloadAnswer, WorkloadProbe } from '../../../sandbox/controller/runtime.ts';
+import { errorCode } from '../../../src/errors.ts';
 
 /**
  * A tiny charm for driving the controller with real processes: its `dispatch` is a shell script
@@ -192,7 +193,7 @@ export class TestBed {
     try {
       text = await readFile(path.join(this.logDir, `${unit.replace('/', '-')}.log`), 'utf8');
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      if (errorCode(error) !== 'ENOENT') throw error;
     }
     const result: CharmLog = { hooks: [], seen: [], leader: [], locations: [] };
     for (const line of text.split('\n').filter(Boolean)) {
