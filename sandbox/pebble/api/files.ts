@@ -39,9 +39,9 @@ export function getFiles(d: Daemon, ctx: RequestContext): Reply {
     return {
       kind: 'custom',
       write: async (res: ServerResponse) => {
-        const body = readFilesBody(paths, d.hostPath);
-        res.writeHead(200, { 'Content-Type': body.headers.get('content-type') ?? 'multipart/form-data' });
-        res.end(Buffer.from(await body.arrayBuffer()));
+        const { contentType, body } = readFilesBody(paths, d.hostPath);
+        res.writeHead(200, { 'Content-Type': contentType, 'Content-Length': body.length });
+        res.end(body);
       },
     };
   }

@@ -1,9 +1,9 @@
 /**
- * Pulling and pushing file contents (protocols.md C3.5). Reads become a multipart body with one
+ * Pulling and pushing file contents (canonical/pebble internals/daemon/api_files.go). Reads become a multipart body with one
  * `files` part per readable path then the `response` part; writes go to `<name>.<random>~` in
  * the target directory and are renamed into place, with mode and ownership applied first.
  */
-import { randomInt } from 'node:crypto';
+import { randomBytes, randomInt } from 'node:crypto';
 import { closeSync, fchmodSync, fchownSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { posix } from 'node:path';
 import { FileError, type ErrorKind } from '../errors.ts';
@@ -41,22 +41,34 @@ export function readOne(apiPath: string, hostPath: HostPath): Buffer {
   }
 }
 
-/** The multipart response of a read: file parts in request order, then the JSON envelope. */
-export function readFilesBody(paths: string[], hostPath: HostPath): Response {
-  const form = new FormData();
+/** A quoted-string value as Go's mime/multipart writes it (backslashes and quotes escaped). */
+const quote = (value: string): string => value.replace(/\\/g, '\\\\').replace(/"/g, '\\"');
+
+/**
+ * The multipart response of a read, laid out as Pebble's `readFilesResponse` writes it with Go's
+ * multipart writer: a `files` part per readable path (filename = the path, octet-stream), then
+ * the `response` part with `Content-Type: application/json` holding the sync envelope.
+ */
+export function readFilesBody(paths: string[], hostPath: HostPath): { contentType: string; body: Buffer } {
+  const boundary = randomBytes(30).toString('hex'); // Go's randomBoundary: 30 random bytes, hex
+  const chunks: Buffer[] = [];
+  const part = (headers: string, content: Buffer): void => {
+    chunks.push(Buffer.from(`${chunks.length === 0 ? '' : '\r\n'}--${boundary}\r\n${headers}\r\n\r\n`), content);
+  };
   const results: PathResult[] = [];
   for (const path of paths) {
     try {
       const data = readOne(path, hostPath);
-      form.append('files', new Blob([new Uint8Array(data)], { type: 'application/octet-stream' }), path);
+      part(`Content-Disposition: form-data; name="files"; filename="${quote(path)}"\r\nContent-Type: application/octet-stream`, data);
       results.push({ path });
     } catch (err) {
       results.push(toResult(path, err));
     }
   }
   const envelope = { type: 'sync', 'status-code': 200, status: 'OK', result: results };
-  form.append('response', `${JSON.stringify(envelope)}\n`);
-  return new Response(form);
+  part('Content-Disposition: form-data; name="response"\r\nContent-Type: application/json', Buffer.from(`${JSON.stringify(envelope)}\n`));
+  chunks.push(Buffer.from(`\r\n--${boundary}--\r\n`));
+  return { contentType: `multipart/form-data; boundary=${boundary}`, body: Buffer.concat(chunks) };
 }
 
 export interface WriteItem {

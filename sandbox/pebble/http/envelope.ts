@@ -1,6 +1,6 @@
 /**
- * Pebble's response envelope (protocols.md C1): `type`, `status-code`, `status` (Go's
- * http.StatusText), then `change` for async responses and `result` when there is one.
+ * Pebble's response envelope (canonical/pebble internals/daemon/response.go): `type`,
+ * `status-code`, `status` (Go's http.StatusText), then `change` for async responses and `result`.
  */
 import type { ServerResponse } from 'node:http';
 import type { ErrorKind } from '../errors.ts';
@@ -28,8 +28,11 @@ export type Reply =
 function envelope(type: string, status: number, result: unknown, change?: string): Record<string, unknown> {
   const body: Record<string, unknown> = { type, 'status-code': status, status: statusText(status) };
   if (change !== undefined) body['change'] = change;
-  // Go's omitempty drops a nil result; `false`/`[]`/`""` are kept.
+  // Go's omitempty drops a nil result; `false`/`[]`/`""` are kept. An async answer is the
+  // exception: AsyncResponse stores a nil map, which omitempty keeps as `"result": null`
+  // (docs/specs/openapi.yaml's POST /v1/services example, docs/reference/api.md's curl one).
   if (result !== undefined && result !== null) body['result'] = result;
+  else if (type === 'async') body['result'] = null;
   return body;
 }
 

@@ -30,11 +30,11 @@ describe('response envelope', () => {
     expect(res.json.result['boot-id']).toMatch(/^[0-9a-f-]{36}$/);
   });
 
-  test('async responses are 202 with the change id and no result for service actions', async () => {
+  test('async responses are 202 with the change id and a null result for service actions', async () => {
     expect((await p.addLayer('env', 'services:\n  idle:\n    override: replace\n    command: /bin/sleep 30\n')).status).toBe(200);
     const res = await p.post('/v1/services', { action: 'start', services: ['idle'] });
     expect(res.status).toBe(202);
-    expect(res.json).toEqual({ type: 'async', 'status-code': 202, status: 'Accepted', change: expect.stringMatching(/^\d+$/) });
+    expect(res.json).toEqual({ type: 'async', 'status-code': 202, status: 'Accepted', change: expect.stringMatching(/^\d+$/), result: null });
     const change = await p.waitChange(res.json.change);
     expect(change).toMatchObject({ kind: 'start', summary: 'Start service "idle"', status: 'Done', ready: true });
     await p.serviceAction('stop', ['idle']);
