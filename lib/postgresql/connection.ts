@@ -77,15 +77,12 @@ export interface Target {
   host?: string;
 }
 
-export interface ConnectorSettings {
+/** A connection's options with the two hosts a target picks from instead of one `host`. */
+export interface ConnectorSettings extends Omit<ConnectionOptions, 'host' | 'applicationName'> {
+  /** The primary's address (K8s: `<app>-primary.<ns>.svc.cluster.local`). */
   primaryHost: string;
+  /** This unit's own address. */
   currentHost: string;
-  port?: number;
-  user: string;
-  password?: string;
-  database: string;
-  ssl?: boolean | TlsConnectionOptions;
-  connectTimeoutMs?: number;
 }
 
 /** Knows the cluster's hosts and credentials; hands out connections to a chosen target. */

@@ -3,28 +3,16 @@
  * forwards to the single-purpose modules, so callers can pass one thing around (and tests can
  * still call the functions directly).
  */
-import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls';
 import type pg from 'pg';
 import * as catalog from './catalog.ts';
-import { PostgreSQLConnector, type Target } from './connection.ts';
+import { PostgreSQLConnector, type ConnectorSettings, type Target } from './connection.ts';
 import * as databases from './databases.ts';
 import * as extensions from './extensions.ts';
 import * as roles from './roles.ts';
 import { silentLogger, type LibLogger } from '../logger.ts';
 
-export interface PostgreSQLSettings {
-  /** The primary's address (K8s: `<app>-primary.<ns>.svc.cluster.local`). */
-  primaryHost: string;
-  /** This unit's own address. */
-  currentHost: string;
-  port?: number;
-  user: string;
-  password?: string;
-  database: string;
-  /** Users that get every privilege on each database the charm creates (SYSTEM_USERS). */
-  systemUsers?: readonly string[];
-  ssl?: boolean | TlsConnectionOptions;
-  connectTimeoutMs?: number;
+/** The connector's settings, plus who gets every privilege on the databases it creates (SYSTEM_USERS). */
+export interface PostgreSQLSettings extends ConnectorSettings, Pick<databases.CreateDatabaseOptions, 'systemUsers'> {
   logger?: LibLogger;
 }
 
@@ -51,7 +39,7 @@ export class PostgreSQL {
   deleteUser(user: string) {
     return roles.deleteUser(this.connector, user);
   }
-  updateUserPassword(user: string, password: string, options: { host?: string } = {}) {
+  updateUserPassword(user: string, password: string, options: Pick<Target, 'host'> = {}) {
     return roles.updateUserPassword(this.connector, user, password, options);
   }
   userExists(user: string, options?: roles.HostChoice) {

@@ -2,7 +2,7 @@
  * Users, roles and the access groups (the reference's `PostgreSQL.create_user`,
  * `create_access_groups` and the other role helpers of `lib/charms/postgresql_k8s/v0/postgresql.py`).
  */
-import type { PostgreSQLConnector, Queryable } from './connection.ts';
+import type { PostgreSQLConnector, Queryable, Target } from './connection.ts';
 import {
   ACCESS_GROUP_INTERNAL,
   ACCESS_GROUP_RELATION,
@@ -25,10 +25,8 @@ import {
 import { firstColumn, ident, identList, literal, runUnlogged } from './sql.ts';
 import { silentLogger, type LibLogger } from '../logger.ts';
 
-export interface HostChoice {
-  /** Query the unit's own host instead of the primary. */
-  currentHost?: boolean;
-}
+/** Query the unit's own host instead of the primary. */
+export type HostChoice = Pick<Target, 'currentHost'>;
 
 /** How a client's extra-user-roles split into role grants and role attributes. */
 export interface ExtraUserRoles {
@@ -179,7 +177,7 @@ export async function updateUserPassword(
   db: PostgreSQLConnector,
   user: string,
   password: string,
-  options: { host?: string } = {},
+  options: Pick<Target, 'host'> = {},
 ): Promise<void> {
   try {
     const statement = `ALTER USER ${ident(user)} WITH ENCRYPTED PASSWORD ${literal(password)}`;
