@@ -95,6 +95,41 @@ describe('secret-add', () => {
     });
     expect(await later.json('secret-ids')).toEqual([id]);
   });
+
+  it('accepts for --expire what Juju parses: RFC 3339, a zone-less time (UTC, fractions allowed) or a duration', async () => {
+    const cases: Array<[string, string]> = [
+      ['2027-09-08T10:41:12.096923', '2027-09-08T10:41:12.096Z'], // ops: naive datetime.isoformat()
+      ['2027-09-08T10:41:12', '2027-09-08T10:41:12.000Z'],
+      ['2027-09-08T10:41:12,5', '2027-09-08T10:41:12.500Z'],
+      ['2027-09-08T1:41:12', '2027-09-08T01:41:12.000Z'],
+      ['2027-09-08T10:41:12Z', '2027-09-08T10:41:12.000Z'],
+      ['2027-09-08T10:41:12.5+02:00', '2027-09-08T08:41:12.500Z'],
+      ['2028-02-29T00:00:00-00:30', '2028-02-29T00:30:00.000Z'],
+      ['24h', '2026-01-03T03:04:05.000Z'],
+      ['1.5h', '2026-01-02T04:34:05.000Z'],
+      ['90\u03bcs', '2026-01-02T03:04:05.000Z'],
+    ];
+    for (const [spec, expiry] of cases) {
+      const { model } = buildModel();
+      const { ctx, run } = hook(model, { unit: 'pg/0' });
+      const added = await run('secret-add', ['--expire', spec, 'key=v']);
+      expect(added.exitCode, `${spec}: ${added.stderr}`).toBe(0);
+      ctx.commit();
+      expect(Object.values(model.secrets)[0]!.expireTime, spec).toBe(expiry);
+      const { ctx: setCtx, run: set } = hook(model, { unit: 'pg/0' });
+      expect((await set('secret-set', [added.stdout.trim(), '--expire', spec])).exitCode).toBe(0);
+      setCtx.commit();
+      expect(Object.values(model.secrets)[0]!.expireTime, spec).toBe(expiry);
+    }
+    const { model } = buildModel();
+    const { run } = hook(model, { unit: 'pg/0' });
+    for (const spec of ['2027-09-08', '2027-09-08 10:41:12', '2027-09-08t10:41:12', '2027-02-29T10:41:12', '2027-09-08T24:00:00', '2027-09-08T10:41:12z', '2027-09-08T10:41:12+0200', '2027-09-08T10:41:12.']) {
+      expect(await run('secret-add', ['--expire', spec, 'key=v']), spec).toEqual({ exitCode: 2, stdout: '', stderr: `ERROR expire time or duration ${JSON.stringify(spec)} not valid\n` });
+    }
+    for (const spec of ['0', '-0', '-1s']) {
+      expect((await run('secret-add', ['--expire', spec, 'key=v'])).stderr, spec).toBe(`ERROR negative expire duration ${JSON.stringify(spec)} not valid\n`);
+    }
+  });
 });
 
 describe('secret-get for consumers', () => {

@@ -36,23 +36,60 @@ export interface UpsertArgs {
   owner: 'application' | 'unit';
 }
 
-const DURATION_UNITS_MS: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+// Go accepts both micro signs: U+00B5 and U+03BC.
+const DURATION_UNITS_MS: Record<string, number> = { ns: 1e-6, us: 1e-3, '\u00b5s': 1e-3, '\u03bcs': 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
 /** Go's time.ParseDuration, returning milliseconds (null if the text is not a duration). */
 export function parseGoDuration(text: string): number | null {
-  const match = /^([+-]?)((?:\d+(?:\.\d*)?|\.\d+)(?:ns|us|µs|ms|s|m|h))+$/.exec(text);
-  if (!match) return text === '0' ? 0 : null;
+  const match = /^([+-]?)((?:\d+(?:\.\d*)?|\.\d+)(?:ns|us|\u00b5s|\u03bcs|ms|s|m|h))+$/.exec(text);
+  // After the sign, a bare "0" is zero.
+  if (!match) return /^[+-]?0$/.test(text) ? 0 : null;
   let total = 0;
-  for (const part of text.slice(match[1]!.length).matchAll(/(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)/g)) {
+  for (const part of text.slice(match[1]!.length).matchAll(/(\d+(?:\.\d*)?|\.\d+)(ns|us|\u00b5s|\u03bcs|ms|s|m|h)/g)) {
     total += Number(part[1]) * DURATION_UNITS_MS[part[2]!]!;
   }
   return match[1] === '-' ? -total : total;
 }
 
-/** --expire: RFC 3339, `YYYY-MM-DDTHH:MM:SS` (UTC) or a positive duration from now. */
+const GO_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{1,2}):(\d{2}):(\d{2})(?:[.,](\d+))?(Z|[+-]\d{2}:\d{2})?$/;
+
+/**
+ * Go's time.Parse with the layouts `time.RFC3339` and `2006-01-02T15:04:05` (the zone-less
+ * one): a one- or two-digit hour, fractional seconds after `.` or `,` even though neither layout
+ * has them, a zone that is `Z` or `±hh:mm` (required by RFC3339, absent in the other), and dates
+ * and times checked for range. A time without a zone is UTC, as time.Parse makes it.
+ */
+export function parseGoTime(text: string, withZone: boolean): Date | null {
+  const m = GO_TIME.exec(text);
+  if (!m || (m[8] !== undefined) !== withZone) return null;
+  const [year, month, day, hour, minute, second] = m.slice(1, 7).map(Number) as [number, number, number, number, number, number];
+  const daysInMonth = new Date(Date.UTC(2000, month, 0)).getUTCDate() - (month === 2 && !isLeapYear(year) ? 1 : 0);
+  if (month < 1 || month > 12 || day < 1 || day > daysInMonth || hour > 23 || minute > 59 || second > 59) return null;
+  let offsetMinutes = 0;
+  if (m[8] !== undefined && m[8] !== 'Z') {
+    const [hh, mm] = m[8].slice(1).split(':').map(Number) as [number, number];
+    if (hh > 24 || mm > 60) return null;
+    offsetMinutes = (m[8].startsWith('-') ? -1 : 1) * (hh * 60 + mm);
+  }
+  const date = new Date(Date.UTC(2000, month - 1, day, hour, minute, second));
+  date.setUTCFullYear(year);
+  const fractionMs = m[7] === undefined ? 0 : Number(`0.${m[7]}`) * 1000;
+  return new Date(date.getTime() + Math.floor(fractionMs) - offsetMinutes * 60_000);
+}
+
+function isLeapYear(year: number): boolean {
+  return year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+}
+
+/**
+ * --expire, as Juju's secretUpsertCommand.Init (juju/juju
+ * worker/uniter/runner/jujuc/secret-add.go) reads it: time.Parse(time.RFC3339), else
+ * time.Parse("2006-01-02T15:04:05") (so a naive datetime's isoformat, which ops sends, is UTC),
+ * else a positive time.ParseDuration from now.
+ */
 function parseExpire(spec: string, now: Date): string {
-  if (/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})$/.test(spec)) return new Date(spec).toISOString();
-  if (/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$/.test(spec)) return new Date(`${spec}Z`).toISOString();
+  const time = parseGoTime(spec, true) ?? parseGoTime(spec, false);
+  if (time !== null) return time.toISOString();
   const ms = parseGoDuration(spec);
   if (ms === null) throw new HookToolUsageError(`expire time or duration ${JSON.stringify(spec)} not valid`);
   if (ms <= 0) throw new HookToolUsageError(`negative expire duration ${JSON.stringify(spec)} not valid`);
