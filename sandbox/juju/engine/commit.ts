@@ -37,6 +37,19 @@ function relationChangedEvents(model: Model, relation: Relation, writerUnit: str
   });
 }
 
+/**
+ * Whether the leader gets `<peer>-relation-changed` for its own write to the peer application
+ * bag. Juju's documentation (reference/hook, `<endpoint>-relation-changed`) says units only hear
+ * of other units' changes, so the leader does not; but Juju 3.6 does run it on the leader of a
+ * single-unit application, where it is the relation's only unit (juju/juju issue #20178, seen
+ * on 3.6.8; Juju then documented it rather than change it). Charms such as s3-integrator rely on
+ * it.
+ */
+function ownPeerAppChangeSeen(model: Model, relation: Relation, app: string): boolean {
+  if (relation.endpoints.length !== 1) return false;
+  return Object.values(model.units).filter((u) => u.app === app).length === 1;
+}
+
 function commitRelationSettings(ctx: HookContext, events: ModelEvent[]): void {
   const { model, unit } = ctx;
   const apply = (deltas: Map<number, Delta>, bucket: 'unitData' | 'appData', key: string, remoteUnit: string | null) => {
@@ -49,6 +62,10 @@ function commitRelationSettings(ctx: HookContext, events: ModelEvent[]): void {
       relation[bucket][key] = after;
       if (bucket === 'unitData' && !relation.scope.includes(unit.name)) continue; // nobody saw it join yet
       events.push(...relationChangedEvents(model, relation, unit.name, unit.app, remoteUnit));
+      if (bucket === 'appData' && ownPeerAppChangeSeen(model, relation, unit.app)) {
+        const hook = `${localEndpoint(relation, unit.app)?.name ?? relation.interface}-relation-changed`;
+        events.push({ kind: 'relation-changed', hook, unit: unit.name, relationId: relation.id, remoteUnit: null, remoteApp: unit.app });
+      }
     }
   };
   apply(ctx.pending.unitSettings, 'unitData', unit.name, unit.name);

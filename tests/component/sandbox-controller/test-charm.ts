@@ -52,6 +52,11 @@ set-greeting:
     value:
       type: string
   required: [value]
+set-peer-app:
+  params:
+    value:
+      type: string
+  required: [value]
 `;
 
 const DISPATCH = `#!/bin/sh
@@ -85,6 +90,8 @@ case "$JUJU_DISPATCH_PATH" in
     exit 3 ;;
   actions/set-greeting)
     relation-set -r "$(relation-ids db | head -n 1)" "greeting=$(action-get value)" ;;
+  actions/set-peer-app)
+    relation-set -r "$(relation-ids replicas | head -n 1)" --app "state=$(action-get value)" ;;
 esac
 if [ -e "$ctl/hang-$unit_id-$JUJU_HOOK_NAME" ]; then
   echo $$ > "$ctl/hung-$unit_id-$JUJU_HOOK_NAME.pid"

@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { addUnit, enterScope, markRelationDying } from '../../../sandbox/juju/model.ts';
+import { addUnit, enterScope, markRelationDying, removeUnit } from '../../../sandbox/juju/model.ts';
 import { addressBag, buildModel, hook } from './fixtures.ts';
 
 function relationHook(unit: string, relationId: number, endpoint: string, remoteUnit: string, remoteApp: string, kind = 'changed') {
@@ -188,6 +188,33 @@ describe('relation-set', () => {
     expect(ctx.commit().events.map((e) => [e.hook, e.unit])).toEqual([
       ['database-peers-relation-changed', 'pg/0'],
       ['database-peers-relation-changed', 'pg/2'],
+    ]);
+  });
+
+  it("gives the leader of a single-unit application relation-changed for its own peer app bag write, as Juju 3.6 does", async () => {
+    const { model, peerRelation, dbRelation } = buildModel();
+    // Three units: the leader's peer app write reaches the other two, not itself.
+    const many = hook(model, { unit: 'pg/0' });
+    await many.run('relation-set', ['-r', String(peerRelation), '--app', 'state=one']);
+    expect(many.ctx.commit().events.map((e) => [e.hook, e.unit])).toEqual([
+      ['database-peers-relation-changed', 'pg/1'],
+      ['database-peers-relation-changed', 'pg/2'],
+    ]);
+    removeUnit(model, 'pg/1');
+    removeUnit(model, 'pg/2');
+    const single = hook(model, { unit: 'pg/0' });
+    await single.run('relation-set', ['-r', String(peerRelation), '--app', 'state=two']);
+    expect(single.ctx.commit().events).toEqual([
+      { kind: 'relation-changed', hook: 'database-peers-relation-changed', unit: 'pg/0', relationId: peerRelation, remoteUnit: null, remoteApp: 'pg' },
+    ]);
+    // Not for its own unit bag, not for a non-peer app bag, and not when nothing changed.
+    const others = hook(model, { unit: 'pg/0' });
+    await others.run('relation-set', ['-r', String(peerRelation), 'member=pg-0']);
+    await others.run('relation-set', ['-r', String(dbRelation), '--app', 'endpoints=pg:5432']);
+    await others.run('relation-set', ['-r', String(peerRelation), '--app', 'state=two']);
+    expect(others.ctx.commit().events.map((e) => [e.hook, e.unit])).toEqual([
+      ['database-relation-changed', 'client/0'],
+      ['database-relation-changed', 'client/1'],
     ]);
   });
 
