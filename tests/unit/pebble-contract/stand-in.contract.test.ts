@@ -50,10 +50,16 @@ function ask(socketPath: string, request: FixtureRequest, path: string, body?: B
 async function send(socketPath: string, request: FixtureRequest, vars: Record<string, string>): Promise<Answer> {
   const path = pathWithQuery(request.path.replace(/\{(\w+)\}/g, (_m, name: string) => vars[name] ?? `{${name}}`), request.query);
   if (request.write !== undefined) {
-    const files = request.write.files.map((file) => ({ filename: String(file['path']), data: Buffer.from(request.write!.contents[String(file['path'])] ?? '') }));
+    const { contents } = request.write;
+    // A path without content gets no part, as in Pebble's TestWriteErrors.
+    const files = request.write.files.flatMap((file) => {
+      const path = String(file['path']);
+      return contents[path] === undefined ? [] : [{ filename: path, data: Buffer.from(contents[path]) }];
+    });
     const multipart = await encodeFilesWrite({ action: 'write', files: request.write.files }, files);
     return ask(socketPath, request, path, multipart.body, multipart.contentType);
   }
+  if (request.rawBody !== undefined) return ask(socketPath, request, path, Buffer.from(request.rawBody));
   return ask(socketPath, request, path, request.body === undefined ? undefined : Buffer.from(JSON.stringify(request.body)));
 }
 
@@ -69,7 +75,7 @@ function pattern(path: string): string {
 /** Every way `ours` differs from the documented `doc` (see StandInExpectation). */
 function conform(doc: unknown, ours: unknown, path: string, rules: StandInExpectation, problems: string[]): void {
   const where = pattern(path);
-  const regex = rules.patterns?.[where] ?? (where === 'result.message' ? rules.messagePattern : undefined);
+  const regex = rules.patterns?.[path] ?? rules.patterns?.[where] ?? (where === 'result.message' ? rules.messagePattern : undefined);
   if (regex !== undefined) {
     if (typeof ours !== 'string' || !new RegExp(regex).test(ours)) problems.push(`${path}: ${JSON.stringify(ours)} does not match /${regex}/`);
     return;
@@ -142,17 +148,21 @@ async function runSetup(socketPath: string, rules: StandInExpectation): Promise<
   const vars: Record<string, string> = {};
   for (const step of rules.setup ?? []) {
     if (step.execDrive) {
-      const body = step.body as { command: string[]; 'working-dir'?: string };
+      const body = step.body as { command: string[]; 'working-dir'?: string; timeout?: string };
       const process = await new PebbleClient({ socketPath, logger: createLogger({ level: 'silent' }) }).exec(body.command, {
         ...(body['working-dir'] === undefined ? {} : { workingDir: body['working-dir'] }),
+        ...(body.timeout === undefined ? {} : { timeoutMs: Number.parseInt(body.timeout, 10) }),
       });
-      await process.wait();
+      await process.wait().catch(() => undefined); // a timed-out exec is the point of some cases
       vars['change'] = process.changeId;
       continue;
     }
     const answer = await send(socketPath, step, vars);
     expect(answer.status, `setup ${step.method} ${step.path}: ${answer.body.toString()}`).toBeLessThan(300);
-    const change = json(answer)['change'];
+    const reply = json(answer);
+    const change = reply['change'];
+    const taskId = (reply['result'] as { 'task-id'?: unknown } | null | undefined)?.['task-id'];
+    if (step.capture === 'task' && typeof taskId === 'string') vars['task'] = taskId;
     if (typeof change === 'string') {
       if (step.capture === 'change') vars['change'] = change;
       if (step.wait) {

@@ -21,6 +21,8 @@ export interface FixtureRequest {
   query?: Record<string, string | string[]>;
   headers?: Record<string, string>;
   body?: unknown;
+  /** A body sent as is (not JSON-encoded), for malformed requests. */
+  rawBody?: string;
   /** A files write: the `request` metadata's files and each path's content. */
   write?: { files: Array<Record<string, unknown>>; contents: Record<string, string> };
 }
@@ -61,8 +63,8 @@ export interface ClientExpectation {
 export interface SetupStep extends FixtureRequest {
   /** Wait for the async change to be ready. */
   wait?: boolean;
-  /** Remember the change id as `{change}` for the fixture's request path. */
-  capture?: 'change';
+  /** Remember the change id as `{change}` (or an exec's task id as `{task}`) for the fixture's request path. */
+  capture?: 'change' | 'task';
   /** Run the exec through the client (websockets and all) so its process actually runs. */
   execDrive?: boolean;
   forget?: boolean;
@@ -83,7 +85,7 @@ export interface StandInExpectation {
   runSpecific?: string[];
   /** Paths a real Pebble may leave out (omitempty) or add, depending on its options. */
   optional?: string[];
-  /** Regexes the values at these paths must match. */
+  /** Regexes the values at these paths (exact, or with [*] for every index) must match. */
   patterns?: Record<string, string>;
   /** The documented message is a Go test regex: `result.message` must match it. */
   messagePattern?: string;
