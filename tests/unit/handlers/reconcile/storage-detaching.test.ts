@@ -4,7 +4,7 @@
  * mode off. State in → one hook → state out.
  */
 import { describe, expect, it } from 'vitest';
-import { member, PASSWORDS, runScenario, type ScenarioResult, type ScenarioState } from '../../scenario/charm-scenario.ts';
+import { member, nextState, PASSWORDS, runScenario, type ScenarioResult, type ScenarioState } from '../../scenario/charm-scenario.ts';
 import { initialisedApp, operations, patroniYml, settle, shared, steadyReplica } from './support.ts';
 
 const DETACH = { hook: 'storage-detaching' } as const;
@@ -61,6 +61,21 @@ describe('pgdata-storage-detaching', () => {
     expect(result.status).toEqual(state.status);
     // Patroni still lists it as synchronous within the (short) wait: logged, not fatal.
     expect(result.logs).toContain('still a synchronous standby');
+  });
+
+  it('CURRENT BEHAVIOUR (reported): a later reconcile on the leaving unit renders nosync away again', async () => {
+    // `leavingSyncSet` lives only in the storage-detaching hook: any reconcile the dying unit runs
+    // after it (update-status before stop, a peer's relation-departed) re-renders patroni.yml
+    // without the tag and reloads Patroni, so the primary may pick this member as a synchronous
+    // standby again. This asserts what the charm does today; when the charm keeps nosync for a
+    // dying unit, invert the expectation on `tags`.
+    const state = await replica();
+    const detached = await runScenario(DETACH, { ...state, dying: [1], timing: FAST });
+    const later = await runScenario({ hook: 'update-status' }, { ...nextState(state, detached), dying: [1] });
+
+    expect(patroniYml(detached)!['tags']).toEqual({ nosync: true, is_creating_backup: false });
+    expect(patroniYml(later)!['tags']).toBeUndefined();
+    expect(operations(later, 'signal')).toEqual([{ op: 'signal', signal: 'SIGHUP', services: ['postgresql'] }]);
   });
 
   it('has the last synchronous standby turn strict mode off instead', async () => {
