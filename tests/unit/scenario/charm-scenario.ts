@@ -250,7 +250,7 @@ export async function runScenario(hook: Hook, input: ScenarioState = {}): Promis
         timeoutMs: 2_000,
         retry: { read: NO_RETRY, configWrite: NO_RETRY, action: NO_RETRY, switchover: NO_RETRY },
       }),
-    postgresql: (settings) => new InMemoryPostgreSQL(database, settings.primaryHost, sql) as never,
+    postgresql: (settings) => new InMemoryPostgreSQL(database, settings.primaryHost, sql, settings.password) as never,
     kubernetes: () => input.kubernetes ?? NOT_ON_KUBERNETES,
     workloadFacts: probeWorkload,
   };
