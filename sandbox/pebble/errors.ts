@@ -1,6 +1,9 @@
 import { CharmError } from '../../src/errors.ts';
 
-/** Error kinds Pebble puts in `result.kind` (protocols.md C1). */
+/**
+ * Error kinds Pebble puts in `result.kind` (canonical/pebble internals/daemon/response.go
+ * `errorKind`).
+ */
 export type ErrorKind =
   | 'login-required'
   | 'no-default-services'

@@ -1,6 +1,7 @@
 /**
- * A Pebble-compatible server on a unix socket: the HTTP API of protocols.md Part C, backed by
- * real processes. Used by the sandbox (one per unit) and by the Pebble client's unit tests.
+ * A Pebble-compatible server on a unix socket: the HTTP API of canonical/pebble
+ * (docs/reference/api.md), backed by real processes. Used by the sandbox (one per unit) and by the
+ * Pebble client's unit tests.
  */
 import { mkdirSync, rmSync } from 'node:fs';
 import http, { type IncomingMessage } from 'node:http';

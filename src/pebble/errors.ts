@@ -1,13 +1,22 @@
 import { CharmError } from '../errors.ts';
 import type { Change } from './types.ts';
 
+export type PebbleErrorCode =
+  | 'pebble-api-error'
+  | 'pebble-connection-error'
+  | 'pebble-protocol-error'
+  | 'pebble-change-error'
+  | 'pebble-timeout'
+  | 'pebble-path-error'
+  | 'pebble-exec-error';
+
 /**
  * Every way a Pebble call can fail, as typed errors. Callers branch on the class (or on `code`),
  * never on message text, except where Pebble itself only distinguishes cases by message.
  */
 
 /** Pebble answered with a non-2xx status. `message` is Pebble's own `result.message`. */
-export class PebbleApiError extends CharmError {
+export class PebbleApiError extends CharmError<PebbleErrorCode> {
   /** HTTP status code, e.g. 400. */
   readonly status: number;
   /** HTTP reason, e.g. "Bad Request". */
@@ -33,7 +42,7 @@ export class PebbleApiError extends CharmError {
 }
 
 /** The socket is missing, refuses connections, or dropped the connection. */
-export class PebbleConnectionError extends CharmError {
+export class PebbleConnectionError extends CharmError<PebbleErrorCode> {
   readonly socketPath: string;
 
   constructor(socketPath: string, message: string, options?: { cause?: unknown }) {
@@ -43,14 +52,14 @@ export class PebbleConnectionError extends CharmError {
 }
 
 /** Something answered, but not in Pebble's protocol (wrong Content-Type, garbage, bad shape). */
-export class PebbleProtocolError extends CharmError {
+export class PebbleProtocolError extends CharmError<PebbleErrorCode> {
   constructor(message: string, options?: { cause?: unknown }) {
     super('pebble-protocol-error', message, options);
   }
 }
 
 /** A change became ready with an error (`err`), e.g. a service that exited quickly. */
-export class ChangeError extends CharmError {
+export class ChangeError extends CharmError<PebbleErrorCode> {
   readonly err: string;
   readonly change: Change;
 
@@ -62,14 +71,14 @@ export class ChangeError extends CharmError {
 }
 
 /** A request, a change wait, or an exec ran out of time. */
-export class PebbleTimeoutError extends CharmError {
+export class PebbleTimeoutError extends CharmError<PebbleErrorCode> {
   constructor(message: string, options?: { cause?: unknown }) {
     super('pebble-timeout', message, options);
   }
 }
 
 /** A per-path error from the files API (`kind` is Pebble's: `not-found`, `permission-denied`, …). */
-export class PathError extends CharmError {
+export class PathError extends CharmError<PebbleErrorCode> {
   readonly kind: string;
   readonly path: string;
 
@@ -85,7 +94,7 @@ export class PathError extends CharmError {
  * stdout and stderr may carry credentials (psql commands, passwords), so they are kept in
  * non-enumerable properties that a logger's error serializer does not copy.
  */
-export class ExecError extends CharmError {
+export class ExecError extends CharmError<PebbleErrorCode> {
   declare readonly command: readonly string[];
   declare readonly stdout: string;
   declare readonly stderr: string;

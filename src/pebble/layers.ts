@@ -3,12 +3,16 @@ import type { PebbleTransport } from './transport.ts';
 import type { Layer, Plan } from './types.ts';
 
 /**
- * Layers and the plan (canonical/pebble internals/daemon/api_plan.go). Both travel as YAML; the `yaml` package is loaded
- * only when a layer or plan is actually handled, so hooks that never touch them start faster.
+ * Layers and the plan (canonical/pebble internals/daemon/api_plan.go). Both travel as YAML; the
+ * `yaml` package is loaded only when a layer or plan is actually handled, so hooks that never touch
+ * them start faster.
  */
 
 export interface AddLayerOptions {
-  /** Merge into an existing layer with the same label instead of failing (docs/reference/layers.md). */
+  /**
+   * Merge into an existing layer with the same label instead of failing (canonical/pebble
+   * internals/daemon/api_plan.go `v1PostLayers`).
+   */
   combine?: boolean;
 }
 

@@ -1,4 +1,4 @@
-/** /v1/changes endpoints (protocols.md C3.1–C3.2). */
+/** /v1/changes endpoints (canonical/pebble internals/daemon/api_changes.go). */
 import { z } from 'zod';
 import type { Daemon } from '../daemon.ts';
 import { ApiError, badRequest, notFound } from '../errors.ts';

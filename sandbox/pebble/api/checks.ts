@@ -1,4 +1,7 @@
-/** /v1/checks, /v1/checks/refresh and /v1/health (protocols.md C6). */
+/**
+ * /v1/checks, /v1/checks/refresh and /v1/health (canonical/pebble internals/daemon/api_checks.go,
+ * api_health.go).
+ */
 import { z } from 'zod';
 import type { Daemon } from '../daemon.ts';
 import { badRequest, notFound } from '../errors.ts';

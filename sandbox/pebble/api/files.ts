@@ -1,4 +1,4 @@
-/** GET/POST /v1/files (protocols.md C3.5). */
+/** GET/POST /v1/files (canonical/pebble internals/daemon/api_files.go). */
 import type { ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import { z } from 'zod';

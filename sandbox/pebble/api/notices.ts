@@ -1,6 +1,7 @@
 /**
- * /v1/notices (protocols.md C7). Every connection counts as admin (see http/router.ts); its
- * UID — which Node cannot read from the socket — is taken to be this process's own.
+ * /v1/notices (canonical/pebble internals/daemon/api_notices.go). Every connection counts as admin
+ * (see http/router.ts); its UID — which Node cannot read from the socket — is taken to be this
+ * process's own.
  */
 import { z } from 'zod';
 import type { Daemon } from '../daemon.ts';

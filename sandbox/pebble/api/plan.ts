@@ -1,4 +1,4 @@
-/** GET /v1/plan and POST /v1/layers (protocols.md C3.4). */
+/** GET /v1/plan and POST /v1/layers (canonical/pebble internals/daemon/api_plan.go). */
 import { z } from 'zod';
 import type { Daemon } from '../daemon.ts';
 import { badRequest, LabelExistsError, PlanFormatError, serverError } from '../errors.ts';

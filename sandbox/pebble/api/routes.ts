@@ -1,4 +1,4 @@
-/** The endpoint catalogue (protocols.md C2) bound to a daemon. */
+/** The endpoint catalogue (canonical/pebble internals/daemon/api.go) bound to a daemon. */
 import type { Daemon } from '../daemon.ts';
 import type { RouteSpec } from '../http/router.ts';
 import { getChange, getChanges, postChange, waitChange } from './changes.ts';

@@ -1,4 +1,6 @@
-/** /v1/services and /v1/signals (protocols.md C3.3, C5). */
+/**
+ * /v1/services and /v1/signals (canonical/pebble internals/daemon/api_services.go, api_signals.go).
+ */
 import { z } from 'zod';
 import type { Daemon } from '../daemon.ts';
 import { ApiError, badRequest, PebbleError, serverError } from '../errors.ts';

@@ -1,7 +1,8 @@
 /**
- * One run of a health check (protocols.md C6): an HTTP GET expecting 2xx, a TCP connect, or a
- * command expecting exit status 0. Failures carry Pebble's message plus "details" (response
- * body or command output) that go into the task log.
+ * One run of a health check (canonical/pebble internals/overlord/checkstate/checkers.go,
+ * docs/reference/health-checks.md): an HTTP GET expecting 2xx, a TCP connect, or a command
+ * expecting exit status 0. Failures carry Pebble's message plus "details" (response body or command
+ * output) that go into the task log.
  */
 import http from 'node:http';
 import https from 'node:https';

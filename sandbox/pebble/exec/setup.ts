@@ -1,7 +1,8 @@
 /**
- * Validating POST /v1/exec and computing what the command will run with (protocols.md C4):
- * executable resolved via Pebble's PATH up front, service-context merged, environment built
- * from Pebble's own plus the request, working directory defaulting to the user's home.
+ * Validating POST /v1/exec and computing what the command will run with (canonical/pebble
+ * internals/daemon/api_exec.go): executable resolved via Pebble's PATH up front, service-context
+ * merged, environment built from Pebble's own plus the request, working directory defaulting to the
+ * user's home.
  */
 import { existsSync, statSync } from 'node:fs';
 import { z } from 'zod';

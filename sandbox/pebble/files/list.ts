@@ -1,6 +1,7 @@
 /**
- * GET /v1/files?action=list (protocols.md C3.5): a directory's entries, or the path itself,
- * filtered by a glob on the base name, as FileInfo objects.
+ * GET /v1/files?action=list (canonical/pebble internals/daemon/api_files.go `listFiles`): a
+ * directory's entries, or the path itself, filtered by a glob on the base name, as FileInfo
+ * objects.
  */
 import { lstatSync, readdirSync, statSync, type Stats } from 'node:fs';
 import { posix } from 'node:path';

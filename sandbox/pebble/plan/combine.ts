@@ -1,7 +1,8 @@
 /**
- * Combining layers (protocols.md C8): `replace` swaps the whole entry; `merge` overwrites the
- * scalars that are set, appends lists, merges maps key by key and sub-objects field by field,
- * and keeps the existing entry's `override`.
+ * Combining layers (canonical/pebble docs/reference/layer-specification.md, internals/plan/plan.go
+ * `CombineLayers`): `replace` swaps the whole entry; `merge` overwrites the scalars that are set,
+ * appends lists, merges maps key by key and sub-objects field by field, and keeps the existing
+ * entry's `override`.
  */
 import { PlanFormatError } from '../errors.ts';
 import { DEFAULTS, type Check, type ExecCheck, type HttpCheck, type Layer, type LogTarget, type Service, type TcpCheck } from './types.ts';

@@ -1,6 +1,7 @@
 /**
  * Parsing one layer from YAML and the per-layer validation Pebble applies before a layer is
- * combined into the plan (canonical/pebble internals/plan/plan.go `ParseLayer` and `validate`).
+ * combined into the plan (canonical/pebble internals/plan/plan.go `ParseLayer` and
+ * `Plan.Validate`).
  */
 import { isMap, isScalar, parseDocument, type Node } from 'yaml';
 import { PlanFormatError } from '../errors.ts';

@@ -1,7 +1,7 @@
 /**
- * Start/stop ordering (protocols.md C3.3): `requires` pulls services in, `after`/`before`
- * order them, a before/after cycle is an error, and the ordered names are split into lanes
- * (a service shares its lane with the services it requires).
+ * Start/stop ordering (canonical/pebble internals/plan/plan.go `StartOrder`/`StopOrder`):
+ * `requires` pulls services in, `after`/`before` order them, a before/after cycle is an error, and
+ * the ordered names are split into lanes (a service shares its lane with the services it requires).
  */
 import { PlanFormatError } from '../errors.ts';
 import type { Service } from './types.ts';

@@ -1,6 +1,7 @@
 /**
- * The layer/plan model (protocols.md C8). Unset optional fields are `undefined` so merges can
- * tell "not given" from "given as zero"; durations are nanoseconds.
+ * The layer/plan model (canonical/pebble docs/reference/layer-specification.md,
+ * internals/plan/plan.go). Unset optional fields are `undefined` so merges can tell "not given"
+ * from "given as zero"; durations are nanoseconds.
  */
 export type Override = 'merge' | 'replace' | string;
 export type ServiceAction = '' | 'restart' | 'shutdown' | 'ignore' | 'failure-shutdown' | 'success-shutdown' | string;

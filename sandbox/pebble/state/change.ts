@@ -1,7 +1,8 @@
 /**
- * Changes and tasks (protocols.md C3.1): the unit of asynchronous work. A change's status is
- * derived from its tasks' statuses by Pebble's priority order; its `err` is built from the
- * ERROR lines in its failed tasks' logs.
+ * Changes and tasks (canonical/pebble docs/reference/changes-and-tasks.md,
+ * internals/overlord/state): the unit of asynchronous work. A change's status is derived from its
+ * tasks' statuses by Pebble's priority order; its `err` is built from the ERROR lines in its failed
+ * tasks' logs.
  */
 import { formatRfc3339, formatRfc3339Nano, nowNs } from '../util/go-time.ts';
 

@@ -1,7 +1,8 @@
 /**
- * Notices (protocols.md C7): unique per (user-id, type, key); a repeat bumps occurrences and
- * last-occurred/last-data, and last-repeated only when repeat-after has elapsed. Waiters
- * long-poll for new or repeated notices matching a filter.
+ * Notices (canonical/pebble docs/reference/notices.md, internals/overlord/state/notices.go): unique
+ * per (user-id, type, key); a repeat bumps occurrences and last-occurred/last-data, and
+ * last-repeated only when repeat-after has elapsed. Waiters long-poll for new or repeated notices
+ * matching a filter.
  */
 import { formatGoDuration, HOUR } from '../util/go-duration.ts';
 import { formatRfc3339Nano, nowNs } from '../util/go-time.ts';
