@@ -8,10 +8,19 @@ import { HookTools } from '../../src/juju/hook-tools.ts';
 
 const REPO = join(import.meta.dirname, '../..');
 
-/** Our charm's own metadata/config/actions, as the sandbox deploys it. */
+let parsedMeta: { key: string; meta: ReturnType<typeof charmMetaFromYaml> } | undefined;
+
+/**
+ * Our charm's own metadata/config/actions, as the sandbox deploys it. Parsing the YAML is most of
+ * a scenario hook's cost, so the parse is kept while the files stay the same; each caller gets its
+ * own copy.
+ */
 export function charmMeta() {
   const read = (file: string) => readFileSync(join(REPO, file), 'utf8');
-  return charmMetaFromYaml({ metadata: read('metadata.yaml'), config: read('config.yaml'), actions: read('actions.yaml') });
+  const files = { metadata: read('metadata.yaml'), config: read('config.yaml'), actions: read('actions.yaml') };
+  const key = `${files.metadata}\0${files.config}\0${files.actions}`;
+  if (parsedMeta?.key !== key) parsedMeta = { key, meta: charmMetaFromYaml(files) };
+  return structuredClone(parsedMeta.meta);
 }
 
 export interface Harness {
