@@ -3,18 +3,18 @@
  * charm's `CharmError` (a stable kebab-case `code`, a human `message`, the original `cause`) but
  * lives here so `lib/` never imports `src/` and a VM flavour can reuse it unchanged.
  */
-export class LibError extends Error {
-  readonly code: string;
+export class LibError<Code extends string = string> extends Error {
+  readonly code: Code;
 
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
+  constructor(code: Code, message: string, options?: { cause?: unknown }) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.name = new.target.name;
   }
 }
 
-/** Narrow an unknown thrown value to a LibError, optionally with the given code. */
-export function isLibError(value: unknown, code?: string): value is LibError {
+/** Narrow an unknown thrown value to a LibError, with `code` narrowed too when one is given. */
+export function isLibError<Code extends string = string>(value: unknown, code?: Code): value is LibError<Code> {
   return value instanceof LibError && (code === undefined || value.code === code);
 }
 

@@ -3,6 +3,10 @@ export { errorCode } from '../lib/errors.ts';
 /**
  * The root of every error the charm raises on purpose. `code` is machine-readable and stable
  * (tests and callers branch on it), `message` is for people, `cause` keeps the original error.
+ *
+ * Each module declares its codes as a literal union (`PatroniErrorCode`, `JujuErrorCode`, …) and
+ * its classes extend `CharmError<ThatUnion>`, so a misspelt code is a compile error. `Code`
+ * defaults to `string` only so that classes not yet given a union still compile.
  */
 export class CharmError<Code extends string = string> extends Error {
   readonly code: Code;
@@ -14,8 +18,8 @@ export class CharmError<Code extends string = string> extends Error {
   }
 }
 
-/** Narrow an unknown thrown value to a CharmError with the given code. */
-export function isCharmError(value: unknown, code?: string): value is CharmError {
+/** Narrow an unknown thrown value to a CharmError, with `code` narrowed too when one is given. */
+export function isCharmError<Code extends string = string>(value: unknown, code?: Code): value is CharmError<Code> {
   return value instanceof CharmError && (code === undefined || value.code === code);
 }
 

@@ -14,6 +14,8 @@ export interface ConfigIssue {
   readonly allowed: string;
 }
 
+export type ConfigErrorCode = 'invalid-config';
+
 export const CONFIG_ERROR_PREFIX = 'Configuration Error';
 
 /** Longest rendering of a value in the one-line status summary. */
@@ -43,7 +45,7 @@ export function configErrorSummary(issues: readonly ConfigIssue[]): string {
   return `${CONFIG_ERROR_PREFIX}: ${first.option}=${value} is invalid${more}`;
 }
 
-export class ConfigValidationError extends CharmError {
+export class ConfigValidationError extends CharmError<ConfigErrorCode> {
   readonly issues: readonly ConfigIssue[];
 
   constructor(issues: readonly ConfigIssue[], options?: { cause?: unknown }) {

@@ -1,12 +1,21 @@
 import { CharmError } from '../errors.ts';
 import type { ToolResult } from './tool-runner.ts';
 
+/** The codes of HookToolError and its subclasses: a hook tool exited non-zero. */
+export type HookToolErrorCode = 'hook-tool-failed' | 'hook-tool-usage' | 'relation-not-found' | 'secret-not-found' | 'permission-denied' | 'not-leader';
+export type JujuErrorCode =
+  | HookToolErrorCode
+  | 'invalid-dispatch-context'
+  | 'hook-tool-bad-output'
+  | 'invalid-hook-tool-argument'
+  | 'invalid-charm-metadata';
+
 /**
  * The dispatch environment (JUJU_* variables) is missing something or carries a value we cannot
  * parse. The message names the variable, the bad value and what was expected, because this is the
  * first thing an operator reads in the unit log when a hook fails before any handler ran.
  */
-export class DispatchContextError extends CharmError {
+export class DispatchContextError extends CharmError<JujuErrorCode> {
   readonly variable: string;
   readonly value: string | undefined;
   readonly expected: string;
@@ -29,13 +38,13 @@ export interface HookToolFailure {
 }
 
 /** A hook tool exited non-zero. Subclasses say why, when stderr lets us tell. */
-export class HookToolError extends CharmError {
+export class HookToolError extends CharmError<JujuErrorCode> {
   readonly tool: string;
   readonly args: readonly string[];
   readonly exitCode: number;
   readonly stderr: string;
 
-  constructor(failure: HookToolFailure, code = 'hook-tool-failed') {
+  constructor(failure: HookToolFailure, code: HookToolErrorCode = 'hook-tool-failed') {
     const reason = toolReason(failure.stderr) || '(no error output)';
     super(code, `${[failure.tool, ...failure.args].join(' ')} exited ${failure.exitCode}: ${reason}`);
     this.tool = failure.tool;
@@ -68,7 +77,7 @@ export class SecretNotFoundError extends HookToolError {
 
 /** Juju refused the operation for this unit (access denied, cannot write relation settings). */
 export class PermissionDeniedError extends HookToolError {
-  constructor(failure: HookToolFailure, code = 'permission-denied') {
+  constructor(failure: HookToolFailure, code: Extract<HookToolErrorCode, 'permission-denied' | 'not-leader'> = 'permission-denied') {
     super(failure, code);
   }
 }
@@ -80,8 +89,8 @@ export class NotLeaderError extends PermissionDeniedError {
   }
 }
 
-/** A hook tool succeeded but printed something that does not match protocols.md part B. */
-export class HookToolOutputError extends CharmError {
+/** A hook tool succeeded but printed something that does not match its documented output (docs/hook-tools.md). */
+export class HookToolOutputError extends CharmError<JujuErrorCode> {
   readonly tool: string;
   readonly args: readonly string[];
 
@@ -94,7 +103,7 @@ export class HookToolOutputError extends CharmError {
 }
 
 /** We refused to call a hook tool because Juju would reject (or misread) the arguments. */
-export class InvalidHookToolArgumentError extends CharmError {
+export class InvalidHookToolArgumentError extends CharmError<JujuErrorCode> {
   constructor(tool: string, problem: string) {
     super('invalid-hook-tool-argument', `${tool}: ${problem}`);
   }
@@ -112,7 +121,7 @@ function toolReason(stderr: string): string {
 
 /**
  * Turn a non-zero tool exit into the most specific error, following ops's `_wrap_hookcmd`
- * (protocols.md B0): relation-/network- tools + `relation not found`, secret- tools + `not found`,
+ * (docs/hook-tools.md, "Hook-tool conventions"): relation-/network- tools + `relation not found`, secret- tools + `not found`,
  * then leadership and permission wording, then exit 2 as a usage error.
  */
 export function classifyHookToolFailure(

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import * as z from 'zod/mini';
 import '../zod-setup.ts';
 import { CharmError, errorCode } from '../errors.ts';
+import type { JujuErrorCode } from './errors.ts';
 
 /**
  * The parts of metadata.yaml / actions.yaml the runtime needs to recognise dynamic events:
@@ -34,7 +35,7 @@ export interface CharmMetadata {
   actions: ReadonlySet<string>;
 }
 
-export class CharmMetadataError extends CharmError {
+export class CharmMetadataError extends CharmError<JujuErrorCode> {
   constructor(message: string, options?: { cause?: unknown }) {
     super('invalid-charm-metadata', message, options);
   }

@@ -13,17 +13,27 @@ export interface KubernetesStatusBody {
   code?: number;
 }
 
+export type KubernetesErrorCode =
+  | 'k8s-unauthorized'
+  | 'k8s-forbidden'
+  | 'k8s-not-found'
+  | 'k8s-conflict'
+  | 'k8s-api-error'
+  | 'k8s-bad-response'
+  | 'k8s-unreachable'
+  | 'k8s-not-configured';
+
 /** Why a request got no HTTP answer at all. */
 export type KubernetesUnreachableReason = 'refused' | 'timeout' | 'tls' | 'reset' | 'dns' | 'network';
 
-export class KubernetesError extends CharmError {
+export class KubernetesError extends CharmError<KubernetesErrorCode> {
   /** `VERB /path` of the request, never its body or headers. */
   readonly request: string;
   readonly status: number | undefined;
   /** The Status body's `reason` (`Forbidden`, `NotFound`, `AlreadyExists`, `Conflict`, …). */
   readonly reason: string | undefined;
 
-  constructor(code: string, request: string, message: string, details: { status?: number; reason?: string; cause?: unknown } = {}) {
+  constructor(code: KubernetesErrorCode, request: string, message: string, details: { status?: number; reason?: string; cause?: unknown } = {}) {
     super(code, message, { cause: details.cause });
     this.request = request;
     this.status = details.status;
@@ -56,7 +66,7 @@ export class KubernetesUnreachableError extends KubernetesError {
 }
 
 /** The pod has no service-account credentials or API address (not in Kubernetes, or bad overrides). */
-export class KubernetesConfigError extends CharmError {
+export class KubernetesConfigError extends CharmError<KubernetesErrorCode> {
   constructor(message: string, options?: { cause?: unknown }) {
     super('k8s-not-configured', message, options);
   }

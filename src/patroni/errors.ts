@@ -1,10 +1,14 @@
 import { CharmError } from '../errors.ts';
 
+/** The codes of PatroniApiError and its subclasses: Patroni answered, with a status we do not accept. */
+export type PatroniApiErrorCode = 'patroni-api-error' | 'patroni-auth-failed' | 'patroni-switchover-not-sync';
+export type PatroniErrorCode = PatroniApiErrorCode | 'patroni-unreachable' | 'patroni-bad-response' | 'patroni-switchover-failed';
+
 /** Why a request never produced an HTTP answer. Only `tls` is never worth retrying. */
 export type UnreachableReason = 'refused' | 'timeout' | 'tls' | 'reset' | 'dns' | 'aborted' | 'network';
 
 /** No HTTP answer at all: connection refused, timed out, reset, or the TLS handshake failed. */
-export class PatroniUnreachableError extends CharmError {
+export class PatroniUnreachableError extends CharmError<PatroniErrorCode> {
   readonly reason: UnreachableReason;
   readonly url: string;
 
@@ -16,12 +20,12 @@ export class PatroniUnreachableError extends CharmError {
 }
 
 /** Patroni answered with a status the operation does not accept. */
-export class PatroniApiError extends CharmError {
+export class PatroniApiError extends CharmError<PatroniErrorCode> {
   readonly status: number;
   readonly body: string;
   readonly url: string;
 
-  constructor(url: string, status: number, body: string, code = 'patroni-api-error') {
+  constructor(url: string, status: number, body: string, code: PatroniApiErrorCode = 'patroni-api-error') {
     super(code, `Patroni answered ${status} at ${url}: ${summarise(body)}`);
     this.url = url;
     this.status = status;
@@ -37,7 +41,7 @@ export class PatroniAuthError extends PatroniApiError {
 }
 
 /** Patroni answered 2xx but the body is not the JSON shape we rely on. */
-export class PatroniResponseError extends CharmError {
+export class PatroniResponseError extends CharmError<PatroniErrorCode> {
   readonly url: string;
 
   constructor(url: string, message: string, options?: { cause?: unknown }) {
@@ -54,7 +58,7 @@ export class SwitchoverNotSyncError extends PatroniApiError {
 }
 
 /** A switchover that Patroni refused or that did not produce the expected primary. */
-export class SwitchoverFailedError extends CharmError {
+export class SwitchoverFailedError extends CharmError<PatroniErrorCode> {
   readonly status: number | undefined;
   readonly body: string | undefined;
 

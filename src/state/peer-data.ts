@@ -23,7 +23,9 @@ export type BagRead<T> =
   | { status: 'no-peer-relation' }
   | { status: 'malformed'; data: T; extra: Record<string, string>; issues: FieldIssue[] };
 
-export class PeerDataError extends CharmError {}
+export type PeerDataErrorCode = 'not-leader' | 'no-peer-relation';
+
+export class PeerDataError extends CharmError<PeerDataErrorCode> {}
 
 type Update<M extends CodecMap> = { [K in keyof M]?: (M[K] extends FieldCodec<infer T> ? T : never) | null };
 

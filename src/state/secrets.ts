@@ -7,7 +7,9 @@ export type SecretScope = 'app' | 'unit';
 /** The hook tools the store uses (a `HookTools` instance). */
 export type SecretAccess = Pick<HookTools, 'secretGet' | 'secretInfoGet' | 'secretAdd' | 'secretSet' | 'secretRemove' | 'isLeader'>;
 
-export class SecretStoreError extends CharmError {}
+export type SecretStoreErrorCode = 'not-leader';
+
+export class SecretStoreError extends CharmError<SecretStoreErrorCode> {}
 
 /**
  * Passwords the leader generates for the system users and the Patroni REST API (reference

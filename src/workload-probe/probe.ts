@@ -24,7 +24,9 @@ import {
   type FilesystemSpace,
 } from './parsers.ts';
 
-export class WorkloadProbeError extends CharmError {
+export type WorkloadProbeErrorCode = 'workload-probe-failed';
+
+export class WorkloadProbeError extends CharmError<WorkloadProbeErrorCode> {
   constructor(message: string, options?: { cause?: unknown }) {
     super('workload-probe-failed', message, options);
   }
