@@ -52,13 +52,16 @@ function leaves(kind: string, value: Json, path = '', segments: Segment[] = [], 
 /** Remove the field at `segments` from `object` (in place); missing steps are fine. */
 function removeLeaf(object: JsonObject, segments: readonly Segment[]): void {
   let node: Json = object;
+  let item: { list: Json[]; index: number; key: string } | undefined;
   for (let i = 0; i < segments.length; i += 1) {
     const segment = segments[i]!;
     const last = i === segments.length - 1;
     if ('field' in segment) {
       if (!isObject(node)) return;
       if (last) {
-        delete node[segment.field];
+        // An item's merge key is what identifies it: no longer applied, the item goes.
+        if (item !== undefined && i > 0 && segment.field === item.key && 'listKey' in segments[i - 1]!) item.list.splice(item.index, 1);
+        else delete node[segment.field];
         return;
       }
       node = node[segment.field] ?? null;
@@ -71,6 +74,7 @@ function removeLeaf(object: JsonObject, segments: readonly Segment[]): void {
         list.splice(index, 1);
         return;
       }
+      item = { list, index, key: segment.listKey };
       node = list[index]!;
     }
   }
