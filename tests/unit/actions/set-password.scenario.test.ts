@@ -108,7 +108,7 @@ describe('set-password rotating a database user', () => {
 
   it("re-renders this unit's patroni.yml with the new password and reloads Patroni with SIGHUP, restarting nothing", async () => {
     const result = await rotated();
-    expect(patroniYml(await steady())?.postgresql.authentication.replication.password).toBe(PASSWORDS['replication-password']);
+    expect(patroniYml({ workload: (await steady()).workload! })?.postgresql.authentication.replication.password).toBe(PASSWORDS['replication-password']);
     expect(patroniYml(result)?.postgresql.authentication.replication.password).toBe(NEW);
     const changes = result.workloadOperations.filter((op) => op.op !== 'exec');
     expect(changes).toEqual([
