@@ -4,7 +4,7 @@
  * one hook → state out.
  */
 import { describe, expect, it } from 'vitest';
-import { memberHost, PASSWORDS, runScenario } from '../../scenario/charm-scenario.ts';
+import { member, memberHost, PASSWORDS, runScenario } from '../../scenario/charm-scenario.ts';
 import { endpointsOf, initialisedApp, operations, patroniYml, shared, steadyReplica } from './support.ts';
 
 const USERS = ['backup', 'operator', 'replication', 'rewind', 'monitoring', 'patroni'];
@@ -44,6 +44,7 @@ describe('passwords step', () => {
 
   it('has a non-leader render the leader\'s passwords, generating none', async () => {
     const state = await replica();
+    expect(state.appSecret).toEqual(PASSWORDS);
     const yml = patroniYml({ workload: state.workload! })!;
     expect(yml['postgresql']['authentication']['superuser']['password']).toBe(PASSWORDS['operator-password']);
     expect(yml['restapi']['authentication']['password']).toBe(PASSWORDS['patroni-password']);
@@ -60,6 +61,19 @@ describe('passwords-available step', () => {
     expect(operations(result, 'add-layer')).toEqual([]);
     // The workload itself was prepared: PGDATA exists for when the passwords come.
     expect(result.workload.dirs['/var/lib/postgresql/data/pgdata']).toMatchObject({ user: 'postgres', permissions: 0o750 });
+  });
+
+  it('lets a non-leader start with the four passwords Patroni needs, monitoring or not', async () => {
+    const { 'monitoring-password': _monitoring, 'backup-password': _backup, ...patroniOnes } = PASSWORDS;
+    const result = await runScenario(
+      { hook: 'peer-relation', kind: 'changed', remoteUnit: 0 },
+      { units: 2, unit: 1, appSecret: patroniOnes, peerApp: initialisedApp(0, 1), cluster: [member(0, 'leader'), member(1, 'sync_standby')] },
+    );
+
+    expect(result.status).toEqual({ status: 'active', message: '' });
+    expect(patroniYml(result)!['postgresql']['authentication']['rewind']['password']).toBe(PASSWORDS['rewind-password']);
+    const [add] = operations(result, 'add-layer');
+    expect(add!.layer.services!['metrics_server']!.environment).toBeUndefined();
   });
 });
 
