@@ -51,6 +51,20 @@ describe('passwords step', () => {
   });
 });
 
+describe('a rotated password', () => {
+  it('reaches a non-leader on secret-changed: patroni.yml re-rendered and Patroni reloaded, no restart', async () => {
+    const state = await replica();
+    const rotated = { ...PASSWORDS, 'rewind-password': 'rewindPass000002' };
+    const result = await runScenario({ hook: 'secret-changed' }, { ...state, appSecret: rotated });
+
+    expect(patroniYml(result)!['postgresql']['authentication']['rewind']['password']).toBe('rewindPass000002');
+    expect(operations(result, 'push')).toHaveLength(1);
+    expect(operations(result, 'signal')).toEqual([{ op: 'signal', signal: 'SIGHUP', services: ['postgresql'] }]);
+    expect(operations(result, 'replan')).toEqual([]);
+    expect(result.appSecret).toEqual(rotated);
+  });
+});
+
 describe('passwords-available step', () => {
   it('makes a non-leader wait, with nothing rendered, until the leader has stored the passwords', async () => {
     const result = await runScenario({ hook: 'peer-relation', kind: 'joined', remoteUnit: 0 }, { units: 2, unit: 1, peerApp: { endpoints: endpointsOf(0) } });
