@@ -96,6 +96,16 @@ describe('restart step', () => {
     expect(first.status).toEqual({ status: 'active', message: '' });
   });
 
+  it('CURRENT BEHAVIOUR (reported): an unreadable /cluster shows as "Awaiting restart operation"', async () => {
+    // The restart step is the first to read /cluster, and a transient failure halts with the
+    // step's retry message, which names a restart although none is pending. Asserts what the
+    // charm does today; a neutral retry message would change the expected status.
+    const result = await runScenario({ hook: 'update-status' }, { ...(await leader()), patroniAnswers: { 'GET /cluster': 'unreachable' } });
+    expect(restarts(result)).toEqual([]);
+    expect(result.status).toEqual({ status: 'waiting', message: 'Awaiting restart operation' });
+    expect(result.appStatus).toEqual(result.status);
+  });
+
   it('keeps the primary for last, and waits while another member is down', async () => {
     const replicasPending = await runScenario(
       { hook: 'update-status' },
