@@ -56,7 +56,7 @@ describe.concurrent('checks', () => {
   up:
     override: replace
     level: alive
-    period: 100ms
+    period: 500ms
     threshold: 2
     http:
       url: ${web.url}
@@ -120,14 +120,14 @@ describe.concurrent('checks', () => {
       `checks:
   port:
     override: replace
-    period: 100ms
+    period: 500ms
     threshold: 5
     tcp:
       port: ${port}
       host: 127.0.0.1
   script:
     override: replace
-    period: 100ms
+    period: 500ms
     threshold: 5
     exec:
       command: /bin/sh -c 'echo not ready; exit 4'
@@ -197,7 +197,7 @@ describe.concurrent('checks', () => {
 checks:
   alive:
     override: replace
-    period: 100ms
+    period: 500ms
     threshold: 1
     exec:
       command: /bin/sh -c 'test -f ${flag}'
