@@ -3,7 +3,7 @@
  * pushed (0600, postgres) only when it changed. State in → one hook → state out.
  */
 import { describe, expect, it } from 'vitest';
-import { member, PASSWORDS, runScenario } from '../../scenario/charm-scenario.ts';
+import { member, nextState, PASSWORDS, runScenario } from '../../scenario/charm-scenario.ts';
 import { initialisedApp, operations, PATRONI_YML, patroniYml, shared, STORAGE, steadyLeader } from './support.ts';
 
 const leader = shared(() => steadyLeader());
@@ -98,5 +98,14 @@ describe('patroni-config step', () => {
     expect(yml['postgresql']['parameters']).toMatchObject({ ssl: 'on', ssl_key_file: `${STORAGE}/key.pem` });
     expect(yml['restapi']).toMatchObject({ certfile: `${STORAGE}/cert.pem`, keyfile: `${STORAGE}/key.pem` });
     expect(result.peerUnits[0]!['tls']).toBe('enabled');
+
+    // The layer follows the bag's flag as the hook found it: its ready check turns https on the
+    // next hook, a checks-only change that adds the layer without a replan.
+    expect(operations(result, 'add-layer')).toEqual([]);
+    const next = await runScenario({ hook: 'update-status' }, nextState({ ...state, unitSecret: { key: 'k', ca: 'c', cert: 'x' } }, result));
+    const [add] = operations(next, 'add-layer');
+    expect(add!.layer.checks!['postgresql']!.http).toEqual({ url: 'https://postgresql-k8s-0.postgresql-k8s-endpoints:8008/health' });
+    expect(operations(next, 'replan')).toEqual([]);
+    expect(operations(next, 'push')).toEqual([]);
   });
 });
