@@ -33,6 +33,7 @@ import type { HookEvent } from './queued-event.ts';
 import { ActionWaiters, type ControllerStatus, findRelation, restoreModelState, unitProgress } from './controller-support.ts';
 import { HostRuntime, ImmediateWorkloadProbe, type UnitRuntime, type WorkloadProbe } from './runtime.ts';
 import { type RetryPolicy, Scheduler } from './scheduler.ts';
+import { UnitCharmDirs } from './unit-charm-dir.ts';
 import { WorkloadWatcher } from './workload-watcher.ts';
 
 /**
@@ -83,6 +84,7 @@ export class Controller {
   /** By unit: the dispatch running there now (saved, see orphans.ts). */
   private readonly dispatches: Record<string, RunningDispatch> = {};
   private saveScheduled = false;
+  private readonly unitCharmDirs: UnitCharmDirs;
   private stopped = false;
 
   private constructor(
@@ -96,6 +98,7 @@ export class Controller {
     private readonly options: ControllerOptions & { runtime: UnitRuntime; logger: Logger },
     records: Record<string, UnitLifecycle>,
   ) {
+    this.unitCharmDirs = new UnitCharmDirs(stateDir);
     this.runner = new DispatchRunner({
       agent,
       runtime: options.runtime,
@@ -107,7 +110,7 @@ export class Controller {
         toolsDir: path.join(stateDir, 'tools'),
         basePath: options.basePath ?? defaultBasePath(),
       },
-      charmDir: (app) => this.appSettings(app).charmDir,
+      charmDir: (unit) => this.unitCharmDirs.ensure(unit, this.appSettings(getUnit(model, unit).app).charmDir),
       extraEnv: (unit) => ({ ...this.appSettings(getUnit(model, unit).app).env, ...options.unitEnv?.(unit) }),
       hookTimeoutMs: options.hookTimeoutMs ?? 30 * 60_000,
       persist: () => this.persist(),
@@ -144,6 +147,7 @@ export class Controller {
       records,
       onUnitRemoved: (unit) => {
         options.runtime.releaseUnit?.(unit).catch((error: unknown) => options.logger.error({ unit, err: errorMessage(error) }, 'cannot release unit'));
+        this.unitCharmDirs.remove(unit).catch((error: unknown) => options.logger.error({ unit, err: errorMessage(error) }, 'cannot remove the unit\'s charm dir'));
       },
     });
     this.watcher = new WorkloadWatcher({

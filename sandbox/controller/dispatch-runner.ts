@@ -43,8 +43,8 @@ export interface DispatchRunnerOptions {
   runtime: UnitRuntime;
   debugLog: DebugLog;
   environment: EnvironmentSettings;
-  /** The application's charm directory (a path the runtime sees at the same place). */
-  charmDir: (app: string) => string;
+  /** The unit's own charm directory, made ready for its dispatch (a path the runtime sees at the same place). */
+  charmDir: (unit: string) => string | Promise<string>;
   /** Variables the sandbox passes through to this unit's dispatches. */
   extraEnv?: (unit: string) => Record<string, string>;
   hookTimeoutMs: number;
@@ -90,10 +90,10 @@ export class DispatchRunner {
     unit.agentStatus = status('executing', event.kind === 'hook' ? `running ${event.hook} hook` : `running action ${event.name}`);
     this.options.persist();
 
-    const charmDir = this.options.charmDir(unit.app);
     const context = this.options.agent.openContext(hookEnvOf(event));
     let end: ProcessEnd;
     try {
+      const charmDir = await this.options.charmDir(event.unit);
       const program = await findDispatch(charmDir, event);
       if (program === null) {
         this.note(event, missingNote(event));

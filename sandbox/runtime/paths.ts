@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
  *   daemon.pid, daemon.log         the long-running controller daemon
  *   etcd/{etcd.pid,etcd.log,data}  the control plane's etcd (Patroni's DCS)
  *   charms/<app>/                  each application's charm directory
+ *   agents/unit-<app>-<n>/charm/   each unit's own copy of it, its JUJU_CHARM_DIR (the controller's)
  *   pebble/<pod>/<container>/      a unit's Pebble: state, pebble.pid, pebble.log
  */
 

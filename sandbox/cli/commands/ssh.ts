@@ -1,8 +1,10 @@
 import { execa } from 'execa';
+import { access } from 'node:fs/promises';
 import { isCharmError } from '../../../src/errors.ts';
+import { unitCharmDir } from '../../controller/unit-charm-dir.ts';
 import { loadPod, nsenterArgs, type Pod } from '../../pods/index.ts';
 import { SandboxError } from '../../runtime/errors.ts';
-import { podNameOf, pebbleSocketIn } from '../../runtime/paths.ts';
+import { podNameOf, pebbleSocketIn, unitOfPod } from '../../runtime/paths.ts';
 import type { CliContext } from '../context.ts';
 
 export const SSH_USAGE = 'ssh <unit> [--container postgresql|charm] [--] [command ...]';
@@ -10,7 +12,7 @@ export const SSH_USAGE = 'ssh <unit> [--container postgresql|charm] [--] [comman
 /**
  * `ssh`: a command (or a shell) inside the unit's pod, as root. The workload container is the
  * default (PEBBLE_SOCKET set, working directory /); `--container charm` gives the charm's view
- * (working directory the charm dir). In the sandbox both containers are the same pod.
+ * (working directory the unit's own charm dir). In the sandbox both containers are the same pod.
  */
 export async function sshCommand(ctx: CliContext, argv: string[]): Promise<number> {
   const { unit, container, command } = parseSsh(argv);
@@ -30,11 +32,17 @@ export async function sshCommand(ctx: CliContext, argv: string[]): Promise<numbe
     TERM: process.env['TERM'] ?? 'xterm',
     ...(charmView ? { JUJU_UNIT_NAME: unit } : { PEBBLE_SOCKET: pebbleSocketIn(container), PEBBLE: `/charm/containers/${container}` }),
   };
-  const cwd = charmView ? ctx.paths.charmDir(pod.app) : '/';
+  const cwd = charmView ? await charmViewDir(ctx, unitOfPod(pod), pod.app) : '/';
   const argvInPod = command.length > 0 ? command : ['/bin/bash'];
   const result = await execa('nsenter', nsenterArgs(pod, argvInPod, { cwd }), { stdio: 'inherit', reject: false, extendEnv: false, env });
   if (result.exitCode === undefined) throw new SandboxError('sandbox-usage', `cannot run ${argvInPod[0]} in ${pod.name}: ${result.shortMessage ?? ''}`);
   return result.exitCode;
+}
+
+/** The unit's own charm dir, or its application's until the unit's first dispatch has made it. */
+async function charmViewDir(ctx: CliContext, unit: string, app: string): Promise<string> {
+  const own = unitCharmDir(ctx.paths.stateDir, unit);
+  return (await access(own).then(() => true, () => false)) ? own : ctx.paths.charmDir(app);
 }
 
 /** Options end at the first word after the unit that is not one of ours (the command's own flags stay). */

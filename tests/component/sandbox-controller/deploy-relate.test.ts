@@ -50,8 +50,9 @@ describe('deploy', () => {
     expect(log0.leader).toEqual(['True']);
     const byHook = Object.fromEntries(log0.hooks.map((h) => [h.hook, h]));
     const toolsDir = path.join(bed.stateDir, 'tools');
+    const unitCharmDir = path.join(bed.stateDir, 'agents', 'unit-a-0', 'charm'); // the unit's own copy
     for (const h of log0.hooks) {
-      expect(h).toMatchObject({ path: `hooks/${h.hook}`, model: 'welcome', cwd: bed.charmDir, charmDir: bed.charmDir, firstPath: toolsDir });
+      expect(h).toMatchObject({ path: `hooks/${h.hook}`, model: 'welcome', cwd: unitCharmDir, charmDir: unitCharmDir, firstPath: toolsDir });
       expect(h.version).toMatch(/^3\.6\.\d+$/);
     }
     expect(byHook['data-storage-attached']).toMatchObject({ storage: 'data/0', relation: '' });

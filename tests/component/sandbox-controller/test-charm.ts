@@ -57,6 +57,11 @@ set-peer-app:
     value:
       type: string
   required: [value]
+write-charm-file:
+  params:
+    value:
+      type: string
+  required: [value]
 `;
 
 const DISPATCH = `#!/bin/sh
@@ -92,6 +97,10 @@ case "$JUJU_DISPATCH_PATH" in
     relation-set -r "$(relation-ids db | head -n 1)" "greeting=$(action-get value)" ;;
   actions/set-peer-app)
     relation-set -r "$(relation-ids replicas | head -n 1)" --app "state=$(action-get value)" ;;
+  actions/write-charm-file)
+    if [ -e "$JUJU_CHARM_DIR/mine" ]; then action-set "before=$(cat "$JUJU_CHARM_DIR/mine")"; fi
+    action-get value > "$JUJU_CHARM_DIR/mine"
+    action-set "after=$(cat "$JUJU_CHARM_DIR/mine")" ;;
 esac
 if [ -e "$ctl/hang-$unit_id-$JUJU_HOOK_NAME" ]; then
   echo $$ > "$ctl/hung-$unit_id-$JUJU_HOOK_NAME.pid"
