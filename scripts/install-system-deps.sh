@@ -2,12 +2,18 @@
 # Installs the Debian packages the sandbox and the test suite run: PostgreSQL, Patroni with its
 # etcd3 client, etcd, pgBackRest, PgBouncer, the PostgreSQL exporter, and the tools the sandbox
 # uses to give each unit its own network and mount namespaces. Idempotent; needs root.
+#
+# locales-all: the workload has the locales the charmed-postgresql rock ships. The rock is made
+# from the charmed-postgresql snap, whose snapcraft.yaml stages `locales-all`
+# (canonical/charmed-postgresql-snap, snap/snapcraft.yaml, part postgres-debs), so the charm's
+# lc_* options accept e.g. en_GB.utf8. The pods share this machine's /usr, so `locale -a` in a
+# pod lists what is installed here.
 set -euo pipefail
 
 packages=(
   postgresql postgresql-contrib postgresql-15-pgaudit patroni python3-etcd python3-pysyncobj etcd-server etcd-client
   pgbackrest pgbouncer prometheus-postgres-exporter
-  iproute2 iptables procps util-linux psmisc curl ca-certificates openssl locales unzip zip time
+  iproute2 iptables procps util-linux psmisc curl ca-certificates openssl locales locales-all unzip zip time
 )
 
 if [ "$(id -u)" -ne 0 ]; then
@@ -42,4 +48,6 @@ fi
 for bin in patroni etcd pgbackrest pgbouncer /usr/lib/postgresql/15/bin/postgres; do
   command -v "$bin" >/dev/null 2>&1 || { echo "install-system-deps: $bin missing after install" >&2; exit 1; }
 done
+# Not `locale -a | grep -q`: grep stopping early makes locale die of SIGPIPE, which pipefail reports.
+grep -qx 'en_GB.utf8' <<<"$(locale -a 2>/dev/null)" || { echo "install-system-deps: locale en_GB.utf8 missing after install" >&2; exit 1; }
 echo "install-system-deps: ok"
