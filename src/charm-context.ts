@@ -158,6 +158,8 @@ export class CharmContext {
     const tls = unitBag.status !== 'no-peer-relation' && unitBag.data.tls === 'enabled';
     const endpoints = appBag.status === 'no-peer-relation' ? [] : (appBag.data.endpoints ?? []);
     const caPem = tls ? await this.secrets.get('unit', 'ca') : undefined;
+    // patroniUrl() of src/patroni/client.ts, written out: this module is on every hook's cold
+    // path, and importing the client module would load it for install too.
     const url = (host: string) => `${tls ? 'https' : 'http'}://${host}:${PATRONI_API_PORT}`;
     const create = await this.#factory('patroni');
     return create({

@@ -25,8 +25,24 @@ export interface BaseActionDeps {
  * An expected failure: `message` is shown to the user verbatim through `action-fail` (no
  * "action x failed:" prefix), so it must name the problem and the fix, and never a password.
  */
-export class ActionFailedError extends CharmError {
-  constructor(message: string, options?: { cause?: unknown; code?: string }) {
+/** Why an action failed, for logs and tests (the user sees the message). */
+export type ActionErrorCode =
+  | 'action-failed'
+  | 'cluster-not-ready'
+  | 'cluster-unreachable'
+  | 'invalid-action-params'
+  | 'no-primary'
+  | 'not-leader'
+  | 'not-sync-standby'
+  | 'password-change-failed'
+  | 'password-not-set'
+  | 'password-store-failed'
+  | 'rotation-incomplete'
+  | 'switchover-failed'
+  | 'unsupported';
+
+export class ActionFailedError extends CharmError<ActionErrorCode> {
+  constructor(message: string, options?: { cause?: unknown; code?: ActionErrorCode }) {
     super(options?.code ?? 'action-failed', message, options);
   }
 }
