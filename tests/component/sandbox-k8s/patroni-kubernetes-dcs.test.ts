@@ -26,7 +26,7 @@ import {
 /*
  * A real single-member Patroni 3.0.2 with its Kubernetes DCS (patroni/dcs/kubernetes.py) pointed
  * at the stand-in, configured as the charm configures it: `use_endpoints: true`, the pod labels
- * `application: patroni` + `cluster-name: <scope>`, `pod_ip`, `ports`. Patroni reads its token and
+ * `application: patroni` + `cluster-name: <scope>`, `ports`, no `pod_ip`. Patroni reads its token and
  * CA from the fixed in-cluster paths (/var/run/secrets/kubernetes.io/serviceaccount), so it runs in
  * a private mount namespace with a tmpfs on /run holding them, as a pod would.
  */
@@ -117,7 +117,8 @@ describe.skipIf(!available)('Patroni 3.0 Kubernetes DCS against the sandbox Kube
         namespace: NAMESPACE,
         labels: { application: 'patroni' },
         use_endpoints: true,
-        pod_ip: '127.0.0.1',
+        // No pod_ip, as the charm writes it (src/workload/dcs.ts): Patroni takes the leader's
+        // address from the pod's status.podIP through the API.
         ports: [{ name: 'postgresql', port: pgPort }],
       },
       bootstrap: {

@@ -56,7 +56,7 @@ describe('merge patch (RFC 7386)', () => {
 
 describe('strategic merge patch', () => {
   it('merges containers by name and their ports by containerPort, replaces untagged lists', () => {
-    const pod = {
+    const pod: JsonObject = {
       spec: {
         containers: [
           { name: 'a', image: 'x', ports: [{ containerPort: 1, name: 'one' }] },
