@@ -67,7 +67,9 @@ describe('PeerDataStore over the sandbox hook-tool engine', () => {
     expect([...(await store.peerUnits())].sort()).toEqual(['postgresql-k8s/0', 'postgresql-k8s/2']);
     first.context.commit();
     const read = await new PeerDataStore(harness.hook('postgresql-k8s/0').tools, names('postgresql-k8s/0')).readUnit('postgresql-k8s/1');
-    expect(read).toEqual({ status: 'ok', data: { departing: false }, extra: {} });
+    // The addresses Juju put in the bag as the unit entered the relation's scope are extra keys.
+    const addresses = { 'private-address': '10.1.0.11', 'ingress-address': '10.1.0.11', 'egress-subnets': '10.1.0.11/32' };
+    expect(read).toEqual({ status: 'ok', data: { departing: false }, extra: addresses });
   });
 
   it('says there is no peer relation instead of failing in early hooks', async () => {
