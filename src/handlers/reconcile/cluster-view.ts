@@ -3,11 +3,18 @@ import type { HookTools } from '../../juju/hook-tools.ts';
 import { isStarted, type ClusterStatus } from '../../patroni/index.ts';
 import type { ActiveView } from './status.ts';
 
-/** Units Juju plans for the application (goal-state, without dying ones); at least this one. */
-export async function plannedUnits(tools: Pick<HookTools, 'goalState'>): Promise<number> {
+export interface GoalView {
+  /** Units Juju plans for the application (goal-state, without dying ones); at least this one. */
+  readonly plannedUnits: number;
+  /** Juju is removing this unit (scale-down, remove-unit). */
+  readonly selfDying: boolean;
+}
+
+/** What goal-state says about the application's size and this unit's future. */
+export async function goalView(tools: Pick<HookTools, 'goalState'>, unitName: string): Promise<GoalView> {
   const goal = await tools.goalState();
   const alive = Object.values(goal.units).filter((unit) => unit.status !== 'dying').length;
-  return Math.max(1, alive);
+  return { plannedUnits: Math.max(1, alive), selfDying: goal.units[unitName]?.status === 'dying' };
 }
 
 /** This member's role and the running-member count, or undefined when it is not in the cluster. */

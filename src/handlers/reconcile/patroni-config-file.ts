@@ -16,7 +16,7 @@ import {
 } from '../../workload/index.ts';
 import type { WorkloadPebble } from '../../clients/workload-pebble.ts';
 import type { HandlerDeps } from '../deps.ts';
-import { plannedUnits } from './cluster-view.ts';
+import { goalView } from './cluster-view.ts';
 import { knownEndpoints } from './endpoints.ts';
 import { blocked, type StepReport } from './outcome.ts';
 import { computeParameters, patroniConfigInput, type ComputedParameters } from './patroni-config-input.ts';
@@ -79,7 +79,8 @@ export const patroniConfigFileStep = step({
       deps.logger.warn({ code: error.code, ...resources }, error.message);
       return halt(blocked(parameterErrorStatus(error)));
     }
-    const [planned, tls] = await Promise.all([plannedUnits(deps.tools), tlsReady(deps)]);
+    const [goal, tls] = await Promise.all([goalView(deps.tools, deps.unitName), tlsReady(deps)]);
+    const planned = goal.plannedUnits;
     const text = renderPatroniYaml(
       patroniConfigInput({
         unitName: deps.unitName,
@@ -94,7 +95,9 @@ export const patroniConfigFileStep = step({
         workerConfig: computed.workerConfig,
         cpuCores: resources.cpuCores,
         plannedUnits: planned,
-        leavingSyncSet,
+        // A unit Juju is removing stays out of the synchronous standby set in every hook it still
+        // runs, not just in storage-detaching: a later reconcile must not invite it back.
+        leavingSyncSet: leavingSyncSet || goal.selfDying,
         app,
         appExtra,
         unit,

@@ -15,12 +15,16 @@
  * while it restarts it is not running, which stops everyone else by rule 1. A unit that has to
  * wait shows Waiting; its next hook (update-status at the latest) asks again.
  */
-import { isStarted, memberNameToUnitName, type ClusterMember, type PatroniClient } from '../../patroni/index.ts';
+import { errorCode } from '../../errors.ts';
+import { isStarted, memberNameToUnitName, type ClusterMember, type ClusterStatus, type PatroniClient } from '../../patroni/index.ts';
 import { podName } from '../../workload/index.ts';
 import type { HandlerDeps } from '../deps.ts';
 import { isInitialised } from './facts.ts';
 import { MESSAGES, waiting } from './outcome.ts';
 import { proceed, step } from './pipeline.ts';
+import { isTransientFailure } from './transient.ts';
+
+export const CLUSTER_UNREADABLE_MESSAGE = 'waiting for Patroni to report the cluster';
 
 export interface RestartCandidate {
   readonly name: string;
@@ -84,7 +88,15 @@ export const restartStep = step({
   async run(deps: Pick<HandlerDeps, 'unitName' | 'patroni' | 'cluster' | 'peers' | 'logger'>, { app }) {
     if (!isInitialised({ app })) return proceed();
     const patroni = await deps.patroni();
-    const cluster = await deps.cluster.read();
+    let cluster: ClusterStatus;
+    try {
+      cluster = await deps.cluster.read();
+    } catch (error) {
+      // Not "Awaiting restart operation": nothing is known to be pending.
+      if (!isTransientFailure(error)) throw error;
+      deps.logger.warn({ code: errorCode(error) }, 'cannot read the cluster to check for pending restarts');
+      return proceed(waiting(CLUSTER_UNREADABLE_MESSAGE));
+    }
     const candidates = await Promise.all(cluster.members.map((member) => withPendingRestart(patroni, member)));
     const decision = restartDecision(podName(deps.unitName), candidates);
     if (decision.kind === 'none') return proceed();

@@ -96,13 +96,11 @@ describe('restart step', () => {
     expect(first.status).toEqual({ status: 'active', message: '' });
   });
 
-  it('CURRENT BEHAVIOUR (reported): an unreadable /cluster shows as "Awaiting restart operation"', async () => {
-    // The restart step is the first to read /cluster, and a transient failure halts with the
-    // step's retry message, which names a restart although none is pending. Asserts what the
-    // charm does today; a neutral retry message would change the expected status.
+  it('says the cluster cannot be read, not "Awaiting restart operation", when /cluster does not answer', async () => {
+    // The restart step is the first to read /cluster; nothing is known to be pending then.
     const result = await runScenario({ hook: 'update-status' }, { ...(await leader()), patroniAnswers: { 'GET /cluster': 'unreachable' } });
     expect(restarts(result)).toEqual([]);
-    expect(result.status).toEqual({ status: 'waiting', message: 'Awaiting restart operation' });
+    expect(result.status).toEqual({ status: 'waiting', message: 'waiting for Patroni to report the cluster' });
     expect(result.appStatus).toEqual(result.status);
   });
 

@@ -63,19 +63,23 @@ describe('pgdata-storage-detaching', () => {
     expect(result.logs).toContain('still a synchronous standby');
   });
 
-  it('CURRENT BEHAVIOUR (reported): a later reconcile on the leaving unit renders nosync away again', async () => {
-    // `leavingSyncSet` lives only in the storage-detaching hook: any reconcile the dying unit runs
-    // after it (update-status before stop, a peer's relation-departed) re-renders patroni.yml
-    // without the tag and reloads Patroni, so the primary may pick this member as a synchronous
-    // standby again. This asserts what the charm does today; when the charm keeps nosync for a
-    // dying unit, invert the expectation on `tags`.
+  it('keeps nosync in every later reconcile of the leaving unit, so the primary never picks it again', async () => {
+    // update-status before stop, or a peer's relation-departed, re-renders patroni.yml: the dying
+    // unit (goal-state) keeps the tag, and with nothing changed Patroni is not reloaded.
     const state = await replica();
     const detached = await runScenario(DETACH, { ...state, dying: [1], timing: FAST });
     const later = await runScenario({ hook: 'update-status' }, { ...nextState(state, detached), dying: [1] });
 
     expect(patroniYml(detached)!['tags']).toEqual({ nosync: true, is_creating_backup: false });
-    expect(patroniYml(later)!['tags']).toBeUndefined();
-    expect(operations(later, 'signal')).toEqual([{ op: 'signal', signal: 'SIGHUP', services: ['postgresql'] }]);
+    expect(patroniYml(later)!['tags']).toEqual({ nosync: true, is_creating_backup: false });
+    expect(operations(later, 'signal')).toEqual([]);
+  });
+
+  it('drops out of the synchronous set as soon as Juju marks the unit dying, before storage-detaching', async () => {
+    const state = await replica();
+    const dying = await runScenario({ hook: 'update-status' }, { ...state, dying: [1] });
+    expect(patroniYml(dying)!['tags']).toEqual({ nosync: true, is_creating_backup: false });
+    expect(operations(dying, 'signal')).toEqual([{ op: 'signal', signal: 'SIGHUP', services: ['postgresql'] }]);
   });
 
   it('has the last synchronous standby turn strict mode off instead', async () => {
