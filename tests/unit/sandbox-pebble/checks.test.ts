@@ -4,7 +4,7 @@ import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { eventually, startTestPebble, type TestPebble } from '../../unit/sandbox-pebble/helpers.ts';
+import { eventually, startTestPebble, type TestPebble } from './helpers.ts';
 
 /** Registers cleanup with the running test (tests here run concurrently). */
 type Finally = (fn: () => Promise<void>) => void;
