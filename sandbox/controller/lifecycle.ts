@@ -223,9 +223,13 @@ export class Lifecycle {
   }
 
   /**
-   * `juju remove-unit`: the others see it depart; it departs from everyone, its relations break
-   * for it, its storage detaches, then stop and remove. A join the other side has not run yet
-   * is dropped instead of departed.
+   * `juju remove-unit`. The others see it depart at once: state's cleanupDyingUnit
+   * (juju/juju state/cleanup.go) calls PrepareLeaveScope for each relation it joined. The unit
+   * itself detaches its storage first (the storage resolver comes before nextOp), then works
+   * through its relations (relation/resolver.go, relationsResolver.NextOp): each non-peer
+   * relation departs every remote unit and breaks, then the peer relations depart last and never
+   * break ("you cannot depart peer relations", nextHookForRelation); then stop and remove. A
+   * join the other side has not run yet is dropped instead of departed.
    */
   removeUnit(unitName: string): void {
     const unit = this.model.units[unitName];
@@ -234,24 +238,29 @@ export class Lifecycle {
     if (record.phase === 'dying') return;
     unit.life = 'dying';
     record.phase = 'dying';
-    const events: HookEvent[] = [];
+    const events: HookEvent[] = unit.storage.map((storage) => hookEvent(unitName, `${storage.name}-storage-detaching`, { storageId: storage.id }));
+    const own = { regular: [] as HookEvent[], peer: [] as HookEvent[] };
+    const departed = new Set<number>();
     for (const relation of this.model.relations) {
       if (!relation.scope.includes(unitName)) continue;
-      for (const other of relation.scope) {
+      departed.add(relation.id);
+      const mine = relation.endpoints.length === 1 ? own.peer : own.regular;
+      for (const other of [...relation.scope].sort(compareUnitNames)) {
         if (!this.sees(relation, unitName, other)) continue;
         if (!this.dropPendingJoin(other, relation.id, unitName)) events.push(this.relationHook(other, relation, 'departed', unitName, unitName));
-        if (!this.dropPendingJoin(unitName, relation.id, other)) events.push(this.relationHook(unitName, relation, 'departed', other, unitName));
+        if (!this.dropPendingJoin(unitName, relation.id, other)) mine.push(this.relationHook(unitName, relation, 'departed', other, unitName));
       }
+      if (relation.endpoints.length > 1 && record.created.includes(relation.id)) mine.push(this.relationHook(unitName, relation, 'broken'));
       leaveScope(this.model, relation.id, unitName);
     }
     this.options.scheduler.drop((e) => e.unit === unitName && e.kind === 'hook' && e.hook.endsWith('-relation-created'), 'unit is dying');
     for (const id of record.created) {
       const relation = this.model.relations.find((r) => r.id === id);
-      if (relation) events.push(this.relationHook(unitName, relation, 'broken'));
+      // Created but not yet in scope (it had not started): broken all the same, peers excepted.
+      if (relation && !departed.has(id) && relation.endpoints.length > 1) own.regular.push(this.relationHook(unitName, relation, 'broken'));
     }
     record.created = [];
-    for (const storage of unit.storage) events.push(hookEvent(unitName, `${storage.name}-storage-detaching`, { storageId: storage.id }));
-    events.push(hookEvent(unitName, 'stop'), hookEvent(unitName, 'remove'));
+    events.push(...own.regular, ...own.peer, hookEvent(unitName, 'stop'), hookEvent(unitName, 'remove'));
     this.enqueue(events);
   }
 

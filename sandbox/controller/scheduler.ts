@@ -3,13 +3,15 @@ import { createLogger, type Logger } from '../../src/logging.ts';
 import type { DispatchOutcome } from './dispatch-runner.ts';
 import { ControllerTimeoutError } from './errors.ts';
 import { EventLog } from './event-log.ts';
+import { nextEventIndex } from './hook-priority.ts';
 import { coalesceKey, describeEvent, hookEvent, type QueuedEvent } from './queued-event.ts';
 
 /**
- * Per-unit FIFO queues run the way Juju's unit agents run them: one hook or action at a time per
- * unit, units in parallel. A failed hook stays at the head of its unit's queue and is retried
- * with exponential backoff; nothing queued behind it runs until it succeeds (or is resolved),
- * except actions, which Juju also runs while a unit sits in a hook error.
+ * Per-unit queues run the way Juju's unit agents run them: one hook or action at a time per
+ * unit, units in parallel, each unit's next event chosen as Juju's resolver chooses it
+ * (hook-priority.ts). A failed hook stays queued and is retried with exponential backoff;
+ * nothing else runs until it succeeds (or is resolved), except actions, which Juju also runs
+ * while a unit sits in a hook error.
  */
 
 export interface QueueItem {
@@ -137,9 +139,9 @@ export class Scheduler {
   /** `juju resolved --no-retry`: drop the failed hook at the head of the unit's queue. */
   resolve(unit: string): boolean {
     const queue = this.queues.get(unit);
-    const head = queue?.items[0];
-    if (!queue || !head || head.retryAt === null || queue.running?.item === head) return false;
-    queue.items.shift();
+    const head = queue && this.failedItem(queue);
+    if (!queue || !head || queue.running?.item === head) return false;
+    queue.items = queue.items.filter((i) => i !== head);
     if (queue.retryTimer) clearTimeout(queue.retryTimer);
     queue.retryTimer = null;
     this.log.add({ unit, type: 'skipped', what: `${describeEvent(head.event)}: resolved`, ...labels(head.event) });
@@ -152,8 +154,8 @@ export class Scheduler {
   /** `juju resolved`: retry the failed hook at the head of the unit's queue now. */
   retryNow(unit: string): boolean {
     const queue = this.queues.get(unit);
-    const head = queue?.items[0];
-    if (!queue || !head || head.retryAt === null) return false;
+    const head = queue && this.failedItem(queue);
+    if (!queue || !head) return false;
     head.retryAt = Date.now();
     if (queue.retryTimer) clearTimeout(queue.retryTimer);
     queue.retryTimer = null;
@@ -236,19 +238,23 @@ export class Scheduler {
     return Math.min(maxMs, initialMs * 2 ** Math.max(0, attempts - 1));
   }
 
-  /** The next item to run: the head, or while the head waits for its retry, the first action. */
+  /**
+   * The next item to run: the failed hook once its retry is due (while it waits, only actions
+   * run, as in nextOpHookError), else the one Juju's resolver picks (hook-priority.ts).
+   */
   private pick(unit: string, queue: UnitQueue): QueueItem | null {
-    const head = queue.items[0];
-    if (!head) return null;
+    if (queue.items.length === 0) return null;
+    const failed = queue.items.find((i) => i.retryAt !== null);
+    if (!failed) return queue.items[nextEventIndex(queue.items.map((i) => i.event))] ?? null;
     const now = Date.now();
-    if (head.retryAt === null || head.retryAt <= now) return head;
+    if (failed.retryAt! <= now) return failed;
     const action = queue.items.find((i) => i.event.kind === 'action');
     if (action) return action;
     if (!queue.retryTimer) {
       queue.retryTimer = setTimeout(() => {
         queue.retryTimer = null;
         this.pump(unit);
-      }, head.retryAt - now);
+      }, failed.retryAt! - now);
     }
     return null;
   }
@@ -260,6 +266,11 @@ export class Scheduler {
     const item = this.pick(unit, queue);
     if (!item) {
       this.checkSettled();
+  /** The failed hook a unit waits on (`juju resolved` acts on it), if any. */
+  private failedItem(queue: UnitQueue): QueueItem | undefined {
+    return queue.items.find((i) => i.retryAt !== null);
+  }
+
       return;
     }
     const abort = new AbortController();

@@ -131,16 +131,18 @@ describe('actions', () => {
     expect(isCharmError(error, 'sandbox-model-invalid')).toBe(true);
   });
 
-  it('run in order with the hooks queued before them', async () => {
+  it('run after install, ahead of config-changed and start, as Juju’s resolver orders them', async () => {
     controller = await bed.open();
     await bed.deploy(controller, 'a');
     const action = controller.enqueueAction('a/0', 'echo', { text: 'early' });
     const done = await controller.waitForAction(action.id, { timeoutMs: 20_000 });
     expect(done.status).toBe('completed');
-    const sequence = await bed.sequence('a/0');
-    // Queued while the unit was deploying: it runs right after `start`, before pebble-ready
-    // (which is queued only once `start` has run).
-    expect(sequence.indexOf('actions/echo')).toBe(sequence.indexOf('start') + 1);
     await waitFor(() => controller!.status().units['a/0']?.phase === 'ready');
+    const sequence = await bed.sequence('a/0');
+    // Queued while the unit was deploying: the actions resolver comes before nextOp's
+    // config-changed (juju/juju internal/worker/uniter/resolver.go), but nothing but storage
+    // runs before install.
+    expect(sequence.indexOf('actions/echo')).toBeGreaterThan(sequence.indexOf('install'));
+    expect(sequence.indexOf('actions/echo')).toBeLessThan(sequence.indexOf('config-changed'));
   });
 });

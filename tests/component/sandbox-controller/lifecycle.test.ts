@@ -19,7 +19,7 @@ afterEach(async () => {
 });
 
 describe('remove-unit', () => {
-  it('fires departed on both sides, then broken, storage-detaching, stop and remove; a new leader is elected', async () => {
+  it('detaches storage, departs the peers last without breaking the peer relation, then stop and remove; a new leader is elected', async () => {
     controller = await bed.open();
     await bed.deploy(controller, 'a', 2);
     await controller.settled({ timeoutMs: 20_000 });
@@ -28,13 +28,7 @@ describe('remove-unit', () => {
     await controller.removeUnit('a/0');
     await controller.settled({ timeoutMs: 20_000 });
 
-    expect((await bed.sequence('a/0')).slice(before.a0)).toEqual([
-      'replicas-relation-departed(a/1)',
-      'replicas-relation-broken',
-      'data-storage-detaching',
-      'stop',
-      'remove',
-    ]);
+    expect((await bed.sequence('a/0')).slice(before.a0)).toEqual(['data-storage-detaching', 'replicas-relation-departed(a/1)', 'stop', 'remove']);
     expect((await bed.sequence('a/1')).slice(before.a1)).toEqual(['replicas-relation-departed(a/0)', 'leader-elected']);
     const departedOnA1 = (await bed.log('a/1')).hooks.find((h) => h.hook === 'replicas-relation-departed');
     expect(departedOnA1).toMatchObject({ remoteUnit: 'a/0', departingUnit: 'a/0' });
@@ -47,6 +41,29 @@ describe('remove-unit', () => {
     expect(status.model.applications['a']?.leader).toBe('a/1');
     expect(status.model.relations[0]?.scope).toEqual(['a/1']);
     expect(status.units['a/0']).toBeUndefined();
+  });
+});
+
+describe('remove-unit with a client relation', () => {
+  it('departs and breaks the non-peer relation before departing the peers; the client sees it depart at once', async () => {
+    controller = await bed.open();
+    await bed.deploy(controller, 'a', 2);
+    await bed.deploy(controller, 'b');
+    controller.relate('a:db', 'b:backend');
+    await controller.settled({ timeoutMs: 20_000 });
+    const before = { a0: (await bed.sequence('a/0')).length, b0: (await bed.sequence('b/0')).length };
+
+    await controller.removeUnit('a/0');
+    await controller.settled({ timeoutMs: 20_000 });
+    expect((await bed.sequence('a/0')).slice(before.a0)).toEqual([
+      'data-storage-detaching',
+      'db-relation-departed(b/0)',
+      'db-relation-broken',
+      'replicas-relation-departed(a/1)',
+      'stop',
+      'remove',
+    ]);
+    expect((await bed.sequence('b/0')).slice(before.b0)).toEqual(['backend-relation-departed(a/0)']);
   });
 });
 

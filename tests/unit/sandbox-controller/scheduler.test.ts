@@ -103,8 +103,60 @@ describe('Scheduler', () => {
     expect(scheduler.enqueue(hookEvent('a/0', 'start'))).toBe(true);
     scheduler.start();
     await scheduler.settled({ timeoutMs: 5_000 });
-    expect(ran).toEqual(['a/0:config-changed', 'a/0:db-relation-changed(b/0)', 'a/0:db-relation-changed(b/1)', 'a/0:start', 'a/0:start']);
+    // start (a queued hook) before relation hooks, as Juju's resolver orders them.
+    expect(ran).toEqual(['a/0:config-changed', 'a/0:start', 'a/0:start', 'a/0:db-relation-changed(b/0)', 'a/0:db-relation-changed(b/1)']);
     expect(scheduler.log.since().filter((e) => e.type === 'coalesced')).toHaveLength(2);
+  });
+
+  it('picks the next event in the order of Juju 3.6’s resolver, storage alone ahead of install', async () => {
+    const { scheduler, ran } = makeScheduler();
+    const rel = (hook: string, remote?: string) => hookEvent('a/0', hook, { relationId: 1, relationName: 'db', remoteApp: 'b', ...(remote ? { remoteUnit: remote } : {}) });
+    for (const event of [
+      hookEvent('a/0', 'install'),
+      rel('db-relation-joined', 'b/0'),
+      hookEvent('a/0', 'update-status'),
+      hookEvent('a/0', 'config-changed'),
+      hookEvent('a/0', 'secret-changed', { secretId: 'secret:x' }),
+      hookEvent('a/0', 'workload-pebble-ready', { workloadName: 'workload' }),
+      hookEvent('a/0', 'data-storage-attached', { storageId: 'data/0' }),
+      hookEvent('a/0', 'leader-elected'),
+      rel('db-relation-created'),
+      { kind: 'action', unit: 'a/0', actionId: '1', name: 'echo' } as const,
+      hookEvent('a/0', 'start'),
+    ]) {
+      scheduler.enqueue(event);
+    }
+    scheduler.start();
+    await scheduler.settled({ timeoutMs: 5_000 });
+    expect(ran).toEqual([
+      'a/0:data-storage-attached',
+      'a/0:install',
+      'a/0:db-relation-created',
+      'a/0:leader-elected',
+      'a/0:workload-pebble-ready',
+      'a/0:secret-changed',
+      'a/0:action:echo',
+      'a/0:config-changed',
+      'a/0:start',
+      'a/0:db-relation-joined(b/0)',
+      'a/0:update-status',
+    ]);
+  });
+
+  it('runs a dying unit’s storage-detaching first and stop/remove after its relation hooks', async () => {
+    const { scheduler, ran } = makeScheduler();
+    for (const event of [
+      hookEvent('a/0', 'db-relation-departed', { relationId: 1, remoteUnit: 'b/0', remoteApp: 'b', departingUnit: 'a/0' }),
+      hookEvent('a/0', 'db-relation-broken', { relationId: 1, remoteApp: 'b' }),
+      hookEvent('a/0', 'stop'),
+      hookEvent('a/0', 'remove'),
+      hookEvent('a/0', 'data-storage-detaching', { storageId: 'data/0' }),
+    ]) {
+      scheduler.enqueue(event);
+    }
+    scheduler.start();
+    await scheduler.settled({ timeoutMs: 5_000 });
+    expect(ran).toEqual(['a/0:data-storage-detaching', 'a/0:db-relation-departed(b/0)', 'a/0:db-relation-broken', 'a/0:stop', 'a/0:remove']);
   });
 
   it('does not coalesce with the event that is already running', async () => {
