@@ -145,6 +145,11 @@ export class KubeApiServer {
     return `https://${host.includes(':') ? `[${host}]` : host}:${this.listenPort}`;
   }
 
+  /** Watches being streamed now. */
+  get activeWatches(): number {
+    return this.watches.size;
+  }
+
   get caPem(): string {
     return this.tls.caPem;
   }
@@ -366,7 +371,7 @@ export class KubeApiServer {
       case 'GET': {
         if (watch) {
           this.check(identity, 'watch', type, target);
-          return this.serveWatch(req, res, type, target, query);
+          return this.serveWatch(res, type, target, query);
         }
         if (target.name !== undefined) {
           this.check(identity, 'get', type, target);
@@ -444,7 +449,7 @@ export class KubeApiServer {
    * DELETED. Ends after `timeoutSeconds` (default: 30–60 minutes, as the API server's
    * `--min-request-timeout` randomisation).
    */
-  private serveWatch(req: IncomingMessage, res: ServerResponse, type: ResourceType, target: Target, query: URLSearchParams): void {
+  private serveWatch(res: ServerResponse, type: ResourceType, target: Target, query: URLSearchParams): void {
     const selectors: Selectors = selectorsOf(query);
     if (target.name !== undefined) selectors.fields = [...(selectors.fields ?? []), { field: 'metadata.name', op: 'eq', value: target.name }];
     const rvParam = query.get('resourceVersion') ?? '';
@@ -506,7 +511,8 @@ export class KubeApiServer {
       if (!res.writableEnded) res.end();
     };
     this.watches.add(stop);
-    req.on('close', stop);
+    // The response closes when the client goes away (or we end it); the request's own 'close'
+    // only means its (empty) body was read.
     res.on('close', stop);
   }
 }

@@ -411,6 +411,14 @@ describe('Kubernetes API stand-in: watches', () => {
     stream.close();
   });
 
+  it('a watch ends on the server when its client goes away', async () => {
+    const stream = await watch(api, `${NS}/configmaps?watch=true`);
+    expect(api.activeWatches).toBe(1);
+    stream.close();
+    for (let i = 0; i < 50 && api.activeWatches > 0; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(api.activeWatches).toBe(0);
+  });
+
   it('an untrusted watch of endpoints is 403 before any event', async () => {
     const answer = await call(api, 'GET', `${NS}/endpoints?watch=true`, { token: api.tokenFor('pg') });
     expect(answer.status).toBe(403);
