@@ -11,7 +11,7 @@
 set -euo pipefail
 
 packages=(
-  postgresql postgresql-contrib postgresql-15-pgaudit patroni python3-etcd python3-pysyncobj etcd-server etcd-client
+  postgresql postgresql-contrib postgresql-15-pgaudit patroni python3-etcd python3-pysyncobj python3-yaml etcd-server etcd-client
   pgbackrest pgbouncer prometheus-postgres-exporter
   iproute2 iptables procps util-linux psmisc curl ca-certificates openssl locales locales-all unzip zip time
 )
