@@ -8,6 +8,7 @@ import { errorMessage } from '../../src/errors.ts';
 import type { HookToolAgent } from '../juju/agent.ts';
 import type { ModelEvent } from '../juju/engine/index.ts';
 import { finishAction, startAction, status, type Model, type Status } from '../juju/model.ts';
+import { afterHookStatus, beforeHookStatus } from './agent-status.ts';
 import type { DebugLog } from './debug-log.ts';
 import { DispatchError } from './errors.ts';
 import { buildHookEnvironment, type EnvironmentSettings } from './hook-environment.ts';
@@ -88,6 +89,8 @@ export class DispatchRunner {
     }
     const previousAgentStatus = unit.agentStatus;
     unit.agentStatus = status('executing', event.kind === 'hook' ? `running ${event.hook} hook` : `running action ${event.name}`);
+    if (event.kind === 'hook') beforeHookStatus(unit, event.hook);
+    const workloadStatusBefore = unit.workloadStatus; // status-set replaces it (tools/unit.ts)
     this.options.persist();
 
     const context = this.options.agent.openContext(hookEnvOf(event));
@@ -116,6 +119,10 @@ export class DispatchRunner {
 
     const ok = end.exitCode === 0 && !end.timedOut && !end.aborted;
     const report = ok ? await this.options.agent.commit(context.id) : await this.options.agent.discard(context.id);
+    if (ok && event.kind === 'hook' && this.model.units[event.unit]) {
+      const current = this.model.units[event.unit]!;
+      afterHookStatus(current, event.hook, current.workloadStatus !== workloadStatusBefore);
+    }
     this.record(event, ok, end, previousAgentStatus);
     const durationMs = performance.now() - started;
     this.note(event, endNote(event, end, durationMs, this.options.hookTimeoutMs));
