@@ -12,7 +12,7 @@ import { ApiStatusError, badRequest, KubeStandInError, methodNotAllowed, success
 import { isObject, type Json, type JsonObject } from './patch.ts';
 import { apiResourceList, resourceType, type ResourceType } from './resources.ts';
 import { parseFieldSelector, parseLabelSelector } from './selectors.ts';
-import { APPLY_PATCH, KubeStore, matches, MERGE_PATCH, PATCH_TYPES, STRATEGIC_MERGE_PATCH, type Selectors, type StoreEvent, type StoreSnapshot } from './store.ts';
+import { APPLY_PATCH, KubeStore, matches, MERGE_PATCH, PATCH_TYPES, type Selectors, type StoreEvent, type StoreSnapshot } from './store.ts';
 import { makeCa, makeServerCertificate, type TlsMaterial } from './tls.ts';
 
 /*
@@ -351,7 +351,7 @@ export class KubeApiServer {
     }
     if (method === 'GET' && parts.length === 1 && parts[0] === 'apis') return sendJson(res, 200, { kind: 'APIGroupList', apiVersion: 'v1', groups: [] });
     if (method === 'GET' && parts.length === 2 && parts[0] === 'api' && parts[1] === 'v1') return sendJson(res, 200, apiResourceList());
-    if (parts[0] !== 'api' || parts[1] !== 'v1') throw notFoundPath(url.pathname);
+    if (parts[0] !== 'api' || parts[1] !== 'v1') throw notFoundPath();
 
     let rest = parts.slice(2);
     let legacyWatch = false;
@@ -359,11 +359,11 @@ export class KubeApiServer {
       legacyWatch = true;
       rest = rest.slice(1);
     }
-    const target = parseTarget(rest, url.pathname);
+    const target = parseTarget(rest);
     const type = resourceType(target.plural);
-    if (type === undefined) throw notFoundPath(url.pathname);
-    if (target.namespace !== undefined && !type.namespaced) throw notFoundPath(url.pathname);
-    if (target.namespace === undefined && type.namespaced && target.name !== undefined) throw notFoundPath(url.pathname);
+    if (type === undefined) throw notFoundPath();
+    if (target.namespace !== undefined && !type.namespaced) throw notFoundPath();
+    if (target.namespace === undefined && type.namespaced && target.name !== undefined) throw notFoundPath();
     const query = url.searchParams;
     const watch = legacyWatch || isTrue(query.get('watch'));
 
@@ -524,17 +524,17 @@ interface Target {
 }
 
 /** `namespaces/<ns>/<plural>[/<name>]`, `namespaces[/<name>]`, `<plural>[/<name>]`. */
-function parseTarget(rest: string[], pathname: string): Target {
+function parseTarget(rest: string[]): Target {
   if (rest[0] === 'namespaces' && rest.length >= 3) {
-    if (rest.length > 4) throw notFoundPath(pathname);
+    if (rest.length > 4) throw notFoundPath();
     return { namespace: rest[1], plural: rest[2]!, name: rest[3] };
   }
-  if (rest.length === 0 || rest.length > 2) throw notFoundPath(pathname);
+  if (rest.length === 0 || rest.length > 2) throw notFoundPath();
   return { plural: rest[0]!, namespace: undefined, name: rest[1] };
 }
 
 /** 404 for a path the server does not serve, as the API server answers it. */
-function notFoundPath(_pathname: string): ApiStatusError {
+function notFoundPath(): ApiStatusError {
   return new ApiStatusError(404, 'NotFound', 'the server could not find the requested resource', {});
 }
 
@@ -617,4 +617,3 @@ export function statefulSetOwner(namespace: string, app: string): JsonObject {
   return { apiVersion: 'apps/v1', kind: 'StatefulSet', name: app, uid, controller: true, blockOwnerDeletion: true };
 }
 
-export { MERGE_PATCH, STRATEGIC_MERGE_PATCH, APPLY_PATCH };
