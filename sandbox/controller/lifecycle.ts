@@ -191,7 +191,7 @@ export class Lifecycle {
           break;
         }
         case 'secret-changed':
-          this.enqueue([hookEvent(e.unit, e.hook, { secretId: e.secretId, secretLabel: e.label ?? undefined })]);
+          this.enqueue([hookEvent(e.unit, e.hook, { secretId: e.secretId, secretLabel: e.label ?? undefined, secretRevision: e.revision })]);
           break;
         case 'secret-remove':
           this.enqueue([hookEvent(e.unit, e.hook, { secretId: e.secretId, secretLabel: e.label ?? undefined, secretRevision: e.revision })]);

@@ -86,7 +86,14 @@ export class Scheduler {
   enqueue(event: QueuedEvent): boolean {
     const queue = this.queue(event.unit);
     const key = coalesceKey(event);
-    if (key !== null && queue.items.some((i) => i !== queue.running?.item && coalesceKey(i.event) === key)) {
+    const pending = key === null ? undefined : queue.items.find((i) => i !== queue.running?.item && coalesceKey(i.event) === key);
+    if (pending) {
+      // The queued secret-changed runs with the newest revision and label, as Juju's
+      // secretsResolver.NextOp (worker/uniter/secrets/resolver.go) reads them when it runs.
+      if (pending.event.kind === 'hook' && event.kind === 'hook' && event.hook === 'secret-changed') {
+        pending.event.secretRevision = event.secretRevision;
+        pending.event.secretLabel = event.secretLabel;
+      }
       this.log.add({ unit: event.unit, type: 'coalesced', what: describeEvent(event), ...labels(event) });
       return false;
     }

@@ -14,7 +14,7 @@ import { commitSecrets } from './secret-commit.ts';
 
 export type ModelEvent =
   | { kind: 'relation-changed'; hook: string; unit: string; relationId: number; remoteUnit: string | null; remoteApp: string }
-  | { kind: 'secret-changed'; hook: 'secret-changed'; unit: string; secretId: string; label: string | null }
+  | { kind: 'secret-changed'; hook: 'secret-changed'; unit: string; secretId: string; label: string | null; revision: number }
   | { kind: 'secret-remove'; hook: 'secret-remove'; unit: string; secretId: string; label: string | null; revision: number }
   | { kind: 'leader-settings-changed'; hook: 'leader-settings-changed'; unit: string }
   | { kind: 'storage-attached'; hook: string; unit: string; storageId: string };

@@ -37,8 +37,15 @@ function applyUpdate(ctx: HookContext, secret: Secret, update: PendingSecretUpda
   const revision = Math.max(...secret.revisions.map((r) => r.revision)) + 1;
   secret.revisions.push({ revision, content: update.content, createdAt: now.toISOString(), obsoleteNotified: false });
   for (const [unit, consumer] of Object.entries(secret.consumers)) {
-    if (consumer.revision >= revision || !ctx.model.units[unit]) continue;
-    events.push({ kind: 'secret-changed', hook: 'secret-changed', unit, secretId: secretUri(secret.id), label: consumer.label });
+    const unitApp = ctx.model.units[unit]?.app;
+    if (consumer.revision >= revision || unitApp === undefined) continue;
+    // Juju's getSecretConsumerInfo (apiserver/facades/agent/secretsmanager/secrets.go): the
+    // consumer's own label, else, for a unit of the owning application, the owner's label. The
+    // uniter's secretsResolver.NextOp (worker/uniter/secrets/resolver.go) puts the latest
+    // revision in the hook, which sets JUJU_SECRET_REVISION.
+    const ownApp = secret.owner.kind === 'application' ? secret.owner.name === unitApp : secret.owner.name === unit;
+    const label = consumer.label ?? (ownApp ? secret.label : null);
+    events.push({ kind: 'secret-changed', hook: 'secret-changed', unit, secretId: secretUri(secret.id), label, revision });
   }
   return true;
 }

@@ -95,6 +95,21 @@ function revisionContent(secret: Secret, revision: number): Record<string, strin
   return found.content;
 }
 
+/**
+ * A unit of the owning application that reads an application-owned secret (the leader too: the
+ * owner is the application, not the unit) is recorded as tracking it, with revision 0 and no
+ * label, so that it gets secret-changed for each new revision; it always reads the latest, with
+ * or without --peek/--refresh. Juju 3.6's SecretsManagerAPI.getSecretContent (juju/juju
+ * apiserver/facades/agent/secretsmanager/secrets.go) does this through
+ * ensureConsumerMetadataForAppOwnedSecretsForPeerUnits ("a fake consumer doc for triggering
+ * secret-changed event for uniter"). A unit-owned secret's owner is not tracked.
+ */
+function trackOwnApplicationSecret(ctx: HookContext, secret: Secret): void {
+  if (secret.owner.kind !== 'application' || secret.consumers[ctx.unit.name]) return;
+  secret.consumers[ctx.unit.name] = { revision: 0, label: null };
+  ctx.changedImmediately();
+}
+
 /** secret-get: the base64-encoded content this unit sees, applying pin/peek/refresh and labels. */
 export function readSecret(ctx: HookContext, request: ReadRequest): Record<string, string> {
   const { pending } = ctx;
@@ -115,13 +130,17 @@ export function readSecret(ctx: HookContext, request: ReadRequest): Record<strin
   if (!secret || pending.secretRemovals.get(secret.id) === 'all') throw new HookToolRunError(`secret ${JSON.stringify(id)} not found`);
 
   if (ownsSecret(ctx, secret.owner)) {
-    if (request.id !== undefined && request.label !== undefined && request.label !== (pending.secretUpdates.get(secret.id)?.label ?? secret.label)) {
+    // Juju's updateLabelForAppOwnedOrUnitOwnedSecret: a URI and a label relabel the secret only
+    // for its owner (the leader for an application's secret); a follower's label is ignored.
+    const mayRelabel = secret.owner.kind === 'unit' || ctx.isLeader();
+    if (mayRelabel && request.id !== undefined && request.label !== undefined && request.label !== (pending.secretUpdates.get(secret.id)?.label ?? secret.label)) {
       checkLabelFree(ctx, request.label, secret.id);
       const update = pending.secretUpdates.get(secret.id) ?? { id: secret.id };
       pending.secretUpdates.set(secret.id, { ...update, label: request.label });
     }
     const updated = pending.secretUpdates.get(secret.id)?.content;
     if (updated && (request.peek || request.refresh)) return updated;
+    trackOwnApplicationSecret(ctx, secret);
     return revisionContent(secret, latestRevision(secret));
   }
 

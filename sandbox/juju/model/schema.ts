@@ -165,8 +165,12 @@ export const SecretSchema = z.object({
   nextRotateTime: z.string().nullable().default(null),
   revisions: z.array(SecretRevisionSchema).min(1),
   grants: z.array(SecretGrantSchema).default([]),
-  /** Per consuming unit: the revision it is pinned to and the label it gave the secret. */
-  consumers: z.record(z.string(), z.object({ revision: z.number().int().positive(), label: z.string().nullable() })).default({}),
+  /**
+   * Per consuming unit: the revision it is pinned to and the label it gave the secret. A unit of
+   * the owning application that read an application-owned secret is here with revision 0 (it
+   * pins nothing, always reads the latest, and is told of new revisions).
+   */
+  consumers: z.record(z.string(), z.object({ revision: z.number().int().nonnegative(), label: z.string().nullable() })).default({}),
   createdAt: z.string(),
 });
 export type Secret = z.infer<typeof SecretSchema>;

@@ -151,7 +151,11 @@ describe('secret-get for consumers', () => {
     expect(await owner.json('secret-get', [uri, '--peek', 'password'])).toBe('third');
     const { events } = owner.ctx.commit();
     expect(model.secrets[id]!.revisions.map((r) => r.revision)).toEqual([1, 2]);
-    expect(events).toEqual([{ kind: 'secret-changed', hook: 'secret-changed', unit: 'client/0', secretId: uri, label: 'db-creds' }]);
+    // The leader read its application's secret (secret-get above), so it is told too, under the owner's label.
+    expect(events).toEqual([
+      { kind: 'secret-changed', hook: 'secret-changed', unit: 'client/0', secretId: uri, label: 'db-creds', revision: 2 },
+      { kind: 'secret-changed', hook: 'secret-changed', unit: 'pg/0', secretId: uri, label: 'database.5.user.secret', revision: 2 },
+    ]);
 
     const consumer = hook(model, { unit: 'client/0', hookName: 'secret-changed', secretId: uri, secretLabel: 'db-creds' });
     expect(await consumer.json('secret-get', ['--label', 'db-creds'])).toEqual({ username: 'relation-5', password: 'first' });
@@ -185,6 +189,48 @@ describe('secret-get for consumers', () => {
     expect((await revoke.run('secret-revoke', [uri, '--app', 'client'])).exitCode).toBe(0);
     revoke.ctx.commit();
     expect(await hook(model, { unit: 'client/1' }).run('secret-get', [uri])).toEqual({ exitCode: 1, stdout: '', stderr: 'ERROR permission denied\n' });
+  });
+
+  it("tells the owning application's units that read the secret of each new revision, under the owner's label", async () => {
+    const { model, dbRelation } = buildModel();
+    const uri = await sharedSecret(model, dbRelation);
+    const id = uri.slice('secret:'.length);
+    // A plain read by label (no --refresh) is enough; a follower always reads the latest.
+    const follower = hook(model, { unit: 'pg/1' });
+    expect(await follower.json('secret-get', ['--label', 'database.5.user.secret'])).toEqual({ username: 'relation-5', password: 'first' });
+    // A follower's label next to the URI does not relabel the secret (only the owner may).
+    expect(await follower.json('secret-get', [uri, '--label', 'mine', 'password'])).toBe('first');
+    follower.ctx.commit();
+    expect(model.secrets[id]!.label).toBe('database.5.user.secret');
+    expect(model.secrets[id]!.consumers['pg/1']).toEqual({ revision: 0, label: null });
+
+    const leader = hook(model, { unit: 'pg/0' });
+    expect((await leader.run('secret-set', [uri, 'username=relation-5', 'password=second'])).exitCode).toBe(0);
+    expect(leader.ctx.commit().events).toEqual([
+      { kind: 'secret-changed', hook: 'secret-changed', unit: 'pg/1', secretId: uri, label: 'database.5.user.secret', revision: 2 },
+      // The follower's record pins nothing, and no consumer read revision 1.
+      { kind: 'secret-remove', hook: 'secret-remove', unit: 'pg/0', secretId: uri, label: 'database.5.user.secret', revision: 1 },
+    ]);
+    const changed = hook(model, { unit: 'pg/1', hookName: 'secret-changed', secretId: uri, secretLabel: 'database.5.user.secret' });
+    expect(await changed.json('secret-get', ['--label', 'database.5.user.secret'])).toEqual({ username: 'relation-5', password: 'second' });
+    expect(changed.ctx.commit().events).toEqual([]);
+  });
+
+  it("shows an application's secret metadata to its leader only", async () => {
+    const { model, dbRelation } = buildModel();
+    const uri = await sharedSecret(model, dbRelation);
+    const follower = hook(model, { unit: 'pg/1' });
+    expect(await follower.run('secret-info-get', [uri])).toEqual({ exitCode: 1, stdout: '', stderr: `ERROR secret "${uri.slice('secret:'.length)}" not found\n` });
+    expect(await follower.run('secret-info-get', ['--label', 'database.5.user.secret'])).toEqual({
+      exitCode: 1,
+      stdout: '',
+      stderr: 'ERROR secret "database.5.user.secret" not found\n',
+    });
+    expect(await follower.json('secret-ids')).toBeNull();
+    expect(await follower.run('secret-set', [uri, '--label', 'other'])).toEqual({ exitCode: 1, stdout: '', stderr: 'ERROR this unit is not the leader\n' });
+    const leader = hook(model, { unit: 'pg/0' });
+    expect(Object.keys((await leader.json('secret-info-get', [uri])) as object)).toEqual([uri.slice('secret:'.length)]);
+    expect(await leader.json('secret-ids')).toEqual([uri.slice('secret:'.length)]);
   });
 
   it('accepts the secret://<model>/<id> form', async () => {

@@ -29,6 +29,17 @@ function manageable(ctx: HookContext, id: string): OwnedSecret {
   return owned;
 }
 
+/**
+ * The secrets whose metadata this unit sees (secret-info-get, secret-ids): those it owns, and its
+ * application's only when it is the leader. Juju's uniter reads them with GetSecretMetadata,
+ * which (apiserver/common/secrets/secrets.go, GetSecretMetadata) adds the application's
+ * secrets for the leader unit only; a follower may still read their content (secret-get).
+ */
+function secretMetadata(ctx: HookContext): Map<string, OwnedSecret> {
+  const leader = ctx.isLeader();
+  return new Map([...ownedSecrets(ctx)].filter(([, s]) => s.owner.kind === 'unit' || leader));
+}
+
 function sameContent(a: Record<string, string>, b: Record<string, string>): boolean {
   const keys = Object.keys(a);
   return keys.length === Object.keys(b).length && keys.every((k) => b[k] === a[k]);
@@ -146,7 +157,7 @@ export const secretInfoGet: HookTool = {
     if (id === undefined && label === undefined) throw new HookToolUsageError('require either a secret URI or label');
     if (id !== undefined && label !== undefined) throw new HookToolUsageError('specify either a secret URI or label but not both');
     checkEmpty(rest);
-    const owned = [...ownedSecrets(ctx).values()].find((s) => (id !== undefined ? s.id === id : s.label === label));
+    const owned = [...secretMetadata(ctx).values()].find((s) => (id !== undefined ? s.id === id : s.label === label));
     if (!owned) throw new HookToolRunError(`secret ${JSON.stringify(id ?? label)} not found`);
     const info: Record<string, unknown> = { revision: owned.latestRevision, label: owned.label ?? '', owner: owned.owner.kind };
     if (owned.description) info['description'] = owned.description;
@@ -169,7 +180,7 @@ export const secretIds: HookTool = {
   formats: ALL_FORMATS,
   run(inv) {
     checkEmpty(inv.args);
-    const ids = [...ownedSecrets(inv.ctx).keys()].sort();
+    const ids = [...secretMetadata(inv.ctx).keys()].sort();
     // Juju builds a nil Go slice when nothing is owned: JSON prints null, YAML [] and smart nothing.
     if (ids.length === 0 && inv.format !== 'yaml') inv.write(null);
     else inv.write(ids);
