@@ -191,7 +191,9 @@ export class Lifecycle {
           break;
         }
         case 'secret-changed':
-          this.enqueue([hookEvent(e.unit, e.hook, { secretId: e.secretId, secretLabel: e.label ?? undefined, secretRevision: e.revision })]);
+          // No JUJU_SECRET_REVISION: Juju's contextFactory.HookContext sets it only where
+          // hook.SecretHookRequiresRevision (secret-remove, secret-expired).
+          this.enqueue([hookEvent(e.unit, e.hook, { secretId: e.secretId, secretLabel: e.label ?? undefined })]);
           break;
         case 'secret-remove':
           this.enqueue([hookEvent(e.unit, e.hook, { secretId: e.secretId, secretLabel: e.label ?? undefined, secretRevision: e.revision })]);

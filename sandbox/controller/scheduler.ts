@@ -88,12 +88,9 @@ export class Scheduler {
     const key = coalesceKey(event);
     const pending = key === null ? undefined : queue.items.find((i) => i !== queue.running?.item && coalesceKey(i.event) === key);
     if (pending) {
-      // The queued secret-changed runs with the newest revision and label, as Juju's
-      // secretsResolver.NextOp (worker/uniter/secrets/resolver.go) reads them when it runs.
-      if (pending.event.kind === 'hook' && event.kind === 'hook' && event.hook === 'secret-changed') {
-        pending.event.secretRevision = event.secretRevision;
-        pending.event.secretLabel = event.secretLabel;
-      }
+      // The queued secret-changed runs with the newest label, as Juju's secretsResolver.NextOp
+      // (worker/uniter/secrets/resolver.go) reads it when it runs.
+      if (pending.event.kind === 'hook' && event.kind === 'hook' && event.hook === 'secret-changed') pending.event.secretLabel = event.secretLabel;
       this.log.add({ unit: event.unit, type: 'coalesced', what: describeEvent(event), ...labels(event) });
       return false;
     }

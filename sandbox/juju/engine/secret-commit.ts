@@ -40,9 +40,7 @@ function applyUpdate(ctx: HookContext, secret: Secret, update: PendingSecretUpda
     const unitApp = ctx.model.units[unit]?.app;
     if (consumer.revision >= revision || unitApp === undefined) continue;
     // Juju's getSecretConsumerInfo (apiserver/facades/agent/secretsmanager/secrets.go): the
-    // consumer's own label, else, for a unit of the owning application, the owner's label. The
-    // uniter's secretsResolver.NextOp (worker/uniter/secrets/resolver.go) puts the latest
-    // revision in the hook, which sets JUJU_SECRET_REVISION.
+    // consumer's own label, else, for a unit of the owning application, the owner's label.
     const ownApp = secret.owner.kind === 'application' ? secret.owner.name === unitApp : secret.owner.name === unit;
     const label = consumer.label ?? (ownApp ? secret.label : null);
     events.push({ kind: 'secret-changed', hook: 'secret-changed', unit, secretId: secretUri(secret.id), label, revision });
