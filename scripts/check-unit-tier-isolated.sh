@@ -25,12 +25,15 @@ packages=(
   postgresql-common postgresql-client-common patroni python3-etcd python3-pysyncobj
   etcd-server etcd-client pgbackrest pgbouncer prometheus-postgres-exporter iproute2
 )
-# Whole trees that only those packages (and PostgreSQL's own state) use: an empty tmpfs over each.
+# Whole trees that only those packages, Patroni's Python dependencies (psycopg2, PyYAML) and
+# PostgreSQL's own state use: an empty tmpfs over each.
 dirs=(
   /usr/lib/postgresql /usr/share/postgresql /usr/share/postgresql-common /etc/postgresql
   /etc/postgresql-common /var/lib/postgresql /var/run/postgresql /var/log/postgresql
   /usr/lib/python3/dist-packages/patroni /usr/lib/python3/dist-packages/etcd
-  /usr/lib/python3/dist-packages/pysyncobj /etc/patroni /etc/pgbackrest /etc/pgbouncer
+  /usr/lib/python3/dist-packages/pysyncobj /usr/lib/python3/dist-packages/psycopg2
+  /usr/lib/python3/dist-packages/yaml /usr/lib/python3/dist-packages/_yaml
+  /etc/patroni /etc/pgbackrest /etc/pgbouncer
   /var/lib/etcd /var/lib/pgbackrest
 )
 # Executables by name, wherever on PATH or in /usr/local they are (e.g. /usr/local/bin/pg_ctl).
