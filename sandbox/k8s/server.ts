@@ -237,6 +237,29 @@ export class KubeApiServer {
     }).object;
   }
 
+  /**
+   * The two Services Juju makes for a sidecar application: `<app>` (ClusterIP, Juju's
+   * `placeholder` port 65535) and the headless `<app>-endpoints` that gives every pod its DNS name
+   * (publishNotReadyAddresses). Both select `app.kubernetes.io/name: <app>`. Idempotent.
+   */
+  registerApplication(app: string, namespace = this.namespace): void {
+    this.ensureNamespace(namespace);
+    const labels = { 'app.kubernetes.io/name': app, 'app.kubernetes.io/managed-by': 'juju' };
+    const selector = { 'app.kubernetes.io/name': app };
+    if (!this.store.exists('services', namespace, app)) {
+      this.store.create('services', namespace, {
+        metadata: { name: app, labels },
+        spec: { selector, ports: [{ name: 'placeholder', port: 65535, targetPort: 65535, protocol: 'TCP' }] },
+      });
+    }
+    if (!this.store.exists('services', namespace, `${app}-endpoints`)) {
+      this.store.create('services', namespace, {
+        metadata: { name: `${app}-endpoints`, labels },
+        spec: { clusterIP: 'None', publishNotReadyAddresses: true, selector },
+      });
+    }
+  }
+
   unregisterPod(name: string, namespace = this.namespace): void {
     if (this.store.exists('pods', namespace, name)) this.store.delete('pods', namespace, name);
   }

@@ -413,7 +413,8 @@ export class KubeStore {
   /**
    * The endpoints controller (https://kubernetes.io/docs/concepts/services-networking/service/#endpoints):
    * a Service with a selector gets an Endpoints object of the same name listing the ready pods
-   * that match it (their podIP), with the Service's target ports.
+   * that match it (their podIP; all of them with `publishNotReadyAddresses`), with the Service's
+   * target ports.
    */
   private syncEndpoints(namespace: string): void {
     const pods = this.list('pods', namespace).items;
@@ -425,7 +426,8 @@ export class KubeStore {
       const ready = pods.filter((pod) => {
         const labels = labelsOf(pod) ?? {};
         const status = isObject(pod['status']) ? pod['status'] : {};
-        return Object.entries(selector).every(([k, v]) => labels[k] === v) && typeof status['podIP'] === 'string' && status['podIP'] !== '' && isReady(pod);
+        const readyEnough = spec['publishNotReadyAddresses'] === true || isReady(pod);
+        return Object.entries(selector).every(([k, v]) => labels[k] === v) && typeof status['podIP'] === 'string' && status['podIP'] !== '' && readyEnough;
       });
       const ports = (Array.isArray(spec['ports']) ? spec['ports'] : []).filter(isObject).map((port) => ({
         ...(port['name'] === undefined ? {} : { name: port['name'] }),

@@ -267,6 +267,18 @@ describe('Kubernetes API stand-in: REST verbs and Status errors', () => {
     expect((await call(api, 'GET', `${NS}/endpoints/pg-primary`)).status).toBe(404);
   });
 
+  it("registerApplication makes Juju's two Services; the headless one lists every pod, ready or not", async () => {
+    api.registerApplication('pg');
+    api.registerApplication('pg');
+    api.registerPod({ name: 'pg-0', ip: '10.1.0.10', app: 'pg' });
+    api.registerPod({ name: 'pg-1', ip: '10.1.0.11', app: 'pg', ready: false });
+    const headless = (await call(api, 'GET', `${NS}/services/pg-endpoints`)).body;
+    expect(headless.spec).toMatchObject({ clusterIP: 'None', publishNotReadyAddresses: true, selector: { 'app.kubernetes.io/name': 'pg' } });
+    expect(api.serviceAddresses('pg-endpoints').sort()).toEqual(['10.1.0.10', '10.1.0.11']);
+    expect(api.serviceAddresses('pg')).toEqual(['10.1.0.10']);
+    expect((await call(api, 'GET', `${NS}/services/pg`)).body.spec.ports).toEqual([{ name: 'placeholder', port: 65535, targetPort: 65535, protocol: 'TCP' }]);
+  });
+
   it('registerPod keeps the labels and annotations others set when the pod is registered again', async () => {
     api.registerPod({ name: 'pg-0', ip: '10.1.0.10', app: 'pg' });
     await call(api, 'PATCH', `${NS}/pods/pg-0`, { body: { metadata: { labels: { role: 'master' }, annotations: { status: '{}' } } }, contentType: 'application/strategic-merge-patch+json' });
