@@ -3,7 +3,7 @@
  * Juju and Kubernetes that runs the real charm in per-unit pods. See sandbox/README.md.
  */
 import { errorMessage, isCharmError } from '../src/errors.ts';
-import { ADD_UNIT_USAGE, addUnitCommand, REMOVE_UNIT_USAGE, removeUnitCommand } from './cli/commands/units.ts';
+import { ADD_UNIT_USAGE, addUnitCommand, REMOVE_UNIT_USAGE, removeUnitCommand, RESOLVE_USAGE, resolveCommand } from './cli/commands/units.ts';
 import { CHAOS_USAGE, chaosCommand } from './cli/commands/chaos.ts';
 import { CONFIG_USAGE, configCommand } from './cli/commands/config.ts';
 import { DEBUG_LOG_USAGE, debugLogCommand } from './cli/commands/debug-log.ts';
@@ -25,6 +25,8 @@ const VERBS: Record<string, { run: Verb; usage: string; summary: string }> = {
   run: { run: runCommand, usage: RUN_USAGE, summary: 'run an action on a unit' },
   'add-unit': { run: addUnitCommand, usage: ADD_UNIT_USAGE, summary: 'add units (pods)' },
   'remove-unit': { run: removeUnitCommand, usage: REMOVE_UNIT_USAGE, summary: 'remove a unit and its pod' },
+  resolved: { run: resolveCommand, usage: RESOLVE_USAGE, summary: 'retry a unit\'s failed hook (--no-retry: skip it), as juju resolved' },
+  resolve: { run: resolveCommand, usage: RESOLVE_USAGE, summary: 'same as resolved' },
   relate: { run: relateCommand, usage: RELATE_USAGE, summary: 'integrate two applications' },
   integrate: { run: relateCommand, usage: RELATE_USAGE, summary: 'same as relate' },
   'remove-relation': { run: removeRelationCommand, usage: REMOVE_RELATION_USAGE, summary: 'remove a relation' },

@@ -18,6 +18,7 @@ import {
   ModelStore,
   removeUnit as removeModelUnit,
   setConfig as setModelConfig,
+  status,
 } from '../juju/model.ts';
 import { installToolLinks } from '../juju/tool-links.ts';
 import { type ControllerState, ControllerStateSchema, ControllerStateStore } from './controller-state.ts';
@@ -314,8 +315,12 @@ export class Controller {
 
   /** `juju resolved`: retry the unit's failed hook now, or with `retry: false` skip it. */
   resolve(unitName: string, options: { retry?: boolean } = {}): boolean {
-    getUnit(this.model, unitName);
-    return options.retry === false ? this.scheduler.resolve(unitName) : this.scheduler.retryNow(unitName);
+    const unit = getUnit(this.model, unitName);
+    if (options.retry !== false) return this.scheduler.retryNow(unitName);
+    if (!this.scheduler.resolve(unitName)) return false;
+    if (unit.agentStatus.status === 'error') unit.agentStatus = status('idle');
+    this.persist();
+    return true;
   }
 
   /**

@@ -292,7 +292,15 @@ export class Lifecycle {
     if (relation.endpoints.length === 1) throw new ControllerError('peer relations cannot be removed');
     if (relation.life === 'dying') return;
     markRelationDying(this.model, relationId);
-    const dropped = this.options.scheduler.drop((e) => e.kind === 'hook' && e.relationId === relationId, 'relation is being removed');
+    // A unit in error on this relation's hook stays there until it is resolved: the relation
+    // resolver offers nothing while a hook is pending (relationsResolver.NextOp wants
+    // operation.Continue), and a retried or skipped joined commits with its changed still due
+    // (nextHookForRelation's ChangedPending), so both stay queued, ahead of departed and broken.
+    const failed = this.options.scheduler.failedEvents().filter((e) => e.kind === 'hook' && e.relationId === relationId);
+    const keep = (e: HookEvent) =>
+      failed.includes(e) ||
+      failed.some((f) => f.kind === 'hook' && f.hook.endsWith('-relation-joined') && e.hook.endsWith('-relation-changed') && f.unit === e.unit && f.remoteUnit === e.remoteUnit);
+    const dropped = this.options.scheduler.drop((e) => e.kind === 'hook' && e.relationId === relationId && !keep(e), 'relation is being removed');
     const unjoined = new Set(dropped.flatMap((e) => (e.kind === 'hook' && e.hook.endsWith('-relation-joined') ? [`${e.unit}>${e.remoteUnit}`] : [])));
     const events: HookEvent[] = [];
     for (const unit of relation.scope) {

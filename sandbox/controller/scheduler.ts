@@ -120,6 +120,11 @@ export class Scheduler {
     return dropped;
   }
 
+  /** The failed hooks units wait on (each is retried, or skipped by `juju resolved --no-retry`). */
+  failedEvents(): QueuedEvent[] {
+    return [...this.queues.values()].flatMap((q) => q.items.filter((i) => i.retryAt !== null).map((i) => i.event));
+  }
+
   /** Whether any queued or running event matches. */
   references(match: (event: QueuedEvent) => boolean): boolean {
     return [...this.queues.values()].some((q) => q.items.some((i) => match(i.event)));
@@ -140,7 +145,7 @@ export class Scheduler {
     await this.queues.get(unit)?.running?.done;
   }
 
-  /** `juju resolved --no-retry`: drop the failed hook at the head of the unit's queue. */
+  /** `juju resolved --no-retry`: skip the unit's failed hook, committing it as if it had run. */
   resolve(unit: string): boolean {
     const queue = this.queues.get(unit);
     const head = queue && this.failedItem(queue);
@@ -149,13 +154,19 @@ export class Scheduler {
     if (queue.retryTimer) clearTimeout(queue.retryTimer);
     queue.retryTimer = null;
     this.log.add({ unit, type: 'skipped', what: `${describeEvent(head.event)}: resolved`, ...labels(head.event) });
+    // Juju's NewSkipHook commits the hook as if it had run (its follow-ups happen), with no changes.
+    try {
+      this.options.afterRun?.(head.event, { ok: true, aborted: false, exitCode: null, signal: null, timedOut: false, events: [], durationMs: 0 });
+    } catch (error) {
+      this.logger.error({ unit, event: describeEvent(head.event), err: errorMessage(error) }, 'after-run handling failed');
+    }
     this.options.onChange?.();
     this.pump(unit);
     this.checkSettled();
     return true;
   }
 
-  /** `juju resolved`: retry the failed hook at the head of the unit's queue now. */
+  /** `juju resolved`: retry the unit's failed hook now. */
   retryNow(unit: string): boolean {
     const queue = this.queues.get(unit);
     const head = queue && this.failedItem(queue);
@@ -263,6 +274,11 @@ export class Scheduler {
     return null;
   }
 
+  /** The failed hook a unit waits on (`juju resolved` acts on it), if any. */
+  private failedItem(queue: UnitQueue): QueueItem | undefined {
+    return queue.items.find((i) => i.retryAt !== null);
+  }
+
   private pump(unit: string): void {
     if (!this.running) return;
     const queue = this.queues.get(unit);
@@ -270,11 +286,6 @@ export class Scheduler {
     const item = this.pick(unit, queue);
     if (!item) {
       this.checkSettled();
-  /** The failed hook a unit waits on (`juju resolved` acts on it), if any. */
-  private failedItem(queue: UnitQueue): QueueItem | undefined {
-    return queue.items.find((i) => i.retryAt !== null);
-  }
-
       return;
     }
     const abort = new AbortController();

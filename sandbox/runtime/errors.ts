@@ -14,6 +14,7 @@ export type SandboxErrorCode =
   | 'sandbox-pebble-failed'
   | 'sandbox-unit-unknown'
   | 'sandbox-wait-timeout'
+  | 'sandbox-not-in-error'
   | 'sandbox-teardown-failed';
 
 export class SandboxError extends CharmError {

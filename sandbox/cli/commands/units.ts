@@ -8,6 +8,7 @@ import { activeAndIdle, type Condition, lastSeq, settled, watch } from '../progr
 
 export const ADD_UNIT_USAGE = 'add-unit [app] [-n N] [--wait] [--timeout 15m]';
 export const REMOVE_UNIT_USAGE = 'remove-unit <unit> [--force] [--timeout 15m]';
+export const RESOLVE_USAGE = 'resolve <unit> [--no-retry]';
 
 /** `add-unit`: new units (pods, Pebbles) and their install..start hooks, followed until settled. */
 export async function addUnitCommand(ctx: CliContext, argv: string[]): Promise<number> {
@@ -52,5 +53,22 @@ export async function removeUnitCommand(ctx: CliContext, argv: string[]): Promis
     await sleep(200);
   }
   ctx.output.note(`${unit} removed (pod ${pod} destroyed) after ${formatDuration(Date.now() - started)}`);
+  return 0;
+}
+
+/**
+ * `juju resolved` (alias `resolve`): retry the unit's failed hook now, or with `--no-retry` skip
+ * it as if it had run (the uniter's nextOpHookError: ResolvedRetryHooks runs the hook again,
+ * ResolvedNoHooks commits it without running it). Like Juju it returns at once; a unit not in
+ * error is refused with Juju's message.
+ */
+export async function resolveCommand(ctx: CliContext, argv: string[]): Promise<number> {
+  const { values, positionals } = parse(argv, { 'no-retry': { type: 'boolean' } });
+  const [unit] = positionals;
+  if (unit === undefined || positionals.length > 1) throw new SandboxError('sandbox-usage', `usage: ${RESOLVE_USAGE}`);
+  const client = await ctx.daemon();
+  if (!(await client.resolve(unit, { retry: values['no-retry'] !== true }))) {
+    throw new SandboxError('sandbox-not-in-error', `unit "${unit}" is not in an error state`);
+  }
   return 0;
 }

@@ -99,6 +99,46 @@ describe('a failing hook', () => {
   });
 });
 
+describe('remove-relation while a joined hook fails', () => {
+  it('waits for the failed joined to be resolved, then runs it, changed, departed and broken', async () => {
+    controller = await bed.open({ retry: { initialMs: 60_000, maxMs: 60_000 } });
+    await bed.deploy(controller, 'a');
+    await bed.deploy(controller, 'b');
+    await controller.settled({ timeoutMs: 20_000 });
+    await bed.failHook('b/0', 'backend-relation-joined');
+    const id = controller.relate('a:db', 'b:backend');
+    await nextEvent(controller, (e) => e.unit === 'b/0' && e.type === 'failed' && e.hook === 'backend-relation-joined');
+    const before = (await bed.sequence('b/0')).length;
+    controller.removeRelation(id);
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    expect((await bed.sequence('b/0')).slice(before)).toEqual([]); // no broken while it is in error
+    expect(controller.status().model.relations.map((r) => r.id)).toContain(id);
+
+    await bed.failHook('b/0', 'backend-relation-joined', false);
+    expect(controller.resolve('b/0')).toBe(true);
+    await controller.settled({ timeoutMs: 20_000 });
+    expect((await bed.sequence('b/0')).slice(before)).toEqual([
+      'backend-relation-joined(a/0)',
+      'backend-relation-changed(a/0)',
+      'backend-relation-departed(a/0)',
+      'backend-relation-broken',
+    ]);
+    expect(controller.status().model.relations.map((r) => r.id)).not.toContain(id);
+  });
+
+  it('resolve --no-retry commits the skipped start, so the unit goes on to join its peers', async () => {
+    controller = await bed.open({ retry: { initialMs: 60_000, maxMs: 60_000 } });
+    await bed.failHook('a/1', 'start');
+    await bed.deploy(controller, 'a', 2);
+    await nextEvent(controller, (e) => e.unit === 'a/1' && e.type === 'failed' && e.hook === 'start');
+    expect(controller.resolve('a/1', { retry: false })).toBe(true);
+    expect(controller.resolve('a/1', { retry: false })).toBe(false); // not in error any more
+    await controller.settled({ timeoutMs: 20_000 });
+    expect(await bed.sequence('a/1')).toContain('replicas-relation-joined(a/0)');
+    expect(controller.status().model.units['a/1']?.agentStatus.status).toBe('idle');
+  });
+});
+
 describe('actions', () => {
   it('return their results, output and exit code; a failed action does not block the unit', async () => {
     controller = await bed.open();
