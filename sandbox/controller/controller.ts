@@ -34,6 +34,7 @@ import type { HookEvent } from './queued-event.ts';
 import { ActionWaiters, type ControllerStatus, findRelation, restoreModelState, unitProgress } from './controller-support.ts';
 import { HostRuntime, ImmediateWorkloadProbe, type UnitRuntime, type WorkloadProbe } from './runtime.ts';
 import { type RetryPolicy, Scheduler } from './scheduler.ts';
+import { SecretTriggers } from './secret-triggers.ts';
 import { UnitCharmDirs } from './unit-charm-dir.ts';
 import { WorkloadWatcher } from './workload-watcher.ts';
 
@@ -61,6 +62,10 @@ export interface ControllerOptions {
   unitEnv?: (unit: string) => Record<string, string>;
   /** How long stop() lets running hooks finish before killing them. */
   stopGraceMs?: number;
+  /** The clock secret-rotate and secret-expired go by (a test may move it on). */
+  secretClock?: () => Date;
+  /** How often rotations and expiries are checked; 1 s by default. */
+  secretCheckIntervalMs?: number;
   logger?: Logger;
 }
 
@@ -82,6 +87,8 @@ export class Controller {
   private readonly lifecycle: Lifecycle;
   private readonly watcher: WorkloadWatcher;
   private readonly actionWaiters: ActionWaiters;
+  private readonly secretTriggers: SecretTriggers;
+  private secretTimer: NodeJS.Timeout | null = null;
   /** By unit: the dispatch running there now (saved, see orphans.ts). */
   private readonly dispatches: Record<string, RunningDispatch> = {};
   private saveScheduled = false;
@@ -130,6 +137,7 @@ export class Controller {
       run: (event, abort) => this.runner.run(event, abort),
       afterRun: (event, outcome) => {
         this.lifecycle.afterRun(event, outcome.ok, outcome.events);
+        if (event.kind === 'hook') this.secretTriggers.afterHook(event, outcome.ok);
         if (event.kind === 'hook' && event.hook === 'start') void this.watcher.poll();
         this.actionWaiters.settle(this.model);
         this.persist();
@@ -164,6 +172,7 @@ export class Controller {
       logger: options.logger,
     });
     this.actionWaiters = new ActionWaiters();
+    this.secretTriggers = new SecretTriggers({ model, enqueue: (event) => this.scheduler.enqueue(event), now: options.secretClock });
     // What the controller decides outside dispatches goes to the units' debug logs too.
     this.scheduler.log.subscribe((event) => {
       const note = progressNote(event);
@@ -203,6 +212,7 @@ export class Controller {
     await controller.saveNow();
     controller.scheduler.start();
     controller.watcher.start();
+    controller.secretTimer = setInterval(() => controller.checkSecrets(), options.secretCheckIntervalMs ?? 1_000);
     return controller;
   }
 
@@ -366,10 +376,16 @@ export class Controller {
     return this.scheduler.log.subscribe(listener);
   }
 
+  /** Queue the secret-rotate and secret-expired hooks that are due (secret-triggers.ts). */
+  checkSecrets(): void {
+    if (!this.stopped) this.secretTriggers.check();
+  }
+
   /** Stop: let running hooks finish (then kill them), save everything, close the agent. */
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    if (this.secretTimer) clearInterval(this.secretTimer);
     await this.watcher.stop();
     await this.scheduler.stop(this.options.stopGraceMs);
     this.actionWaiters.rejectAll(new ControllerError('controller stopped'));

@@ -33,9 +33,14 @@ function applyUpdate(ctx: HookContext, secret: Secret, update: PendingSecretUpda
     secret.rotatePolicy = update.rotatePolicy;
     secret.nextRotateTime = nextRotateTime(update.rotatePolicy, now);
   }
-  if (!update.content) return false;
+  if (!update.content) {
+    // --expire without new content sets the latest revision's expiry.
+    const latest = secret.revisions.find((r) => r.revision === Math.max(...secret.revisions.map((x) => x.revision)));
+    if (latest && update.expireTime !== undefined) latest.expireTime = update.expireTime;
+    return false;
+  }
   const revision = Math.max(...secret.revisions.map((r) => r.revision)) + 1;
-  secret.revisions.push({ revision, content: update.content, createdAt: now.toISOString(), obsoleteNotified: false });
+  secret.revisions.push({ revision, content: update.content, createdAt: now.toISOString(), obsoleteNotified: false, expireTime: update.expireTime ?? null });
   for (const [unit, consumer] of Object.entries(secret.consumers)) {
     const unitApp = ctx.model.units[unit]?.app;
     if (consumer.revision >= revision || unitApp === undefined) continue;
@@ -61,7 +66,7 @@ export function commitSecrets(ctx: HookContext, events: ModelEvent[]): Set<strin
       rotatePolicy: create.rotatePolicy,
       expireTime: create.expireTime,
       nextRotateTime: nextRotateTime(create.rotatePolicy, ctx.now()),
-      revisions: [{ revision: 1, content: create.content, createdAt: now, obsoleteNotified: false }],
+      revisions: [{ revision: 1, content: create.content, createdAt: now, obsoleteNotified: false, expireTime: create.expireTime }],
       grants: [],
       consumers: {},
       createdAt: now,

@@ -144,6 +144,8 @@ export const SecretRevisionSchema = z.object({
   createdAt: z.string(),
   /** Set once the owner has been told (secret-remove) that nobody tracks this revision. */
   obsoleteNotified: z.boolean().default(false),
+  /** When this revision expires (secret-expired for the owner): Juju keeps expiry per revision. */
+  expireTime: z.string().nullable().default(null),
 });
 
 export const SecretGrantSchema = z.object({
