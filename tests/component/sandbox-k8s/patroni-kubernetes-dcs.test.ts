@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import os from 'node:os';
@@ -24,16 +23,17 @@ import {
 } from '../../support/patroni-processes.ts';
 
 /*
- * Real Patroni 3.0.2 members (a leader, then a replica) with the Kubernetes DCS (patroni/dcs/kubernetes.py) pointed
- * at the stand-in, configured as the charm configures it: `use_endpoints: true`, the pod labels
- * `application: patroni` + `cluster-name: <scope>`, `ports`, no `pod_ip`. Patroni reads its token and
- * CA from the fixed in-cluster paths (/var/run/secrets/kubernetes.io/serviceaccount), so it runs in
- * a private mount namespace with a tmpfs on /run holding them, as a pod would.
+ * Real Patroni 3.0.2 members (a leader, then a replica) with the Kubernetes DCS
+ * (patroni/dcs/kubernetes.py) pointed at the stand-in, configured as the charm configures it:
+ * `use_endpoints: true`, the pod labels `application: patroni` + `cluster-name: <scope>`, `ports`,
+ * no `pod_ip`. Patroni reads its token and CA from the fixed in-cluster paths
+ * (/var/run/secrets/kubernetes.io/serviceaccount), so it runs in a private mount namespace with a
+ * tmpfs on /run holding them, as a pod would. Needs root, Patroni and PostgreSQL 15 (the component
+ * tier's system packages).
  */
 
 const PATRONI = ['/usr/bin/python3', '/usr/bin/patroni'];
 const PG_BIN_DIR = '/usr/lib/postgresql/15/bin';
-const available = existsSync('/usr/bin/patroni') && existsSync(PG_BIN_DIR) && process.getuid?.() === 0;
 
 const NAMESPACE = 'dev';
 const APP = 'pgk';
@@ -183,7 +183,7 @@ async function stopPatroni(): Promise<void> {
   }
 }
 
-describe.skipIf(!available)('Patroni 3.0 Kubernetes DCS against the sandbox Kubernetes stand-in', () => {
+describe('Patroni 3.0 Kubernetes DCS against the sandbox Kubernetes stand-in', () => {
   beforeAll(async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'k8s-standin-patroni-'));
     // postgres must reach the member dirs; the stand-in's state dir stays root's (0700).
