@@ -103,7 +103,7 @@ export class Lifecycle {
    */
   workloadReady(unitName: string, container: string, bootId?: string): boolean {
     const record = this.records[unitName];
-    if (record === undefined || (record.phase !== 'awaiting-workload' && record.phase !== 'ready')) return false;
+    if (record === undefined || record.phase === 'dying') return false;
     const pebbleReady = hookEvent(unitName, `${container}-pebble-ready`, { workloadName: container });
     if (record.workloadsReady.includes(container)) {
       const known = record.workloadBootIds[container];
@@ -117,12 +117,10 @@ export class Lifecycle {
     record.workloadsReady.push(container);
     if (bootId !== undefined) record.workloadBootIds[container] = bootId;
     if (record.phase === 'ready') return true; // a unit taken over as ready: its hook already ran
+    // Not a barrier: Juju's workload resolver offers pebble-ready whenever the agent is idle,
+    // even before config-changed and start (hook-priority.ts); nothing waits for it.
     this.enqueue([pebbleReady]);
-    const containers = Object.keys(this.appOf(unitName)?.charm.containers ?? {});
-    if (containers.every((c) => record.workloadsReady.includes(c))) {
-      record.phase = 'ready';
-      this.join(unitName);
-    }
+    if (record.phase === 'awaiting-workload' && this.allWorkloadsAnswered(unitName)) record.phase = 'ready';
     return true;
   }
 
@@ -130,9 +128,9 @@ export class Lifecycle {
   watchedWorkloads(): Array<{ unit: string; container: string; awaited: boolean }> {
     const result: Array<{ unit: string; container: string; awaited: boolean }> = [];
     for (const [unit, record] of Object.entries(this.records)) {
-      if (record.phase !== 'awaiting-workload' && record.phase !== 'ready') continue;
+      if (record.phase === 'dying') continue;
       for (const container of Object.keys(this.appOf(unit)?.charm.containers ?? {})) {
-        result.push({ unit, container, awaited: record.phase === 'awaiting-workload' && !record.workloadsReady.includes(container) });
+        result.push({ unit, container, awaited: record.phase !== 'ready' && !record.workloadsReady.includes(container) });
       }
     }
     return result;
@@ -170,9 +168,7 @@ export class Lifecycle {
         this.join(event.unit);
       }
     } else if (event.hook === 'start' && record.phase === 'starting') {
-      const containers = Object.keys(this.appOf(event.unit)?.charm.containers ?? {});
-      record.phase = containers.length > 0 ? 'awaiting-workload' : 'ready';
-      this.join(event.unit);
+      record.phase = this.allWorkloadsAnswered(event.unit) ? 'ready' : 'awaiting-workload';
     } else if (event.hook === 'remove' && record.phase === 'dying') {
       this.leaveModel(event.unit);
     }
@@ -208,14 +204,29 @@ export class Lifecycle {
     }
   }
 
-  /** Enter the scope of every created relation and pair joined/changed with the units there. */
+  /**
+   * Enter the scope of every created relation and pair joined/changed with the units there. A
+   * unit enters scope once its relation-created ran, right after install (the created-relations
+   * resolver's SynchronizeScopes joins it), so the others see it join then; its own joined hooks
+   * are relation hooks and wait for config-changed and start (hook-priority.ts). When the remote
+   * application's bag already holds data, the unit first gets relation-changed for it with no
+   * remote unit: nextHookForRelation (relation/resolver.go) runs application changes before
+   * joins, and only a non-leader hears of its own application's peer bag this way.
+   */
   private join(unitName: string): void {
     const record = this.records[unitName];
-    if (record?.phase !== 'ready') return;
+    if (!record || record.phase === 'dying') return;
     for (const id of record.created) {
       const relation = this.model.relations.find((r) => r.id === id);
       if (!relation || relation.life !== 'alive' || relation.scope.includes(unitName)) continue;
       enterScope(this.model, id, unitName);
+      const app = this.model.units[unitName]?.app ?? '';
+      const peer = relation.endpoints.length === 1;
+      const remoteApp = peer ? app : remoteApplication(relation, app);
+      const bag = remoteApp === undefined ? {} : (relation.appData[remoteApp] ?? {});
+      if (Object.keys(bag).length > 0 && (!peer || this.model.applications[app]?.leader !== unitName)) {
+        this.enqueue([this.relationHook(unitName, relation, 'changed')]);
+      }
       for (const other of relation.scope) {
         if (!this.sees(relation, unitName, other)) continue;
         this.enqueue([this.relationHook(unitName, relation, 'joined', other), this.relationHook(unitName, relation, 'changed', other)]);
@@ -371,6 +382,11 @@ export class Lifecycle {
       ...(remoteUnit === undefined ? {} : { remoteUnit }),
       ...(departingUnit === undefined ? {} : { departingUnit }),
     });
+  }
+
+  private allWorkloadsAnswered(unitName: string): boolean {
+    const record = this.records[unitName];
+    return Object.keys(this.appOf(unitName)?.charm.containers ?? {}).every((c) => record?.workloadsReady.includes(c));
   }
 
   private appOf(unitName: string) {

@@ -23,25 +23,30 @@ describe('deploy', () => {
     expect(await bed.deploy(controller, 'a', 2)).toEqual(['a/0', 'a/1']);
     await controller.settled({ timeoutMs: 20_000 });
 
-    expect(await bed.sequence('a/0')).toEqual([
+    // pebble-ready comes whenever the Pebble answers once install has run: it is no barrier.
+    const withoutPebble = async (unit: string) => {
+      const sequence = await bed.sequence(unit);
+      expect(sequence.filter((h) => h === 'workload-pebble-ready')).toHaveLength(1);
+      expect(sequence.indexOf('workload-pebble-ready')).toBeGreaterThan(sequence.indexOf('install'));
+      return sequence.filter((h) => h !== 'workload-pebble-ready');
+    };
+    expect(await withoutPebble('a/0')).toEqual([
       'data-storage-attached',
       'install',
       'replicas-relation-created',
       'leader-elected',
       'config-changed',
       'start',
-      'workload-pebble-ready',
       'replicas-relation-joined(a/1)',
       'replicas-relation-changed(a/1)',
     ]);
-    expect(await bed.sequence('a/1')).toEqual([
+    expect(await withoutPebble('a/1')).toEqual([
       'data-storage-attached',
       'install',
       'replicas-relation-created',
       'leader-settings-changed',
       'config-changed',
       'start',
-      'workload-pebble-ready',
       'replicas-relation-joined(a/0)',
       'replicas-relation-changed(a/0)',
     ]);
