@@ -134,6 +134,8 @@ export const RelationSchema = z.object({
   /** Units that have entered scope (joined) and not yet departed. */
   scope: z.array(z.string()).default([]),
   createdAt: z.string(),
+  /** When a unit first entered scope: the relation's status went from joining to joined. */
+  joinedAt: z.string().nullable().default(null),
 });
 export type Relation = z.infer<typeof RelationSchema>;
 

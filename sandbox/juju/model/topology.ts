@@ -148,6 +148,7 @@ function newRelation(model: Model, iface: string, endpoints: Relation['endpoints
     unitData: {},
     scope: [],
     createdAt: now.toISOString(),
+    joinedAt: null,
   };
   model.nextRelationId += 1;
   return relation;
@@ -224,11 +225,14 @@ export function addressCidr(address: string): string {
  * (NetworkInfoBase.getEgressFromIngress in apiserver/facades/agent/uniter/networkinfo.go). Keys
  * the unit already wrote (in relation-created) stay.
  */
-export function enterScope(model: Model, relationId: number, unitName: string): void {
+export function enterScope(model: Model, relationId: number, unitName: string, now: Date = new Date()): void {
   const relation = getRelation(model, relationId);
   const unit = getUnit(model, unitName);
   if (!localEndpoint(relation, unit.app)) throw new SandboxModelError(`unit "${unitName}" is not in relation ${relationId}`);
   if (!relation.scope.includes(unitName)) relation.scope.push(unitName);
+  // The joining unit's uniter sets the relation's status to joined (juju/juju
+  // worker/uniter/relation/statetracker.go, joinRelation: SetStatus(relation.Joined)).
+  relation.joinedAt ??= now.toISOString();
   relation.unitData[unitName] = {
     ...relation.unitData[unitName],
     'private-address': unit.address,

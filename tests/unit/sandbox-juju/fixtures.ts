@@ -104,8 +104,8 @@ export function buildModel(): Fixture {
   for (let i = 0; i < 2; i++) addUnit(model, 'client', { address: `10.0.1.${i + 1}` }, now);
   const peerRelation = model.relations.find((r) => r.endpoints.length === 1)!.id;
   const dbRelation = addRelation(model, 'pg:database', 'client:database', now).id;
-  for (const unit of ['pg/0', 'pg/1', 'pg/2']) enterScope(model, peerRelation, unit);
-  for (const unit of ['pg/0', 'pg/1', 'pg/2', 'client/0', 'client/1']) enterScope(model, dbRelation, unit);
+  for (const unit of ['pg/0', 'pg/1', 'pg/2']) enterScope(model, peerRelation, unit, now);
+  for (const unit of ['pg/0', 'pg/1', 'pg/2', 'client/0', 'client/1']) enterScope(model, dbRelation, unit, now);
   return { model, dbRelation, peerRelation };
 }
 

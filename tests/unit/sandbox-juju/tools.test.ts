@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { HookEnv } from '../../../sandbox/juju/engine/index.ts';
-import { buildModel, hook } from './fixtures.ts';
+import { charmMetaFromYaml } from '../../../sandbox/juju/charm-meta.ts';
+import { addApplication, addRelation } from '../../../sandbox/juju/model.ts';
+import { buildModel, CLIENT_METADATA, hook } from './fixtures.ts';
 
 /**
  * One row per hook-tool behaviour Juju pins down (docs/hook-tools.md; Juju's
@@ -101,12 +103,13 @@ const rows: Row[] = [
     args: ['--format=json'],
     exitCode: 0,
     json: {
-      units: Object.fromEntries(['pg/0', 'pg/1', 'pg/2'].map((u) => [u, { status: 'active', since: '2026-01-01 00:00:00Z' }])),
+      // Each unit's workload status and since (a new unit is waiting), the relation's status.
+      units: Object.fromEntries(['pg/0', 'pg/1', 'pg/2'].map((u) => [u, { status: 'waiting', since: '2026-01-01 00:00:00Z' }])),
       relations: {
         database: {
           client: { status: 'joined', since: '2026-01-01 00:00:00Z' },
-          'client/0': { status: 'active', since: '2026-01-01 00:00:00Z' },
-          'client/1': { status: 'active', since: '2026-01-01 00:00:00Z' },
+          'client/0': { status: 'waiting', since: '2026-01-01 00:00:00Z' },
+          'client/1': { status: 'waiting', since: '2026-01-01 00:00:00Z' },
         },
       },
     },
@@ -235,5 +238,19 @@ describe('transactional unit tools', () => {
     expect(result.exitCode).toBe(1);
     expect(result.stderr).toContain('is finished');
     expect(() => ctx.commit()).toThrow(/already finished/);
+  });
+});
+
+describe('goal-state follows the model', () => {
+  it("shows a unit's status-set status and since, and a relation nobody joined yet as joining", async () => {
+    const { model } = buildModel();
+    addApplication(model, { name: 'client2', charm: charmMetaFromYaml({ metadata: CLIENT_METADATA }) }, new Date('2026-01-03T00:00:00Z'));
+    addRelation(model, 'pg:database', 'client2:database', new Date('2026-01-03T00:00:00Z'));
+    const { run, ctx } = hook(model, { unit: 'pg/1' });
+    expect((await run('status-set', ['active', 'ready'])).exitCode).toBe(0);
+    ctx.commit();
+    const goal = (await hook(model, { unit: 'pg/0' }).json('goal-state')) as { units: Record<string, unknown>; relations: Record<string, Record<string, unknown>> };
+    expect(goal.units['pg/1']).toEqual({ status: 'active', since: '2026-01-02 03:04:05Z' });
+    expect(goal.relations['database']!['client2']).toEqual({ status: 'joining', since: '2026-01-03 00:00:00Z' });
   });
 });

@@ -18,9 +18,11 @@ export const goalState: HookTool = {
     checkEmpty(inv.args);
     const { ctx } = inv;
     const { model } = ctx;
+    // Juju 3.6's UniterAPI.goalStateUnits (apiserver/facades/agent/uniter/uniter.go): each
+    // unit's workload status and its since, "dying" for a dying unit.
     const unitGoal = (name: string) => {
       const unit = model.units[name]!;
-      return { status: unit.life === 'dying' ? 'dying' : 'active', since: formatSince(unit.createdAt) };
+      return { status: unit.life === 'dying' ? 'dying' : unit.workloadStatus.status, since: formatSince(unit.workloadStatus.since) };
     };
     const unitsOf = (app: string) => Object.keys(model.units).filter((u) => model.units[u]!.app === app).sort(compareUnitNames);
     const units = Object.fromEntries(unitsOf(ctx.unit.app).map((u) => [u, unitGoal(u)]));
@@ -30,7 +32,10 @@ export const goalState: HookTool = {
       const endpoint = localEndpoint(relation, ctx.unit.app)!.name;
       const remote = remoteApplication(relation, ctx.unit.app);
       const entry = (relations[endpoint] ??= {});
-      entry[remote] = { status: relation.life === 'dying' ? 'dying' : 'joined', since: formatSince(relation.createdAt) };
+      // goalStateRelations: under the local endpoint, the remote application with the relation's
+      // status (joining until a unit joins, then joined) and its since, then the remote units.
+      const status = relation.life === 'dying' ? 'dying' : relation.joinedAt === null ? 'joining' : 'joined';
+      entry[remote] = { status, since: formatSince(relation.joinedAt ?? relation.createdAt) };
       for (const unit of unitsOf(remote)) entry[unit] = unitGoal(unit);
     }
     inv.write({ units, relations });
