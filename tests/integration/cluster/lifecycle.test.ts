@@ -128,6 +128,7 @@ describe('a 3-unit cluster of the real charm', () => {
     await cw.start();
     try {
       await cw.waitForWrites(50, MIN);
+      const rotatedAt = Date.now();
       const results = await timed('set-password', () => sbx.runOk(leader!, 'set-password', { username: OPERATOR }));
       const newPassword = results['password'];
       expect(typeof newPassword).toBe('string');
@@ -135,6 +136,17 @@ describe('a 3-unit cluster of the real charm', () => {
       current = newPassword as string;
       sbx.forgetPassword();
       expect(await sbx.operatorPassword()).toBe(newPassword);
+      // Every unit re-renders patroni.yml with the new superuser password within seconds: the
+      // leader and the followers read the application secret, so Juju (and the sandbox) send
+      // them secret-changed for the new revision.
+      await timed('patroni.yml follows set-password', () =>
+        Promise.all(
+          unitNames(units).map((u) =>
+            sbx.until(() => sbx.ssh(u, ['cat', '/var/lib/postgresql/data/patroni.yml']), (r) => r.stdout.includes(newPassword as string), `new password in ${u}'s patroni.yml`, 30_000),
+          ),
+        ),
+      );
+      for (const u of unitNames(units)) expect((await sbx.hooksStarted(u, rotatedAt)).map((h) => h.hook), u).toContain('secret-changed');
 
       // Writes carried on over the rotation (sessions are only checked at login)...
       await cw.waitForWrites(50, MIN);
