@@ -21,7 +21,7 @@ export interface KubernetesObjects {
   /** Label this unit's pod `application=patroni`, `cluster-name=patroni-<app>` (before Patroni starts). */
   patchPodLabels(unitName: string): Promise<KubernetesOutcome>;
   /** Server-side apply `<app>-primary` and `<app>-replicas` (leader). */
-  ensureRoleServices(): Promise<KubernetesOutcome>;
+  ensureRoleServices(leaderLabel?: string): Promise<KubernetesOutcome>;
   /** Delete Patroni's `patroni-<app>[-config|-sync]` objects left by an earlier deployment (leader, before bootstrap). */
   deleteStalePatroniObjects(): Promise<KubernetesOutcome>;
   /** Give the objects the charm and Patroni created pod-0's owner references, so they go with the StatefulSet (stop). */

@@ -40,7 +40,7 @@ export function kubernetesObjectsForCharm(
   return {
     onKubernetes: true,
     patchPodLabels: (unitName) => run((k8s) => k8s.patchPodLabels(podName(unitName))),
-    ensureRoleServices: () => run((k8s) => k8s.ensureRoleServices()),
+    ensureRoleServices: (leaderLabel) => run((k8s) => k8s.ensureRoleServices(leaderLabel)),
     deleteStalePatroniObjects: () => run(async (k8s) => void (await k8s.deletePatroniDcsObjects())),
     adoptCreatedObjects: () =>
       run(async (k8s) => {

@@ -58,9 +58,9 @@ export class KubernetesObjects {
    * Server-side apply `<app>-primary` and `<app>-replicas` with force and field manager `<app>`:
    * idempotent, so it runs on every reconcile and repairs a hand-edited service.
    */
-  async ensureRoleServices(): Promise<void> {
+  async ensureRoleServices(leaderLabel?: string): Promise<void> {
     const owners = await this.statefulSetOwnerReferences();
-    for (const service of roleServices(this.app, this.namespace, owners, this.ports)) {
+    for (const service of roleServices(this.app, this.namespace, owners, this.ports, leaderLabel)) {
       await this.api.apply(service, { fieldManager: this.app, force: true, namespace: this.namespace });
     }
     this.logger?.debug({ app: this.app }, 'role services applied');

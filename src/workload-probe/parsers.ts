@@ -31,6 +31,18 @@ export function newestMajor(entries: readonly string[]): number | undefined {
 }
 
 /** `postgres (PostgreSQL) 15.18 (Debian 15.18-0+deb12u1)` → `15.18`. */
+/**
+ * The `role` label value Patroni gives its leader pod, from `patroni --version` output
+ * (`patroni 3.0.2`): Patroni 3.1 added `kubernetes.leader_label_value`, which the charm sets to
+ * `configured`; older ones always write `master`. Unreadable output keeps `configured`.
+ */
+export function patroniLeaderLabel(versionOutput: string | undefined, configured: string): string {
+  const match = /(\d+)\.(\d+)/.exec(versionOutput ?? '');
+  if (match === null) return configured;
+  const [major, minor] = [Number(match[1]), Number(match[2])];
+  return major > 3 || (major === 3 && minor >= 1) ? configured : 'master';
+}
+
 export function parsePostgresVersionOutput(output: string): string | undefined {
   return /\(PostgreSQL\)\s+(\d+(?:\.\d+)*)/.exec(output)?.[1];
 }

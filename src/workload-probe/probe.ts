@@ -6,7 +6,7 @@
  */
 import { CharmError } from '../errors.ts';
 import type { WorkloadPebble } from '../clients/workload-pebble.ts';
-import { DEFAULT_WORKLOAD_PATHS, postgresqlBinDir, type WorkloadCommands } from '../workload/index.ts';
+import { DEFAULT_WORKLOAD_PATHS, LEADER_LABEL_VALUE, postgresqlBinDir, type WorkloadCommands } from '../workload/index.ts';
 import { availablePreloadLibraries, flavourSettings, type WorkloadFlavour } from './flavour.ts';
 import { listNames, readOptionalFile, runOptional } from './pebble-reads.ts';
 import {
@@ -20,6 +20,7 @@ import {
   parseMeminfoTotal,
   parseMemoryLimit,
   parsePostgresVersionOutput,
+  patroniLeaderLabel,
   parseRockVersion,
   type FilesystemSpace,
 } from './parsers.ts';
@@ -45,6 +46,8 @@ export interface WorkloadFacts {
   /** Undefined keeps the rock's list. */
   readonly sharedPreloadLibraries?: readonly string[];
   readonly lcMessages?: string;
+  /** The pod `role` label Patroni gives the leader, which the `<app>-primary` Service selects. */
+  readonly patroniLeaderLabel: string;
 }
 
 /** Which PostgreSQL the container has: the rock's snap metadata, else the newest Debian install. */
@@ -53,7 +56,9 @@ export async function probeWorkload(pebble: WorkloadPebble): Promise<WorkloadFac
   const rockVersion = snapYaml === undefined ? undefined : parseRockVersion(snapYaml);
   const rockMajor = rockVersion === undefined ? undefined : majorVersion(rockVersion);
   if (rockVersion !== undefined && rockMajor !== undefined) {
-    return { flavour: 'rock', version: rockVersion, major: rockMajor, binDir: postgresqlBinDir(rockMajor), ...flavourSettings('rock') };
+    // The rock's Patroni honours leader_label_value.
+    const binDir = postgresqlBinDir(rockMajor);
+    return { flavour: 'rock', version: rockVersion, major: rockMajor, binDir, ...flavourSettings('rock'), patroniLeaderLabel: LEADER_LABEL_VALUE };
   }
 
   const major = newestMajor(await listNames(pebble, POSTGRESQL_LIB_ROOT));
@@ -61,16 +66,21 @@ export async function probeWorkload(pebble: WorkloadPebble): Promise<WorkloadFac
     throw new WorkloadProbeError(`no PostgreSQL in the workload: neither ${DEFAULT_WORKLOAD_PATHS.rockMetadata} nor ${POSTGRESQL_LIB_ROOT}/<major>`);
   }
   const binDir = postgresqlBinDir(major);
-  const versionOutput = await runOptional(pebble, [`${binDir}/postgres`, '--version']);
+  const settings = flavourSettings('debian');
+  const [versionOutput, patroniVersion, libraries] = await Promise.all([
+    runOptional(pebble, [`${binDir}/postgres`, '--version']),
+    runOptional(pebble, [settings.commands.patroni ?? 'patroni', '--version']),
+    listNames(pebble, `${POSTGRESQL_LIB_ROOT}/${major}/lib`, '*.so'),
+  ]);
   const version = (versionOutput === undefined ? undefined : parsePostgresVersionOutput(versionOutput)) ?? String(major);
-  const libraries = await listNames(pebble, `${POSTGRESQL_LIB_ROOT}/${major}/lib`, '*.so');
   return {
     flavour: 'debian',
     version,
     major,
     binDir,
-    ...flavourSettings('debian'),
+    ...settings,
     sharedPreloadLibraries: availablePreloadLibraries(libraries),
+    patroniLeaderLabel: patroniLeaderLabel(patroniVersion, LEADER_LABEL_VALUE),
   };
 }
 

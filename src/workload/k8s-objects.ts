@@ -4,6 +4,7 @@
  * handler that talks to the Kubernetes API. Only used with the Kubernetes DCS.
  */
 import { DEFAULT_MEMBER_PORTS, type MemberPorts } from './users.ts';
+import { LEADER_LABEL_VALUE } from './dcs.ts';
 import { clusterName, headlessServiceName, primaryServiceName, replicasServiceName } from './names.ts';
 
 /** The fields of an owner reference the charm copies from pod `<app>-0` (the StatefulSet's). */
@@ -54,6 +55,9 @@ export function podLabelPatch(app: string): { metadata: { labels: Record<string,
  * `<app>-primary` or `<app>-replicas`: selects the pods Patroni labels with the role, serving
  * the REST API (`api`) and PostgreSQL (`database`). Server-side applied with force, field
  * manager `<app>`, owned like pod `<app>-0` so it goes away with the StatefulSet.
+ * `leaderLabel` is the `role` value the workload's Patroni gives its leader: `primary` as the
+ * charm configures it (`leader_label_value`), `master` from a Patroni older than 3.1, which
+ * has no such setting.
  */
 export function roleService(
   app: string,
@@ -61,6 +65,7 @@ export function roleService(
   role: ServiceRole,
   ownerReferences: readonly OwnerReference[],
   ports: MemberPorts = DEFAULT_MEMBER_PORTS,
+  leaderLabel: string = LEADER_LABEL_VALUE,
 ): ServiceObject {
   return {
     apiVersion: 'v1',
@@ -76,7 +81,7 @@ export function roleService(
         { name: 'api', port: ports.patroniApi, targetPort: ports.patroniApi },
         { name: 'database', port: ports.postgresql, targetPort: ports.postgresql },
       ],
-      selector: { 'app.kubernetes.io/name': app, 'cluster-name': clusterName(app), role },
+      selector: { 'app.kubernetes.io/name': app, 'cluster-name': clusterName(app), role: role === 'primary' ? leaderLabel : role },
     },
   };
 }
@@ -87,8 +92,9 @@ export function roleServices(
   model: string,
   ownerReferences: readonly OwnerReference[],
   ports: MemberPorts = DEFAULT_MEMBER_PORTS,
+  leaderLabel: string = LEADER_LABEL_VALUE,
 ): ServiceObject[] {
-  return [roleService(app, model, 'primary', ownerReferences, ports), roleService(app, model, 'replica', ownerReferences, ports)];
+  return [roleService(app, model, 'primary', ownerReferences, ports, leaderLabel), roleService(app, model, 'replica', ownerReferences, ports)];
 }
 
 /**

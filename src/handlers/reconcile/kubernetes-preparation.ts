@@ -24,14 +24,14 @@ export function kubernetesReport(deps: Pick<Deps, 'appName' | 'logger'>, result:
 /** Returns the status that must halt the reconcile, or undefined when Kubernetes is ready. */
 export async function prepareKubernetes(
   deps: Deps,
-  options: { isLeader: boolean; initialised: boolean; firstStart: boolean },
+  options: { isLeader: boolean; initialised: boolean; firstStart: boolean; leaderLabel: string },
 ): Promise<StepReport | undefined> {
   const kubernetes = await deps.kubernetes();
   if (!kubernetes.onKubernetes) return undefined;
   const calls: Array<[string, () => Promise<KubernetesOutcome>]> = [['patching the pod labels', () => kubernetes.patchPodLabels(deps.unitName)]];
   if (options.isLeader) {
     if (options.firstStart && !options.initialised) calls.push(['deleting stale Patroni objects', () => kubernetes.deleteStalePatroniObjects()]);
-    calls.push(['creating the primary and replicas services', () => kubernetes.ensureRoleServices()]);
+    calls.push(['creating the primary and replicas services', () => kubernetes.ensureRoleServices(options.leaderLabel)]);
   }
   for (const [what, call] of calls) {
     const report = kubernetesReport(deps, await call(), what);

@@ -103,7 +103,12 @@ export const pebbleLayerStep = step({
     let serviceStarted = false;
     if (changes.services || restartAfterPebbleReady) {
       const firstStart = plan.services[SERVICE_POSTGRESQL] === undefined;
-      const report = await prepareKubernetes(deps, { isLeader, initialised: isInitialised({ app }), firstStart });
+      const report = await prepareKubernetes(deps, {
+        isLeader,
+        initialised: isInitialised({ app }),
+        firstStart,
+        leaderLabel: workload.patroniLeaderLabel,
+      });
       if (report !== undefined) return halt(report);
       if (changes.services) await pebble.addLayer(LAYER_LABEL, layer, { combine: true });
       await pebble.replan();

@@ -177,7 +177,7 @@ describe('patroni.yml inputs', () => {
       model: 'm',
       dcs: selectDcs({ POSTGRESQL_DCS_ETCD_HOSTS: 'etcd:2379' }, { app: 'pg', model: 'm' }),
       endpoints: ['pg-0.pg-endpoints', 'pg-1.pg-endpoints', 'pg-2.pg-endpoints'],
-      workload: { flavour: 'debian', version: '15.18', major: 15, binDir: '/usr/lib/postgresql/15/bin', ...flavourSettings('debian'), sharedPreloadLibraries: ['pgaudit'] },
+      workload: { flavour: 'debian', version: '15.18', major: 15, binDir: '/usr/lib/postgresql/15/bin', ...flavourSettings('debian'), sharedPreloadLibraries: ['pgaudit'], patroniLeaderLabel: 'primary' },
       passwords: { operator: 'op', replication: 'rep', rewind: 'rw', patroni: 'api' },
       tls: false,
       config: config({ synchronous_node_count: 'majority' }),

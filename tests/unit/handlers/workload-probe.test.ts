@@ -16,6 +16,7 @@ import {
   parseMemoryLimit,
   parsePostgresVersionOutput,
   parseRockVersion,
+  patroniLeaderLabel,
   probeFilesystemSpace,
   probeResources,
   probeWorkload,
@@ -45,6 +46,14 @@ describe('parsers', () => {
     expect(newestMajor(['common'])).toBeUndefined();
     expect(parsePostgresVersionOutput('postgres (PostgreSQL) 15.18 (Debian 15.18-0+deb12u1)\n')).toBe('15.18');
     expect(parsePostgresVersionOutput('bash: postgres: not found')).toBeUndefined();
+  });
+
+  it('tell the leader label Patroni really writes: master before 3.1, the configured one after', () => {
+    expect(patroniLeaderLabel('patroni 3.0.2\n', 'primary')).toBe('master');
+    expect(patroniLeaderLabel('patroni 2.1.7', 'primary')).toBe('master');
+    expect(patroniLeaderLabel('patroni 3.1.0', 'primary')).toBe('primary');
+    expect(patroniLeaderLabel('patroni 4.0.4', 'primary')).toBe('primary');
+    expect(patroniLeaderLabel(undefined, 'primary')).toBe('primary');
   });
 
   it('read memory limits, treating "max" and kernel no-limit values as none', () => {
@@ -86,7 +95,7 @@ describe('parsers', () => {
 describe('probeWorkload over Pebble', () => {
   it('recognises the rock by its snap metadata', async () => {
     const facts = await probeWorkload((await workload({ flavour: 'rock' })).client());
-    expect(facts).toEqual({ flavour: 'rock', version: '14.23', major: 14, binDir: '/usr/lib/postgresql/14/bin', commands: {}, pgbackrestExporter: true });
+    expect(facts).toEqual({ flavour: 'rock', version: '14.23', major: 14, binDir: '/usr/lib/postgresql/14/bin', commands: {}, pgbackrestExporter: true, patroniLeaderLabel: 'primary' });
   });
 
   it('recognises Debian by its newest PostgreSQL install', async () => {

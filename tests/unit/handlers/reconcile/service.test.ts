@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { member, PASSWORDS, runHooks, runScenario } from '../../scenario/charm-scenario.ts';
 import { endpointsOf, FORBIDDEN, initialisedApp, operations, patroniYml, recordingKubernetes, shared, steadyLeader } from './support.ts';
+import { debianWorkload } from '../../scenario/in-memory-workload.ts';
 
 const leader = shared(() => steadyLeader());
 const TRUST = { status: 'blocked', message: 'Insufficient permissions, try: `juju trust postgresql-k8s --scope=cluster`' };
@@ -74,8 +75,21 @@ describe('service step', () => {
     const kubernetes = recordingKubernetes();
     const result = await runScenario({ hook: 'config-changed' }, { appSecret: { ...PASSWORDS }, kubernetes });
 
-    expect(kubernetes.calls).toEqual(['patchPodLabels postgresql-k8s/0', 'deleteStalePatroniObjects', 'ensureRoleServices']);
+    expect(kubernetes.calls).toEqual(['patchPodLabels postgresql-k8s/0', 'deleteStalePatroniObjects', 'ensureRoleServices role=primary']);
     expect(operations(result, 'replan')).toHaveLength(1);
+  });
+
+  it('on Kubernetes, selects the primary by the label the workload\'s Patroni really gives its leader', async () => {
+    // Patroni before 3.1 has no leader_label_value and labels its leader role=master.
+    const kubernetes = recordingKubernetes();
+    const workload = debianWorkload({ commands: { '/usr/bin/patroni': { stdout: 'patroni 3.0.2\n' } } });
+    await runScenario({ hook: 'config-changed' }, { appSecret: { ...PASSWORDS }, kubernetes, workload });
+    expect(kubernetes.calls).toContain('ensureRoleServices role=master');
+
+    const newer = recordingKubernetes();
+    const workload31 = debianWorkload({ commands: { '/usr/bin/patroni': { stdout: 'patroni 3.1.2\n' } } });
+    await runScenario({ hook: 'config-changed' }, { appSecret: { ...PASSWORDS }, kubernetes: newer, workload: workload31 });
+    expect(newer.calls).toContain('ensureRoleServices role=primary');
   });
 
   it('on Kubernetes, has a non-leader label its pod only, and a steady unit call nothing', async () => {

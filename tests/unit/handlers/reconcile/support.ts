@@ -106,7 +106,7 @@ export function recordingKubernetes(answer: (call: string) => KubernetesOutcome 
     onKubernetes: true,
     calls,
     patchPodLabels: (unit) => run(`patchPodLabels ${unit}`),
-    ensureRoleServices: () => run('ensureRoleServices'),
+    ensureRoleServices: (leaderLabel) => run(leaderLabel === undefined ? 'ensureRoleServices' : `ensureRoleServices role=${leaderLabel}`),
     deleteStalePatroniObjects: () => run('deleteStalePatroniObjects'),
     adoptCreatedObjects: () => run('adoptCreatedObjects'),
   };
