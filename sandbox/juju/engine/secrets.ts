@@ -124,7 +124,9 @@ export function readSecret(ctx: HookContext, request: ReadRequest): Record<strin
   if (id === undefined && request.label !== undefined) {
     id = findOwnedByLabel(ctx, request.label)?.id;
     id ??= Object.values(ctx.model.secrets).find((s) => s.consumers[ctx.unit.name]?.label === request.label)?.id;
-    if (id === undefined) throw new HookToolRunError(`secret with label ${JSON.stringify(request.label)} not found`);
+    // Neither its application's label nor one it gave as a consumer: Juju's getSecretContent
+    // (apiserver/facades/agent/secretsmanager/secrets.go) answers NotFoundf("consumer label %q").
+    if (id === undefined) throw new HookToolRunError(`consumer label ${JSON.stringify(request.label)} not found`);
   }
   const secret = id === undefined ? undefined : ctx.model.secrets[id];
   if (!secret || pending.secretRemovals.get(secret.id) === 'all') throw new HookToolRunError(`secret ${JSON.stringify(id)} not found`);

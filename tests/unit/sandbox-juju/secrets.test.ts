@@ -179,7 +179,7 @@ describe('secret-get for consumers', () => {
     const { run } = hook(model, { unit: 'client/1' });
     expect((await run('secret-get', [uri])).exitCode).toBe(0);
     expect(await run('secret-get', ['secret:aaaaaaaaaaaaaaaaaaaa'])).toEqual({ exitCode: 1, stdout: '', stderr: 'ERROR secret "aaaaaaaaaaaaaaaaaaaa" not found\n' });
-    expect(await run('secret-get', ['--label', 'unknown'])).toMatchObject({ exitCode: 1, stderr: 'ERROR secret with label "unknown" not found\n' });
+    expect(await run('secret-get', ['--label', 'unknown'])).toMatchObject({ exitCode: 1, stderr: 'ERROR consumer label "unknown" not found\n' });
     expect(await run('secret-get', ['not-a-uri'])).toMatchObject({ exitCode: 2, stderr: 'ERROR secret URI "not-a-uri" not valid\n' });
     expect(await run('secret-get', [uri, '--peek', '--refresh'])).toMatchObject({ exitCode: 2, stderr: 'ERROR specify one of --peek or --refresh but not both\n' });
     expect(await run('secret-get')).toMatchObject({ exitCode: 2, stderr: 'ERROR require either a secret URI or label\n' });
