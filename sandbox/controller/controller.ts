@@ -18,6 +18,7 @@ import {
   ModelStore,
   removeUnit as removeModelUnit,
   setConfig as setModelConfig,
+  setLeader,
   status,
 } from '../juju/model.ts';
 import { installToolLinks } from '../juju/tool-links.ts';
@@ -28,6 +29,7 @@ import { DispatchRunner } from './dispatch-runner.ts';
 import { ControllerError } from './errors.ts';
 import type { EventLog, ProgressEvent, ProgressListener } from './event-log.ts';
 import { DEFAULT_API_ADDRESSES, DEFAULT_JUJU_VERSION, defaultBasePath } from './hook-environment.ts';
+import { chooseLeader } from './leader-choice.ts';
 import { Lifecycle, type UnitLifecycle } from './lifecycle.ts';
 import type { RunningDispatch } from './orphans.ts';
 import type { HookEvent } from './queued-event.ts';
@@ -62,6 +64,8 @@ export interface ControllerOptions {
   unitEnv?: (unit: string) => Record<string, string>;
   /** How long stop() lets running hooks finish before killing them. */
   stopGraceMs?: number;
+  /** Makes the choice of leaders repeatable (leader-choice.ts); default `$SANDBOX_LEADER_SEED`, else random. */
+  leaderSeed?: string;
   /** The clock secret-rotate and secret-expired go by (a test may move it on). */
   secretClock?: () => Date;
   /** How often rotations and expiries are checked; 1 s by default. */
@@ -154,6 +158,7 @@ export class Controller {
       scheduler: this.scheduler,
       log: this.scheduler.log,
       records,
+      chooseLeader: (app, candidates) => chooseLeader(app, candidates, this.leaderSeed),
       onUnitRemoved: (unit) => {
         options.runtime.releaseUnit?.(unit).catch((error: unknown) => options.logger.error({ unit, err: errorMessage(error) }, 'cannot release unit'));
         this.unitCharmDirs.remove(unit).catch((error: unknown) => options.logger.error({ unit, err: errorMessage(error) }, 'cannot remove the unit\'s charm dir'));
@@ -230,11 +235,16 @@ export class Controller {
     return this.addUnit(options.app, options.units ?? 1);
   }
 
+  private get leaderSeed(): string | undefined {
+    return this.options.leaderSeed ?? process.env['SANDBOX_LEADER_SEED'];
+  }
+
   /** `juju add-unit`. */
   async addUnit(appName: string, count = 1): Promise<string[]> {
     this.assertRunning();
     this.appSettings(appName);
     const names: string[] = [];
+    const hadLeader = this.model.applications[appName]?.leader !== null;
     for (let i = 0; i < count; i++) {
       const unit = addUnit(this.model, appName);
       try {
@@ -247,9 +257,15 @@ export class Controller {
         throw new ControllerError(`cannot prepare unit ${unit.name}`, { cause: error });
       }
       this.scheduler.log.add({ unit: unit.name, type: 'model', what: 'unit added' });
-      this.lifecycle.deployUnit(unit.name);
       names.push(unit.name);
     }
+    // The model made the first new unit leader; in Juju whichever agent claims first leads.
+    const leader = hadLeader ? undefined : chooseLeader(appName, names, this.leaderSeed);
+    if (leader !== undefined) {
+      setLeader(this.model, appName, leader);
+      this.scheduler.log.add({ unit: leader, type: 'model', what: 'elected leader' });
+    }
+    for (const name of names) this.lifecycle.deployUnit(name);
     this.persist();
     return names;
   }

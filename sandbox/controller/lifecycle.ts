@@ -45,6 +45,8 @@ export interface LifecycleOptions {
   records: Record<string, UnitLifecycle>;
   /** A unit left the model (its `remove` hook ran). */
   onUnitRemoved?: (unit: string) => void;
+  /** Which of the live units leads next (leader-choice.ts); the lowest-numbered by default. */
+  chooseLeader?: (app: string, candidates: string[]) => string | undefined;
 }
 
 const PAIRED = ['-relation-joined', '-relation-changed'];
@@ -335,12 +337,12 @@ export class Lifecycle {
     this.enqueue([hookEvent(unitName, hook, fields)]);
   }
 
-  /** Give leadership to the lowest-numbered live unit when the application has no leader. */
+  /** Give leadership to one of the live units (whichever claims first) when the application has none. */
   private electLeader(appName: string): void {
     const app = this.model.applications[appName];
     if (!app || app.leader !== null) return;
     const candidates = Object.values(this.model.units).filter((u) => u.app === appName && u.life === 'alive').map((u) => u.name).sort(compareUnitNames);
-    const leader = candidates[0];
+    const leader = this.options.chooseLeader ? this.options.chooseLeader(appName, candidates) : candidates[0];
     if (leader === undefined) return;
     setLeader(this.model, appName, leader);
     this.options.log.add({ unit: leader, type: 'model', what: 'elected leader' });

@@ -72,6 +72,17 @@ describe('deploy', () => {
     expect(status.units['a/1']).toMatchObject({ phase: 'ready', queue: [], running: null });
   });
 
+  it('makes whichever unit claims first the leader, not always unit 0 (seeded here)', async () => {
+    controller = await bed.open({ leaderSeed: '0' }); // a/1 of [a/0, a/1]
+    await bed.deploy(controller, 'a', 2);
+    await controller.settled({ timeoutMs: 20_000 });
+    expect(controller.status().model.applications['a']?.leader).toBe('a/1');
+    expect(await bed.sequence('a/1')).toContain('leader-elected');
+    expect(await bed.sequence('a/0')).toContain('leader-settings-changed');
+    expect(await bed.sequence('a/0')).not.toContain('leader-elected');
+    expect((await bed.log('a/1')).leader).toEqual(['True']);
+  });
+
   it('files each dispatch’s output in the unit’s debug log', async () => {
     controller = await bed.open();
     await bed.deploy(controller, 'a');

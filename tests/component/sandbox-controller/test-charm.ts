@@ -196,6 +196,7 @@ export class TestBed {
       probeIntervalMs: 50,
       updateStatusIntervalMs: 3_600_000,
       stopGraceMs: 5_000,
+      leaderSeed: '5', // a/0 leads 'a' of 2 or 3 units (leader-choice.ts)
       ...options,
     });
   }
