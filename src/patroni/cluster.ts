@@ -1,7 +1,8 @@
 import type { ClusterMember, ClusterStatus } from './schemas.ts';
 
 /*
- * Pure answers derived from one `/cluster` document (reference §6.3). Callers fetch once and ask
+ * Pure answers derived from one `/cluster` document (the reference charm's `src/patroni.py`:
+ * `get_primary`, `are_all_members_ready`, …; see docs/patroni-rest-api.md). Callers fetch once and ask
  * several questions of the same snapshot instead of hitting the REST API per question.
  */
 

@@ -10,7 +10,8 @@ export interface SynchronousConfiguration {
 }
 
 /**
- * How many synchronous standbys Patroni should keep (reference §6.3):
+ * How many synchronous standbys Patroni should keep (the reference charm's `src/patroni.py`
+ * `_synchronous_node_count` and `synchronous_configuration`):
  * `all` → planned − 1, `majority` → ⌊planned / 2⌋, an integer n → n while n < members − 1,
  * otherwise planned − 1. Strict mode only makes sense with a peer to wait for, so it is on only
  * when there are several members, the option asks for it and the count is positive.
