@@ -60,6 +60,24 @@ export async function pushIfChanged(pebble: WorkloadPebble, path: string, text: 
   return true;
 }
 
+/** Charm-state key: storage-detaching took this (dying) unit out of the synchronous standby set. */
+export const LEFT_SYNC_SET_KEY = 'reconcile.left-sync-set';
+
+/**
+ * Whether patroni.yml carries `nosync`. Storage-detaching decides it (only when another replica
+ * can take the role: otherwise it turns strict mode off instead, and a `nosync` would leave the
+ * primary without a standby); the decision is kept in the unit's charm state so that a later
+ * reconcile of the dying unit (update-status, a peer's relation-departed) does not render the tag
+ * away and invite the unit back. Read only while Juju says the unit is dying.
+ */
+async function keepsOutOfSyncSet(tools: HandlerDeps['tools'], leavingNow: boolean, selfDying: boolean): Promise<boolean> {
+  if (leavingNow) {
+    if ((await tools.stateGetKey(LEFT_SYNC_SET_KEY)) !== 'true') await tools.stateSet({ [LEFT_SYNC_SET_KEY]: 'true' });
+    return true;
+  }
+  return selfDying && (await tools.stateGetKey(LEFT_SYNC_SET_KEY)) === 'true';
+}
+
 export const patroniConfigFileStep = step({
   name: 'patroni-config',
   retryMessage: 'waiting to write the Patroni configuration',
@@ -81,6 +99,7 @@ export const patroniConfigFileStep = step({
     }
     const [goal, tls] = await Promise.all([goalView(deps.tools, deps.unitName), tlsReady(deps)]);
     const planned = goal.plannedUnits;
+    const noSync = await keepsOutOfSyncSet(deps.tools, leavingSyncSet, goal.selfDying);
     const text = renderPatroniYaml(
       patroniConfigInput({
         unitName: deps.unitName,
@@ -95,9 +114,7 @@ export const patroniConfigFileStep = step({
         workerConfig: computed.workerConfig,
         cpuCores: resources.cpuCores,
         plannedUnits: planned,
-        // A unit Juju is removing stays out of the synchronous standby set in every hook it still
-        // runs, not just in storage-detaching: a later reconcile must not invite it back.
-        leavingSyncSet: leavingSyncSet || goal.selfDying,
+        leavingSyncSet: noSync,
         app,
         appExtra,
         unit,

@@ -65,21 +65,22 @@ describe('pgdata-storage-detaching', () => {
 
   it('keeps nosync in every later reconcile of the leaving unit, so the primary never picks it again', async () => {
     // update-status before stop, or a peer's relation-departed, re-renders patroni.yml: the dying
-    // unit (goal-state) keeps the tag, and with nothing changed Patroni is not reloaded.
+    // unit keeps the tag storage-detaching gave it (charm state), and Patroni is not reloaded.
     const state = await replica();
     const detached = await runScenario(DETACH, { ...state, dying: [1], timing: FAST });
     const later = await runScenario({ hook: 'update-status' }, { ...nextState(state, detached), dying: [1] });
 
+    expect(detached.charmState['reconcile.left-sync-set']).toBe('true');
     expect(patroniYml(detached)!['tags']).toEqual({ nosync: true, is_creating_backup: false });
     expect(patroniYml(later)!['tags']).toEqual({ nosync: true, is_creating_backup: false });
     expect(operations(later, 'signal')).toEqual([]);
   });
 
-  it('drops out of the synchronous set as soon as Juju marks the unit dying, before storage-detaching', async () => {
+  it('stays a sync candidate while dying until storage-detaching decides (it may be the last standby)', async () => {
     const state = await replica();
     const dying = await runScenario({ hook: 'update-status' }, { ...state, dying: [1] });
-    expect(patroniYml(dying)!['tags']).toEqual({ nosync: true, is_creating_backup: false });
-    expect(operations(dying, 'signal')).toEqual([{ op: 'signal', signal: 'SIGHUP', services: ['postgresql'] }]);
+    expect(patroniYml(dying)!['tags']).toBeUndefined();
+    expect(dying.charmState['reconcile.left-sync-set']).toBeUndefined();
   });
 
   it('has the last synchronous standby turn strict mode off instead', async () => {
