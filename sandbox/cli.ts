@@ -13,6 +13,7 @@ import { RELATE_USAGE, relateCommand, REMOVE_RELATION_USAGE, removeRelationComma
 import { RUN_USAGE, runCommand } from './cli/commands/run.ts';
 import { SSH_USAGE, sshCommand } from './cli/commands/ssh.ts';
 import { STATUS_USAGE, statusCommand } from './cli/commands/status.ts';
+import { TRUST_USAGE, trustCommand } from './cli/commands/trust.ts';
 import { CliContext } from './cli/context.ts';
 import { consoleOutput, type Output } from './cli/output.ts';
 
@@ -22,6 +23,7 @@ const VERBS: Record<string, { run: Verb; usage: string; summary: string }> = {
   deploy: { run: deployCommand, usage: DEPLOY_USAGE, summary: 'deploy the charm (creates the sandbox on first use)' },
   status: { run: statusCommand, usage: STATUS_USAGE, summary: 'applications and units, as juju status' },
   config: { run: configCommand, usage: CONFIG_USAGE, summary: 'show or change the application config' },
+  trust: { run: trustCommand, usage: TRUST_USAGE, summary: 'let an application use the Kubernetes API, as juju trust' },
   run: { run: runCommand, usage: RUN_USAGE, summary: 'run an action on a unit' },
   'add-unit': { run: addUnitCommand, usage: ADD_UNIT_USAGE, summary: 'add units (pods)' },
   'remove-unit': { run: removeUnitCommand, usage: REMOVE_UNIT_USAGE, summary: 'remove a unit and its pod' },

@@ -5,7 +5,9 @@ import type { PatroniView } from './patroni-view.ts';
 /**
  * `juju status --format json|yaml`, built from the sandbox's model: the same keys and nesting
  * (`applications → <app> → units → <unit> → workload-status {current, message, since}, ...`).
- * One addition: `patroni`, what the Patroni REST API says of the cluster, when it answers.
+ * Additions: `patroni`, what the Patroni REST API says of the cluster, when it answers; and with
+ * the Kubernetes stand-in, `services`: each Service of the model's namespace, its selector and
+ * the pods behind it.
  */
 
 export const JUJU_VERSION = '3.6.8';
@@ -104,5 +106,12 @@ export function statusDocument(status: ControllerStatus, patroni: Record<string,
     applications,
     storage: {},
     controller: { timestamp: now.toISOString().slice(11, 19) + 'Z' },
+    ...(status.services === undefined
+      ? {}
+      : {
+          services: Object.fromEntries(
+            status.services.map((s) => [s.name, { type: s.type, 'cluster-ip': s.clusterIP, selector: s.selector, ports: s.ports, endpoints: s.endpoints }]),
+          ),
+        }),
   };
 }

@@ -55,6 +55,18 @@ export function statusTable(status: ControllerStatus, patroni: Record<string, Pa
   }
   lines.push('', ...table(appRows, new Set([3])), '', ...table(unitRows));
 
+  // The Kubernetes stand-in's Services (with --dcs kubernetes): what each selects, and the pods
+  // behind it, which is what its DNS names resolve to in the pods.
+  if (status.services !== undefined && status.services.length > 0) {
+    const rows = [['Service', 'Type', 'Selector', 'Endpoints']];
+    for (const service of status.services) {
+      const selector = Object.entries(service.selector).map(([k, v]) => `${k}=${v}`).join(',');
+      const endpoints = service.endpoints.map((e) => (e.pod === '' ? e.ip : `${e.pod}(${e.ip})`)).join(' ');
+      rows.push([service.name, service.type, selector === '' ? '-' : selector, endpoints === '' ? '-' : endpoints]);
+    }
+    lines.push('', ...table(rows));
+  }
+
   const members = Object.entries(patroni);
   if (members.length > 0) {
     const rows = [['Patroni member', 'Role', 'State', 'Lag']];

@@ -104,6 +104,11 @@ export class ControllerClient {
     return ((await this.call('resolve', { unit, retry: options.retry })) as { resolved: boolean }).resolved;
   }
 
+  /** `juju trust <app>` (`trusted: false`: `--remove`); resolves with whether it changed. */
+  async trust(app: string, trusted = true): Promise<boolean> {
+    return ((await this.call('trust', { app, trusted })) as { changed: boolean }).changed;
+  }
+
   async status(): Promise<ControllerStatus> {
     return (await this.call('status', {})) as ControllerStatus;
   }

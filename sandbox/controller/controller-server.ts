@@ -128,6 +128,10 @@ export class ControllerServer {
         const p = METHOD_PARAMS.resolve.parse(rawParams);
         return { resolved: controller.resolve(p.unit, { retry: p.retry }) };
       }
+      case 'trust': {
+        const p = METHOD_PARAMS.trust.parse(rawParams);
+        return { changed: controller.trust(p.app, p.trusted ?? true) };
+      }
       case 'status':
         return controller.status();
       case 'events':

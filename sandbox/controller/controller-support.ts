@@ -4,6 +4,7 @@ import { ControllerError, ControllerTimeoutError } from './errors.ts';
 import type { UnitLifecycle } from './lifecycle.ts';
 import { describeEvent, type QueuedEvent } from './queued-event.ts';
 import type { QueueItem } from './scheduler.ts';
+import type { ServiceStatus } from './runtime.ts';
 
 /**
  * Small pieces of the controller: action waiters, relation lookup, reconciling saved state, the
@@ -23,6 +24,8 @@ export interface UnitProgress {
 export interface ControllerStatus {
   model: Model;
   units: Record<string, UnitProgress>;
+  /** The model's Kubernetes Services, when the sandbox runs the API stand-in. */
+  services?: ServiceStatus[];
 }
 
 export function unitProgress(

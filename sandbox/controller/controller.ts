@@ -34,7 +34,7 @@ import { Lifecycle, type UnitLifecycle } from './lifecycle.ts';
 import type { RunningDispatch } from './orphans.ts';
 import type { HookEvent } from './queued-event.ts';
 import { ActionWaiters, type ControllerStatus, findRelation, restoreModelState, unitProgress } from './controller-support.ts';
-import { HostRuntime, ImmediateWorkloadProbe, type UnitRuntime, type WorkloadProbe } from './runtime.ts';
+import { HostRuntime, ImmediateWorkloadProbe, type ModelCluster, type UnitRuntime, type WorkloadProbe } from './runtime.ts';
 import { type RetryPolicy, Scheduler } from './scheduler.ts';
 import { SecretTriggers } from './secret-triggers.ts';
 import { UnitCharmDirs } from './unit-charm-dir.ts';
@@ -62,6 +62,8 @@ export interface ControllerOptions {
   basePath?: string;
   /** Variables for a unit's dispatches on top of its application's deploy-time env. */
   unitEnv?: (unit: string) => Record<string, string>;
+  /** The model's Kubernetes control plane, if it has one (told of applications and trust). */
+  cluster?: ModelCluster;
   /** How long stop() lets running hooks finish before killing them. */
   stopGraceMs?: number;
   /** Makes the choice of leaders repeatable (leader-choice.ts); default `$SANDBOX_LEADER_SEED`, else random. */
@@ -212,6 +214,8 @@ export class Controller {
     const runtime = options.runtime ?? new HostRuntime();
     controller = new Controller(stateDir, model, state.apps, agent, modelStore, stateStore, debugLog, { ...options, runtime, logger }, state.units);
     controller.scheduler.restore(state.queues);
+    // The cluster knows every application (and its trust) before any of their hooks runs again.
+    for (const app of Object.values(model.applications)) options.cluster?.applicationDeployed(app.name, app.trusted);
     // Before any hook runs again: end what the last controller left running of them.
     await endOrphanedDispatches(state.dispatches, { log: controller.scheduler.log, logger });
     await controller.saveNow();
@@ -231,6 +235,7 @@ export class Controller {
     const charm = charmMetaFromYaml({ metadata, config: await read('config.yaml'), actions: await read('actions.yaml') });
     addApplication(this.model, { name: options.app, charm, config: options.config, trusted: options.trust });
     this.apps[options.app] = { charmDir, env: options.env ?? {} };
+    this.options.cluster?.applicationDeployed(options.app, options.trust ?? false);
     this.scheduler.log.add({ unit: '', type: 'model', what: `deployed ${options.app} from ${charmDir}` });
     return this.addUnit(options.app, options.units ?? 1);
   }
@@ -291,6 +296,26 @@ export class Controller {
     if (changed.length > 0) this.lifecycle.configChanged(appName);
     this.persist();
     return changed;
+  }
+
+  /**
+   * `juju trust <app> [--scope=cluster]` (`trusted: false` is `--remove`): the application's
+   * service account may then use the whole API. Trust is an application setting, and the uniter
+   * runs config-changed when its hash changes as for any setting (TrustHash next to ConfigHash in
+   * worker/uniter/resolver.go, https://github.com/juju/juju), which is how a charm Blocked on a
+   * 403 learns that it may retry. Returns whether the setting changed.
+   */
+  trust(appName: string, trusted = true): boolean {
+    this.assertRunning();
+    const app = this.model.applications[appName];
+    if (!app) throw new ControllerError(`application "${appName}" not found`);
+    this.options.cluster?.trustChanged(appName, trusted);
+    if (app.trusted === trusted) return false;
+    app.trusted = trusted;
+    this.scheduler.log.add({ unit: '', type: 'model', what: `${trusted ? 'trusted' : 'removed trust from'} ${appName}` });
+    this.lifecycle.configChanged(appName);
+    this.persist();
+    return true;
   }
 
   /** `juju integrate a b` (`app` or `app:endpoint` each); returns the relation id. */
@@ -373,7 +398,8 @@ export class Controller {
   status(): ControllerStatus {
     const waiting = [...this.lifecycle.awaitedWorkloads(), ...this.watcher.downWorkloads()];
     const units = unitProgress(this.lifecycle.records, this.scheduler.snapshot(), this.scheduler.runningEvents(), waiting);
-    return { model: structuredClone(this.model), units };
+    const services = this.options.cluster?.services();
+    return { model: structuredClone(this.model), units, ...(services === undefined ? {} : { services }) };
   }
 
   settled(options: { timeoutMs?: number } = {}): Promise<void> {

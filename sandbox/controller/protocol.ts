@@ -38,6 +38,8 @@ export const METHOD_PARAMS = {
   }),
   getAction: z.object({ id: z.string().min(1) }),
   resolve: z.object({ unit, retry: z.boolean().optional() }),
+  /** `juju trust <app>` (`trusted: false`: `--remove`). */
+  trust: z.object({ app, trusted: z.boolean().optional() }),
   status: z.object({}),
   events: z.object({ since: z.number().int().nonnegative().optional() }),
   settled: z.object({ timeoutMs: z.number().int().positive().optional() }),

@@ -38,6 +38,32 @@ export interface UnitRuntime {
   killUnits?(units?: readonly string[]): Promise<number>;
 }
 
+/** One Service of the model's namespace, as `status` shows it. */
+export interface ServiceStatus {
+  name: string;
+  namespace: string;
+  /** `ClusterIP` or `Headless`. */
+  type: string;
+  clusterIP: string;
+  selector: Record<string, string>;
+  /** `5432/tcp`... */
+  ports: string[];
+  /** The pods behind it (its Endpoints' addresses). */
+  endpoints: { pod: string; ip: string }[];
+}
+
+/**
+ * The Kubernetes control plane of the model (the API stand-in), when the sandbox has one: what
+ * it must learn of applications and of `juju trust`, and the Services it shows in `status`.
+ */
+export interface ModelCluster {
+  /** Deployed, or found again in the model by a new controller; idempotent. */
+  applicationDeployed(app: string, trusted: boolean): void;
+  /** `juju trust <app> --scope=cluster` (or `--remove`). */
+  trustChanged(app: string, trusted: boolean): void;
+  services(): ServiceStatus[];
+}
+
 /** What the probe learnt about a unit's workload container. */
 export interface WorkloadAnswer {
   /** Its Pebble answers `GET /v1/system-info`. */

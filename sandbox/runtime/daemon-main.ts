@@ -15,8 +15,10 @@ import { createLogger, type Logger } from '../../src/logging.ts';
 import type { Controller } from '../controller/controller.ts';
 import { type DaemonHandle, startDaemon } from '../controller/daemon.ts';
 import { ensureSandboxNetwork } from '../pods/index.ts';
+import type { KubeApiServer } from '../k8s/index.ts';
 import { ensureEtcd } from './etcd.ts';
 import { SandboxError } from './errors.ts';
+import { KubeModelCluster, KubePodCluster, ServiceDns, startKubeApi } from './kubernetes.ts';
 import { SandboxPaths } from './paths.ts';
 import { PebbleProbe, PodRuntime } from './pod-runtime.ts';
 import { commandLine, isAlive, readPid, removePid } from './processes.ts';
@@ -59,8 +61,25 @@ export async function runDaemon(stateDir: string, logger: Logger): Promise<Daemo
       ...(settings.subnet === null ? {} : { subnet: settings.subnet }),
       namespace: settings.model,
     });
-    const etcd = await ensureEtcd({ dir: paths.etcdDir, host: network.bridgeIp, logger });
-    logger.info({ etcd: etcd.hostPort, adopted: !etcd.started }, 'etcd ready');
+    // Patroni's DCS (docs/dcs.md), for every unit of every application: the Kubernetes API
+    // stand-in (in this process, from its state dir, before any pod or hook needs it), or etcd.
+    let unitEnv: Record<string, string>;
+    let kube: { server: KubeApiServer; dns: ServiceDns; pods: KubePodCluster; model: KubeModelCluster } | undefined;
+    if (settings.dcs === 'kubernetes') {
+      const server = await startKubeApi({ stateDir: paths.stateDir, host: network.bridgeIp, namespace: settings.model, logger });
+      const dns = new ServiceDns(server, { stateDir: paths.stateDir, apiHost: network.bridgeIp, logger });
+      const pods = new KubePodCluster(server, dns, { nodeName: `sandbox-${settings.sandboxId}`, nodeIp: network.bridgeIp, logger });
+      kube = { server, dns, pods, model: new KubeModelCluster(server) };
+      unitEnv = { ...pods.env };
+    } else {
+      const etcd = await ensureEtcd({ dir: paths.etcdDir, host: network.bridgeIp, logger });
+      logger.info({ etcd: etcd.hostPort, adopted: !etcd.started }, 'etcd ready');
+      unitEnv = { POSTGRESQL_DCS_ETCD_HOSTS: etcd.hostPort };
+    }
+    const closeKube = async () => {
+      kube?.dns.close();
+      await kube?.server.close();
+    };
     let controller: Controller | undefined;
     const runtime = new PodRuntime({
       paths,
@@ -71,22 +90,33 @@ export async function runDaemon(stateDir: string, logger: Logger): Promise<Daemo
         const charm = controller?.model.applications[app]?.charm;
         return charm ? storageLocations(charm) : {};
       },
+      ...(kube === undefined ? {} : { cluster: kube.pods }),
       logger,
     });
-    await runtime.resume();
-    const daemon = await startDaemon({
-      stateDir: paths.stateDir,
-      runtime,
-      probe: new PebbleProbe(runtime),
-      modelName: settings.model,
-      updateStatusIntervalMs: settings.updateStatusIntervalSec * 1000,
-      // Patroni's DCS (docs/dcs.md): the sandbox's etcd, for every unit of every application.
-      unitEnv: () => ({ POSTGRESQL_DCS_ETCD_HOSTS: etcd.hostPort }),
-      logger,
-    });
+    let daemon: DaemonHandle;
+    try {
+      await runtime.resume();
+      await kube?.dns.refresh();
+      daemon = await startDaemon({
+        stateDir: paths.stateDir,
+        runtime,
+        probe: new PebbleProbe(runtime),
+        modelName: settings.model,
+        updateStatusIntervalMs: settings.updateStatusIntervalSec * 1000,
+        unitEnv: () => unitEnv,
+        ...(kube === undefined ? {} : { cluster: kube.model }),
+        logger,
+      });
+    } catch (error) {
+      await closeKube();
+      throw error;
+    }
     controller = daemon.controller;
     runtime.supervise();
-    void daemon.stopped.then(() => runtime.stop());
+    void daemon.stopped.then(async () => {
+      await runtime.stop();
+      await closeKube();
+    });
     return daemon;
   } catch (error) {
     await removePid(paths.daemonPid, process.pid);

@@ -35,6 +35,8 @@ export class PebbleProcess {
     private readonly paths: SandboxPaths,
     readonly pod: Pod,
     readonly container: string,
+    /** On top of the container's own environment, e.g. the pod's KUBERNETES_SERVICE_HOST/_PORT. */
+    private readonly extraEnv: Readonly<Record<string, string>> = {},
   ) {
     this.dir = paths.pebbleDir(pod.name, container);
   }
@@ -78,7 +80,7 @@ export class PebbleProcess {
         stdout: outputFd(log),
         stderr: outputFd(log),
         extendEnv: false,
-        env: containerEnv(this.container),
+        env: { ...containerEnv(this.container), ...this.extraEnv },
       });
       child.unref();
       pid = child.pid;

@@ -33,7 +33,23 @@ export interface PodRuntimeOptions {
   /** How often dead Pebbles are looked for, and how soon they are started again. */
   superviseIntervalMs?: number;
   restartBackoff?: RestartBackoff;
+  /** What a Kubernetes control plane adds to every pod (kubernetes.ts), with `--dcs kubernetes`. */
+  cluster?: PodCluster;
   logger: Logger;
+}
+
+/**
+ * The Kubernetes side of a pod: the environment its containers get, the paths it needs of its
+ * own, and what the API server must know when it comes and goes (as the kubelet reports it).
+ */
+export interface PodCluster {
+  /** Every container's environment on top of its own (KUBERNETES_SERVICE_HOST/_PORT). */
+  readonly env: Readonly<Record<string, string>>;
+  /** Per-pod paths (the service account directory). */
+  readonly paths: readonly string[];
+  /** A pod was made, or found again after a daemon restart: register it, write its files. */
+  podStarted(pod: Pod): Promise<void>;
+  podRemoved(pod: Pod): Promise<void>;
 }
 
 /**
@@ -73,8 +89,9 @@ export class PodRuntime implements UnitRuntime {
     for (const pod of await listPods(this.options.paths.stateDir)) {
       const unit = unitOfPod(pod);
       this.pods.set(unit, pod);
+      await this.options.cluster?.podStarted(pod);
       for (const container of await this.containersOf(pod)) {
-        const pebble = new PebbleProcess(this.options.paths, pod, container);
+        const pebble = this.pebbleOf(pod, container);
         if ((await pebble.pid()) === null) this.options.logger.warn({ unit, container }, 'pebble was not running; restarting it');
         await pebble.ensure(this.options.logger);
       }
@@ -88,7 +105,7 @@ export class PodRuntime implements UnitRuntime {
   pebble(unit: string, container: string): PebbleProcess {
     const pod = this.pods.get(unit);
     if (!pod) throw new SandboxError('sandbox-unit-unknown', `unit ${unit} has no pod`);
-    return new PebbleProcess(this.options.paths, pod, container);
+    return this.pebbleOf(pod, container);
   }
 
   prepareUnit(unit: string): Promise<UnitPrepared> {
@@ -104,11 +121,15 @@ export class PodRuntime implements UnitRuntime {
         index: await nextFreeIndex(this.options.paths.stateDir),
         app,
         namespace: this.options.namespace,
-        paths: [...new Set([...DEFAULT_POD_PATHS, ...containers.map((c) => `/charm/containers/${c}`), ...Object.values(storage)])],
+        paths: [
+          ...new Set([...DEFAULT_POD_PATHS, ...containers.map((c) => `/charm/containers/${c}`), ...Object.values(storage), ...(this.options.cluster?.paths ?? [])]),
+        ],
       });
       this.pods.set(unit, pod);
       try {
-        for (const container of containers) await new PebbleProcess(this.options.paths, pod, container).ensure(this.options.logger);
+        // Before any container starts: Patroni asks the API server for its own pod at once.
+        await this.options.cluster?.podStarted(pod);
+        for (const container of containers) await this.pebbleOf(pod, container).ensure(this.options.logger);
       } catch (error) {
         await this.destroy(unit, pod);
         throw error;
@@ -168,21 +189,26 @@ export class PodRuntime implements UnitRuntime {
       } catch {
         // the application is gone from the model: its pods are on their way out
       }
-      return containers.map((container) => ({ unit, pebble: new PebbleProcess(this.options.paths, pod, container) }));
+      return containers.map((container) => ({ unit, pebble: this.pebbleOf(pod, container) }));
     });
   }
 
   private async destroy(unit: string, pod: Pod): Promise<void> {
     for (const container of await this.containersOf(pod)) {
       try {
-        await new PebbleProcess(this.options.paths, pod, container).stop(this.options.stopGraceMs ?? 30_000);
+        await this.pebbleOf(pod, container).stop(this.options.stopGraceMs ?? 30_000);
       } catch (error) {
         this.options.logger.warn({ unit, container, err: errorMessage(error) }, 'cannot stop pebble; the pod teardown kills it');
       }
     }
     await destroyPod(pod);
+    await this.options.cluster?.podRemoved(pod);
     await rm(this.options.paths.pebbleDir(pod.name), { recursive: true, force: true });
     this.pods.delete(unit);
+  }
+
+  private pebbleOf(pod: Pod, container: string): PebbleProcess {
+    return new PebbleProcess(this.options.paths, pod, container, this.options.cluster?.env);
   }
 
   /** The containers a pod runs Pebbles for: from the charm and from what the state dir has. */

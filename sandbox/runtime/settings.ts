@@ -22,6 +22,12 @@ export const SandboxSettingsSchema = z.object({
   model: z.string().min(1).default('sandbox'),
   /** Seconds between update-status hooks (Juju's default is 5 minutes). */
   updateStatusIntervalSec: z.number().positive().default(300),
+  /**
+   * Patroni's DCS (docs/dcs.md): `kubernetes`, the API stand-in (sandbox/k8s) as on Kubernetes,
+   * or `etcd`, the VM flavour's path. Chosen by the first deploy; sandboxes made before the
+   * setting existed ran on etcd.
+   */
+  dcs: z.enum(['kubernetes', 'etcd']).default('etcd'),
   createdAt: z.string(),
 });
 export type SandboxSettings = z.infer<typeof SandboxSettingsSchema>;
@@ -57,13 +63,17 @@ export async function writeSettings(paths: SandboxPaths, settings: SandboxSettin
   await rename(temp, paths.settings);
 }
 
+/** What a new sandbox runs Patroni's DCS on without `--dcs`. */
+export const DEFAULT_DCS: SandboxSettings['dcs'] = 'etcd';
+
 /** Fresh settings with a random id (6 base-36 characters: short enough for interface names). */
-export function newSettings(options: { model?: string; updateStatusIntervalSec?: number } = {}): SandboxSettings {
+export function newSettings(options: { model?: string; updateStatusIntervalSec?: number; dcs?: SandboxSettings['dcs'] } = {}): SandboxSettings {
   const alphabet = 'abcdefghijklmnopqrstuvwxyz0123456789';
   const id = [...randomBytes(6)].map((b) => alphabet[b % alphabet.length]).join('');
   return SandboxSettingsSchema.parse({
     sandboxId: id,
     model: options.model ?? 'sandbox',
+    dcs: options.dcs ?? DEFAULT_DCS,
     ...(options.updateStatusIntervalSec === undefined ? {} : { updateStatusIntervalSec: options.updateStatusIntervalSec }),
     createdAt: new Date().toISOString(),
   });

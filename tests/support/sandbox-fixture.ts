@@ -147,7 +147,8 @@ export class SandboxFixture {
     const started = Date.now();
     const r = await execa(process.execPath, ['--import', TSX_LOADER, CLI, ...args], {
       cwd: REPO_ROOT,
-      env: { SANDBOX_STATE_DIR: this.stateDir },
+      // SANDBOX_DCS picks the DCS of a sandbox the deploy makes (`SANDBOX_DCS=etcd npx vitest run ...`).
+      env: { SANDBOX_STATE_DIR: this.stateDir, ...(process.env['SANDBOX_DCS'] ? { SANDBOX_DCS: process.env['SANDBOX_DCS'] } : {}) },
       reject: false,
       timeout: timeoutMs,
       stdin: 'ignore',
@@ -165,11 +166,20 @@ export class SandboxFixture {
     return result;
   }
 
-  /** `deploy --units N --wait`: returns once every unit is active and idle. */
-  async deploy(units: number, options: { config?: Record<string, string>; timeout?: string; subnet?: string } = {}): Promise<CliResult> {
-    const args = ['deploy', '--units', String(units), '--wait', '--timeout', options.timeout ?? '10m'];
+  /**
+   * `deploy --units N --trust --wait`: returns once every unit is active and idle. `--trust` as
+   * the charm needs it on Kubernetes (`trust: false` leaves it out: the units block then, and
+   * the deploy does not wait); `dcs` picks the sandbox's DCS (its default otherwise).
+   */
+  async deploy(
+    units: number,
+    options: { config?: Record<string, string>; timeout?: string; subnet?: string; dcs?: 'kubernetes' | 'etcd'; trust?: boolean } = {},
+  ): Promise<CliResult> {
+    const trust = options.trust ?? true;
+    const args = ['deploy', '--units', String(units), ...(trust ? ['--trust', '--wait'] : []), '--timeout', options.timeout ?? '10m'];
     for (const [k, v] of Object.entries(options.config ?? {})) args.push('--config', `${k}=${v}`);
     if (options.subnet !== undefined) args.push('--subnet', options.subnet);
+    if (options.dcs !== undefined) args.push('--dcs', options.dcs);
     const result = await this.cliOk(args, 12 * 60_000);
     await this.#readSandboxId();
     return result;
@@ -207,6 +217,11 @@ export class SandboxFixture {
     const outcome = await this.run(unit, action, params);
     if (outcome.status !== 'completed') throw new ActionFailedError(unit, action, outcome.status, outcome.message);
     return outcome.results;
+  }
+
+  /** `trust <app>` (`--remove` with `remove`): follows the hooks until the model settles. */
+  async trust(app: string = APP, options: { remove?: boolean } = {}): Promise<CliResult> {
+    return this.cliOk(['trust', app, '--scope=cluster', ...(options.remove ? ['--remove'] : []), '--timeout', '10m'], 11 * 60_000);
   }
 
   /** `config k=v …` (or `--reset k`): follows config-changed until the model settles. */

@@ -3,12 +3,14 @@ import { ensureSandboxNetwork } from '../../pods/index.ts';
 import { buildCharm, hasBuiltCharm, newerSources, prepareCharm } from '../../runtime/charm-dir.ts';
 import { connectOrStart } from '../../runtime/daemon-process.ts';
 import { SandboxError } from '../../runtime/errors.ts';
-import { newSettings, readSettings, type SandboxSettings, writeSettings } from '../../runtime/settings.ts';
+import { DCS_KINDS, type DcsKind } from '../../runtime/kubernetes.ts';
+import { DEFAULT_DCS, newSettings, readSettings, type SandboxSettings, writeSettings } from '../../runtime/settings.ts';
 import { formatDuration, keyValues, parse, parseDuration, positiveInt } from '../args.ts';
 import type { CliContext } from '../context.ts';
 import { activeAndIdle, lastSeq, settled, watch } from '../progress.ts';
 
-export const DEPLOY_USAGE = 'deploy [--units N] [--config k=v ...] [--wait] [--timeout 15m] [--subnet 10.213.N.0/24] [path.charm] [app-name]';
+export const DEPLOY_USAGE =
+  'deploy [--units N] [--config k=v ...] [--trust] [--wait] [--timeout 15m] [--subnet 10.213.N.0/24] [--dcs kubernetes|etcd] [path.charm] [app-name]';
 
 /**
  * `deploy`: the first one creates the sandbox (its id, its bridge, the daemon, etcd); every one
@@ -24,21 +26,23 @@ export async function deployCommand(ctx: CliContext, argv: string[]): Promise<nu
     timeout: { type: 'string' },
     subnet: { type: 'string' },
     trust: { type: 'boolean' },
+    dcs: { type: 'string' },
   });
   if (positionals.length > 2) throw new SandboxError('sandbox-usage', `usage: ${DEPLOY_USAGE}`);
   const units = positiveInt(values.units, 'units', 1);
   const config = keyValues(values.config ?? [], 'config');
   const timeoutMs = parseDuration(values.timeout ?? '15m');
   const [charmPath, appName] = positionals;
+  const dcs = parseDcs(values.dcs ?? process.env['SANDBOX_DCS']);
   ctx.requireRoot();
 
-  const settings = await ensureSandbox(ctx, values.subnet ?? process.env['SANDBOX_SUBNET']);
+  const settings = await ensureSandbox(ctx, values.subnet ?? process.env['SANDBOX_SUBNET'], dcs);
   if (charmPath === undefined) await ensureBuilt(ctx);
 
   const started = Date.now();
   const { client, started: daemonStarted } = await connectOrStart(ctx.paths);
   ctx.adopt(client);
-  if (daemonStarted) ctx.output.note(`sandbox ${settings.sandboxId}: daemon started (state in ${ctx.paths.stateDir}, subnet ${settings.subnet ?? '?'})`);
+  if (daemonStarted) ctx.output.note(`sandbox ${settings.sandboxId}: daemon started (state in ${ctx.paths.stateDir}, subnet ${settings.subnet ?? '?'}, DCS ${settings.dcs})`);
   const model = (await client.status()).model;
   const charm = await prepareCharm(ctx.paths, {
     ...(charmPath === undefined ? {} : { charmPath }),
@@ -63,12 +67,23 @@ export async function deployCommand(ctx: CliContext, argv: string[]): Promise<nu
   return 0;
 }
 
-/** The sandbox's settings and bridge, made on the first deploy (id first, so destroy finds it). */
-async function ensureSandbox(ctx: CliContext, subnet: string | undefined): Promise<SandboxSettings> {
+function parseDcs(value: string | undefined): DcsKind | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (!(DCS_KINDS as readonly string[]).includes(value)) throw new SandboxError('sandbox-usage', `--dcs must be ${DCS_KINDS.join(' or ')}, not ${value}`);
+  return value as DcsKind;
+}
+
+/**
+ * The sandbox's settings and bridge, made on the first deploy (id first, so destroy finds it).
+ * The DCS is the first deploy's `--dcs` (or $SANDBOX_DCS), kept in sandbox.json.
+ */
+async function ensureSandbox(ctx: CliContext, subnet: string | undefined, dcs: DcsKind | undefined): Promise<SandboxSettings> {
   let settings = await readSettings(ctx.paths);
   if (!settings) {
-    settings = newSettings();
+    settings = newSettings({ dcs: dcs ?? DEFAULT_DCS });
     await writeSettings(ctx.paths, settings);
+  } else if (dcs !== undefined && dcs !== settings.dcs) {
+    throw new SandboxError('sandbox-usage', `this sandbox runs Patroni on ${settings.dcs}; destroy it to use --dcs ${dcs}`);
   }
   if (settings.subnet !== null) {
     if (subnet !== undefined && subnet !== settings.subnet) {
