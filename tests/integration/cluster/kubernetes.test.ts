@@ -1,0 +1,89 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { allActive, APP, isClean, SandboxFixture, summarize, type UnitStatus } from '../../support/sandbox-fixture.ts';
+import { unitNames } from './helpers.ts';
+
+// The charm on the Kubernetes DCS through the sandbox's API stand-in (--dcs kubernetes): deployed
+// without `--trust` it blocks with the reference's hint, `trust` clears that by itself (Juju runs
+// config-changed), and the `<app>-primary` Service's cluster DNS name follows a switchover.
+
+const MIN = 60_000;
+const TRUST_MESSAGE = `Insufficient permissions, try: \`juju trust ${APP} --scope=cluster\``;
+let sbx: SandboxFixture;
+const timings: Record<string, number> = {};
+
+beforeAll(async () => {
+  sbx = await SandboxFixture.create('k8s');
+});
+
+afterAll(async () => {
+  const leftovers = await sbx?.teardown();
+  if (Object.keys(timings).length > 0) console.info(`kubernetes DCS timings (s): ${JSON.stringify(timings)}`);
+  expect(leftovers === null || isClean(leftovers), JSON.stringify(leftovers)).toBe(true);
+}, 5 * MIN);
+
+async function timed<T>(name: string, work: () => Promise<T>): Promise<T> {
+  const started = Date.now();
+  try {
+    return await work();
+  } finally {
+    timings[name] = Math.round((Date.now() - started) / 100) / 10;
+  }
+}
+
+const leaderOf = (units: Record<string, UnitStatus>): string | undefined => Object.entries(units).find(([, u]) => u.patroni?.role === 'leader')?.[0];
+
+/** The IPv4 addresses `name` resolves to inside `unit`'s pod (its /etc/hosts, as cluster DNS). */
+async function resolveIn(unit: string, name: string): Promise<string[]> {
+  const result = await sbx.ssh(unit, ['getent', 'ahostsv4', name]);
+  if (result.exitCode !== 0) return [];
+  return [...new Set(result.stdout.split('\n').map((line) => line.split(/\s+/)[0]!).filter((ip) => /^\d+\.\d+\.\d+\.\d+$/.test(ip)))].sort();
+}
+
+describe('the charm on the Kubernetes DCS (API stand-in)', () => {
+  it('a. without trust every unit is Blocked with the juju trust hint; trust makes them active by itself', async () => {
+    await timed('deploy-untrusted', () => sbx.deploy(2, { dcs: 'kubernetes', trust: false }));
+    const blocked = await timed('blocked', () =>
+      sbx.waitFor(
+        (units) => Object.keys(units).length === 2 && Object.values(units).every((u) => u['workload-status'].current === 'blocked' && u['workload-status'].message === TRUST_MESSAGE),
+        'every unit blocked on trust',
+        5 * MIN,
+      ),
+    );
+    const application = blocked.applications[APP]!['application-status'];
+    expect(application.current, JSON.stringify(application)).toBe('blocked');
+    expect(application.message).toBe(TRUST_MESSAGE);
+
+    const trustedAt = Date.now();
+    await timed('trust', () => sbx.trust());
+    const active = await timed('active-after-trust', () => sbx.waitForActive(2, 5 * MIN));
+    const units = active.applications[APP]!.units;
+    expect(Object.values(units).every((u) => u['workload-status'].message !== TRUST_MESSAGE), summarize(units)).toBe(true);
+    // No update-status was needed: trust ran config-changed on every unit.
+    for (const unit of unitNames(units)) expect((await sbx.hooksStarted(unit, trustedAt)).map((h) => h.hook), unit).toContain('config-changed');
+  }, 15 * MIN);
+
+  it('b. <app>-primary.<model>.svc.cluster.local resolves to the primary, before and after a switchover', async () => {
+    const status = await sbx.waitFor(
+      (units) => allActive(units, 2) && Object.values(units).some((u) => u.patroni?.role === 'sync_standby'),
+      'a leader and a sync standby',
+      3 * MIN,
+    );
+    const model = status.model.name;
+    const name = `${APP}-primary.${model}.svc.cluster.local`;
+    const units = status.applications[APP]!.units;
+    const primary = leaderOf(units)!;
+    const replica = unitNames(units).find((u) => u !== primary)!;
+    const primaryIp = await sbx.unitAddress(primary);
+    const replicaIp = await sbx.unitAddress(replica);
+    // Asked from the replica's pod, as a client in the cluster would.
+    expect(await sbx.until(() => resolveIn(replica, name), (ips) => ips.length === 1 && ips[0] === primaryIp, `${name} → ${primaryIp}`, 30_000)).toEqual([primaryIp]);
+    expect(await resolveIn(replica, `kubernetes.default.svc.cluster.local`)).toHaveLength(1);
+
+    await timed('switchover', () => sbx.runOk(replica, 'promote-to-primary', { scope: 'unit' }));
+    await sbx.waitFor((u) => leaderOf(u) === replica, `${replica} to lead in Patroni`, MIN);
+    const led = Date.now();
+    const after = await sbx.until(() => resolveIn(primary, name), (ips) => ips.length === 1 && ips[0] === replicaIp, `${name} → ${replicaIp}`, 30_000, 200);
+    timings['dns-after-leader'] = Math.round((Date.now() - led) / 100) / 10;
+    expect(after).toEqual([replicaIp]);
+  }, 10 * MIN);
+});
