@@ -63,8 +63,11 @@ export async function writeSettings(paths: SandboxPaths, settings: SandboxSettin
   await rename(temp, paths.settings);
 }
 
-/** What a new sandbox runs Patroni's DCS on without `--dcs`. */
-export const DEFAULT_DCS: SandboxSettings['dcs'] = 'etcd';
+/**
+ * What a new sandbox runs Patroni's DCS on without `--dcs`: Kubernetes, the production path
+ * (tests/integration/cluster/lifecycle.test.ts passes on it; etcd.test.ts keeps etcd covered).
+ */
+export const DEFAULT_DCS: SandboxSettings['dcs'] = 'kubernetes';
 
 /** Fresh settings with a random id (6 base-36 characters: short enough for interface names). */
 export function newSettings(options: { model?: string; updateStatusIntervalSec?: number; dcs?: SandboxSettings['dcs'] } = {}): SandboxSettings {

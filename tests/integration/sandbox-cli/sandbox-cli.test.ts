@@ -50,7 +50,8 @@ describe('sandbox CLI', () => {
   it('deploys two units of the packed charm and follows their hooks until the model settles', async () => {
     let deploy: CliResult | undefined;
     for (let attempt = 0; attempt < 5; attempt++) {
-      deploy = await cli('deploy', '--units', '2', '--subnet', randomSubnet(), '--timeout', '3m', charmFile);
+      // etcd explicitly: this file checks etcd is adopted and stopped (the default is Kubernetes).
+      deploy = await cli('deploy', '--units', '2', '--subnet', randomSubnet(), '--dcs', 'etcd', '--timeout', '3m', charmFile);
       if (deploy.exitCode === 0 || !deploy.stderr.includes('overlaps')) break;
     }
     expect(deploy?.stderr).toContain('postgresql-k8s/1: running install');

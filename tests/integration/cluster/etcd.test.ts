@@ -1,0 +1,46 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { allActive, APP, isClean, SandboxFixture, type UnitStatus } from '../../support/sandbox-fixture.ts';
+import { unitNames } from './helpers.ts';
+
+// The VM flavour's path, kept running next to the Kubernetes default: the sandbox with
+// `--dcs etcd` (docs/dcs.md). A 2-unit cluster bootstraps on etcd, replicates and switches over;
+// Patroni sees no Kubernetes API and the model has no Services.
+
+const MIN = 60_000;
+let sbx: SandboxFixture;
+
+beforeAll(async () => {
+  sbx = await SandboxFixture.create('etcd');
+});
+
+afterAll(async () => {
+  const leftovers = await sbx?.teardown();
+  expect(leftovers === null || isClean(leftovers), JSON.stringify(leftovers)).toBe(true);
+}, 5 * MIN);
+
+const leaderOf = (units: Record<string, UnitStatus>): string | undefined => Object.entries(units).find(([, u]) => u.patroni?.role === 'leader')?.[0];
+
+describe('the charm on etcd (--dcs etcd)', () => {
+  it('bootstraps on etcd, replicates, and switches over; Patroni has no Kubernetes API', async () => {
+    await sbx.deploy(2, { dcs: 'etcd' });
+    const status = await sbx.waitFor((u) => allActive(u, 2) && Object.values(u).some((x) => x.patroni?.role === 'sync_standby'), 'a leader and a sync standby', 3 * MIN);
+    expect((status as unknown as Record<string, unknown>)['services']).toBeUndefined();
+    const units = status.applications[APP]!.units;
+    const primary = leaderOf(units)!;
+    const replica = unitNames(units).find((u) => u !== primary)!;
+
+    const patroniYml = (await sbx.ssh(primary, ['cat', '/var/lib/postgresql/data/patroni.yml'])).stdout;
+    expect(patroniYml).toMatch(/^etcd3:/m);
+    expect(patroniYml).not.toMatch(/^kubernetes:/m);
+    const environ = await sbx.ssh(primary, ['sh', '-c', 'tr "\\0" "\\n" < /proc/$(pgrep -f bin/patroni | head -1)/environ']);
+    expect(environ.stdout).not.toContain('KUBERNETES_SERVICE_HOST');
+
+    await sbx.sql(primary, 'CREATE TABLE etcd_smoke (id int PRIMARY KEY)');
+    await sbx.sql(primary, 'INSERT INTO etcd_smoke SELECT generate_series(1, 100)');
+    await sbx.until(() => sbx.sql<{ n: string }>(replica, 'SELECT count(*) AS n FROM etcd_smoke'), (r) => r[0]?.n === '100', `the rows on ${replica}`, MIN);
+
+    await sbx.runOk(replica, 'promote-to-primary', { scope: 'unit' });
+    await sbx.waitFor((u) => leaderOf(u) === replica && allActive(u, 2), `${replica} to lead`, 3 * MIN);
+    await sbx.sql(replica, 'INSERT INTO etcd_smoke VALUES (101)');
+  }, 15 * MIN);
+});
