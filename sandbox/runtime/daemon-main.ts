@@ -1,10 +1,12 @@
 /**
  * The sandbox daemon: `node --import tsx sandbox/runtime/daemon-main.ts --state <dir>`. One
- * process owns the model, the hook-tool agent, the scheduler, the pods, their Pebbles and etcd;
- * the CLI talks to it over `<dir>/controller.socket`. It resumes from the state dir, so killing
- * it loses nothing: the workloads (etcd, Pebbles and what they run) keep running meanwhile, and
- * the next daemon adopts them. Stopping it leaves them running too; `destroy` removes them.
- * While it runs, it restarts Pebbles that die, as the kubelet restarts containers.
+ * process owns the model, the hook-tool agent, the scheduler, the pods, their Pebbles and
+ * Patroni's DCS (etcd, or the Kubernetes API stand-in it serves itself); the CLI talks to it over
+ * `<dir>/controller.socket`. It resumes from the state dir, so killing it loses nothing: the
+ * workloads (etcd, Pebbles and what they run) keep running meanwhile, and the next daemon adopts
+ * them; the stand-in comes back from `<dir>/k8s` before any pod or hook needs it. Stopping it
+ * leaves the workloads running too; `destroy` removes them. While it runs, it restarts Pebbles
+ * that die, as the kubelet restarts containers.
  */
 import { open } from 'node:fs/promises';
 import path from 'node:path';

@@ -8,7 +8,8 @@ import { fileURLToPath } from 'node:url';
  *
  *   sandbox.json                   sandbox id, subnet, model name (written by the first deploy)
  *   daemon.pid, daemon.log         the long-running controller daemon
- *   etcd/{etcd.pid,etcd.log,data}  the control plane's etcd (Patroni's DCS)
+ *   etcd/{etcd.pid,etcd.log,data}  the control plane's etcd (Patroni's DCS with --dcs etcd)
+ *   k8s/{ca.crt,ca.key,state.json} the Kubernetes API stand-in's CA and objects (--dcs kubernetes)
  *   charms/<app>/                  each application's charm directory
  *   agents/unit-<app>-<n>/charm/   each unit's own copy of it, its JUJU_CHARM_DIR (the controller's)
  *   pebble/<pod>/<container>/      a unit's Pebble: state, pebble.pid, pebble.log
