@@ -32,7 +32,10 @@ describe('the charm on etcd (--dcs etcd)', () => {
     const patroniYml = (await sbx.ssh(primary, ['cat', '/var/lib/postgresql/data/patroni.yml'])).stdout;
     expect(patroniYml).toMatch(/^etcd3:/m);
     expect(patroniYml).not.toMatch(/^kubernetes:/m);
-    const environ = await sbx.ssh(primary, ['sh', '-c', 'tr "\\0" "\\n" < /proc/$(pgrep -f bin/patroni | head -1)/environ']);
+    // The pod's own Patroni: pods share the PID namespace, so pick it by its network namespace.
+    const ownPatroni = 'for p in $(pgrep -f bin/patroni); do [ "$(readlink /proc/$p/ns/net)" = "$(readlink /proc/self/ns/net)" ] && tr "\\0" "\\n" < /proc/$p/environ; done; true';
+    const environ = await sbx.ssh(primary, ['sh', '-c', ownPatroni]);
+    expect(environ.stdout).toContain('PATRONI_NAME=');
     expect(environ.stdout).not.toContain('KUBERNETES_SERVICE_HOST');
 
     await sbx.sql(primary, 'CREATE TABLE etcd_smoke (id int PRIMARY KEY)');
