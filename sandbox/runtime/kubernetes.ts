@@ -5,6 +5,7 @@ import type { Logger } from '../../src/logging.ts';
 import { KubeApiServer } from '../k8s/index.ts';
 import { isObject, type JsonObject } from '../k8s/patch.ts';
 import { type HostsEntry, type Pod, podPath, updateHosts } from '../pods/index.ts';
+import { bridgeAddress, parseSubnet } from '../pods/subnet.ts';
 import type { ModelCluster, ServiceStatus } from '../controller/runtime.ts';
 import type { PodCluster } from './pod-runtime.ts';
 
@@ -27,6 +28,16 @@ export const CLUSTER_DOMAIN = 'cluster.local';
 
 export type DcsKind = 'kubernetes' | 'etcd';
 export const DCS_KINDS: readonly DcsKind[] = ['kubernetes', 'etcd'];
+
+/**
+ * What every container of a pod finds in its environment with `--dcs kubernetes` (and what a
+ * `kubectl exec` into it, the sandbox's `ssh`, has too): the API server's address and port.
+ * Nothing with etcd, or before the sandbox has its subnet.
+ */
+export function kubeServiceEnv(settings: { dcs: DcsKind; subnet: string | null }): Record<string, string> {
+  if (settings.dcs !== 'kubernetes' || settings.subnet === null) return {};
+  return { KUBERNETES_SERVICE_HOST: bridgeAddress(parseSubnet(settings.subnet)), KUBERNETES_SERVICE_PORT: String(KUBE_API_PORT) };
+}
 
 export function kubeStateDir(stateDir: string): string {
   return path.join(stateDir, 'k8s');

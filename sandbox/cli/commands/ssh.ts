@@ -4,7 +4,9 @@ import { isCharmError } from '../../../src/errors.ts';
 import { unitCharmDir } from '../../controller/unit-charm-dir.ts';
 import { loadPod, nsenterArgs, type Pod } from '../../pods/index.ts';
 import { SandboxError } from '../../runtime/errors.ts';
+import { kubeServiceEnv } from '../../runtime/kubernetes.ts';
 import { podNameOf, pebbleSocketIn, unitOfPod } from '../../runtime/paths.ts';
+import { readSettings } from '../../runtime/settings.ts';
 import type { CliContext } from '../context.ts';
 
 export const SSH_USAGE = 'ssh <unit> [--container postgresql|charm] [--] [command ...]';
@@ -13,6 +15,7 @@ export const SSH_USAGE = 'ssh <unit> [--container postgresql|charm] [--] [comman
  * `ssh`: a command (or a shell) inside the unit's pod, as root. The workload container is the
  * default (PEBBLE_SOCKET set, working directory /); `--container charm` gives the charm's view
  * (working directory the unit's own charm dir). In the sandbox both containers are the same pod.
+ * With `--dcs kubernetes` both have KUBERNETES_SERVICE_HOST/_PORT, as every container does.
  */
 export async function sshCommand(ctx: CliContext, argv: string[]): Promise<number> {
   const { unit, container, command } = parseSsh(argv);
@@ -25,7 +28,10 @@ export async function sshCommand(ctx: CliContext, argv: string[]): Promise<numbe
     throw error;
   }
   const charmView = container === 'charm';
+  const settings = await readSettings(ctx.paths);
   const env: Record<string, string> = {
+    // As `kubectl exec` gets the container's environment: patronictl finds the API server.
+    ...(settings === null ? {} : kubeServiceEnv(settings)),
     PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
     HOME: '/root',
     LANG: 'C.UTF-8',
