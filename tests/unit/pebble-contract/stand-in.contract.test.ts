@@ -2,7 +2,7 @@ import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it, type TestContext } from 'vitest';
 import { startPebbleServer, type PebbleServer } from '../../../sandbox/pebble/server.ts';
 import { createLogger } from '../../../src/logging.ts';
 import { PebbleClient } from '../../../src/pebble/index.ts';
@@ -124,23 +124,21 @@ async function layOut(root: string, files: readonly HostFile[]): Promise<void> {
   }
 }
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  while (cleanups.length > 0) await cleanups.pop()!();
-});
+// Each case has its own stand-in (own directory and socket), so the cases run concurrently: many
+// wait on Pebble's one-second service start delay. Each cleans up after itself when it ends.
 
-async function startStandIn(files: readonly HostFile[]): Promise<{ socketPath: string; server: PebbleServer }> {
+async function startStandIn(files: readonly HostFile[], onFinished: TestContext['onTestFinished']): Promise<{ socketPath: string; server: PebbleServer }> {
   const dir = await mkdtemp(join(tmpdir(), 'pebble-contract-'));
   const root = join(dir, 'root');
   await mkdir(join(root, 'tmp'), { recursive: true });
-  cleanups.push(async () => {
+  onFinished(async () => {
     await chmod(join(root, 'tmp'), 0o755).catch(() => undefined);
     await rm(dir, { recursive: true, force: true });
   });
   await layOut(root, files);
   const socketPath = join(dir, 'pebble.socket');
   const server = await startPebbleServer({ socketPath, stateDir: join(dir, 'state'), rootDir: root, logger: createLogger({ level: 'silent' }) });
-  cleanups.push(() => server.close());
+  onFinished(() => server.close());
   return { socketPath, server };
 }
 
@@ -181,9 +179,9 @@ function title(fixture: Fixture): string {
 }
 
 /** Asks the stand-in the fixture's request (after its files and setup) and compares the answer. */
-async function check(fixture: Fixture): Promise<void> {
+async function check(fixture: Fixture, onFinished: TestContext['onTestFinished']): Promise<void> {
   const rules = fixture.standIn!;
-  const { socketPath } = await startStandIn(rules.files ?? []);
+  const { socketPath } = await startStandIn(rules.files ?? [], onFinished);
   const vars = await runSetup(socketPath, rules);
   const answer = await send(socketPath, fixture.request, vars);
   const problems: string[] = [];
@@ -218,5 +216,7 @@ describe('stand-in against the Pebble corpus', () => {
   // Fixtures marked nonRootOnly (a mode-000 directory) cannot happen for root, which these tests
   // and the sandbox's Pebble run as, exactly as with the real Pebble; the client side of those
   // fixtures is still checked in client.contract.test.ts.
-  it.each(cases(fixtures.filter((fixture) => !fixture.standIn!.nonRootOnly)))('%s', (_title, fixture) => check(fixture));
+  it.concurrent.for(cases(fixtures.filter((fixture) => !fixture.standIn!.nonRootOnly)))('%s', ([, fixture], { onTestFinished }) =>
+    check(fixture, onTestFinished),
+  );
 });
