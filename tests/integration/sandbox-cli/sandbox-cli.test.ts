@@ -31,6 +31,7 @@ let settings: SandboxSettings;
 const cli = (...args: string[]): Promise<CliResult> => runCli(stateDir, args);
 
 interface ModelFile {
+  applications: Record<string, { leader: string | null }>;
   units: Record<string, { workloadStatus: { status: string; message: string }; address: string }>;
 }
 
@@ -69,9 +70,11 @@ describe('sandbox CLI', () => {
     const net = settings.subnet!.replace(/0\/24$/, '');
     expect(app.units['postgresql-k8s/0']!.address).toBe(`${net}10`);
     expect(app.units['postgresql-k8s/1']!.address).toBe(`${net}11`);
-    expect(app.units['postgresql-k8s/0']!.leader).toBe(true);
-    expect(app.units['postgresql-k8s/1']!.leader).toBeUndefined();
+    // Leadership goes to whichever unit claims it first, as in Juju: exactly that unit is marked.
     const model = await readJson<ModelFile>(path.join(stateDir, 'model.json'));
+    const leader = model.applications[APP]!.leader!;
+    expect(['postgresql-k8s/0', 'postgresql-k8s/1']).toContain(leader);
+    for (const name of Object.keys(app.units)) expect(app.units[name]!.leader).toBe(name === leader ? true : undefined);
     for (const [name, unit] of Object.entries(app.units)) {
       expect(unit['juju-status'].current).toBe('idle');
       const set = model.units[name]!.workloadStatus;
@@ -80,7 +83,7 @@ describe('sandbox CLI', () => {
       expect(unit['workload-status']).toMatchObject({ current: set.status, ...(set.message ? { message: set.message } : {}) });
     }
     const table = await cli('status');
-    expect(table.stdout).toMatch(/^postgresql-k8s\/0\*\s/m);
+    expect(table.stdout).toMatch(new RegExp(`^${leader.replace('/', '\\/')}\\*\\s`, 'm'));
     expect(table.stdout).toContain(`${net}11`);
   });
 
