@@ -202,7 +202,9 @@ function report(totalMs: number): void {
   const result = {
     date: new Date().toISOString(),
     machine: { cpus: os.cpus().length, memoryGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version },
-    stack: 'sandbox: real charm, Pebble stand-in, Patroni 3.0.2 (ttl 30, loop_wait 10), PostgreSQL 15, etcd 3.4',
+    stack: `sandbox: real charm, Pebble stand-in, Patroni 3.0.2 (ttl 30, loop_wait 10), PostgreSQL 15, DCS ${
+      process.env['SANDBOX_DCS'] === 'etcd' ? 'etcd 3.4' : 'Kubernetes API stand-in'
+    }`,
     runs: counts,
     totalSeconds: Math.round(totalMs / 1000),
     results: rows.map((r) => ({ name: r.name, n: r.n, minMs: r.min, medianMs: r.median, maxMs: r.max, runsMs: r.runsMs })),
