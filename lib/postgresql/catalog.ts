@@ -2,7 +2,7 @@
  * Read-only queries: parameters, version, TLS, restart and WAL state, and the catalog checks
  * behind the charm's config validation (reference charm: `src/charm.py`
  * `_validate_config_options`, and the `PostgreSQL` class of
- * `lib/charms/postgresql_k8s/v0/postgresql.py`; see docs/reference-charm.md).
+ * `lib/charms/postgresql_k8s/v0/postgresql.py`; see docs/upstream-charm.md).
  */
 import type { PostgreSQLConnector, Target } from './connection.ts';
 import {

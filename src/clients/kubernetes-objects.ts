@@ -1,6 +1,6 @@
 /**
  * The Kubernetes objects the lifecycle needs (the reference charm's `_create_services` and
- * `_patch_pod_labels` in src/charm.py; docs/reference-charm.md), as an interface: the handlers
+ * `_patch_pod_labels` in src/charm.py; docs/upstream-charm.md), as an interface: the handlers
  * call it, `src/k8s/` implements it against the API, and where there is no Kubernetes API (the
  * sandbox's etcd3 DCS, a VM) the no-op implementation below stands in.
  *

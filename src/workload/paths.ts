@@ -1,6 +1,6 @@
 /**
  * Where things live in the workload container, and who owns them (reference charm:
- * `src/constants.py` and `src/charm.py`; see docs/reference-charm.md). The
+ * `src/constants.py` and `src/charm.py`; see docs/upstream-charm.md). The
  * defaults are the rock's layout; every path can be moved (the sandbox runs several members on
  * one host, so each needs its own storage, pgpass and log directory).
  */

@@ -1,7 +1,7 @@
 import { parse } from 'yaml';
 import { parseCharmMetadata } from '../../../src/juju/metadata.ts';
 
-/** The reference charm's metadata.yaml/actions.yaml (docs/reference-charm.md), plus two odd names. */
+/** The reference charm's metadata.yaml/actions.yaml (docs/upstream-charm.md), plus two odd names. */
 export const METADATA_YAML = `
 name: postgresql-k8s
 containers:

@@ -17,7 +17,7 @@ interface Action {
 
 const actions = readRepoYaml('actions.yaml') as Record<string, Action>;
 
-// The reference charm's actions.yaml (docs/reference-charm.md): parameter types and the one default.
+// The reference charm's actions.yaml (docs/upstream-charm.md): parameter types and the one default.
 // The reference declares no enums and no required lists: the charm checks values itself and
 // fails the action with its own message, which runbooks rely on.
 const EXPECTED: Record<string, Record<string, { type: string; default?: unknown }>> = {

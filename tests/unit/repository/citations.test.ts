@@ -92,7 +92,7 @@ describe('citations', () => {
     for (const line of flagged) expect(citationProblems(line, file), line).not.toEqual([]);
     const fine = [
       'See [docs/architecture.md](docs/architecture.md).',
-      'see docs/reference-charm.md and docs/hook-tools.md#environment',
+      'see docs/upstream-charm.md and docs/hook-tools.md#environment',
       `(docs/pebble-api.md ${sign}3)`,
       'https://github.com/example/project/blob/main/docs/protocols.md',
       "the reference's `_postgresql_layer()` in src/charm.py",
@@ -100,7 +100,7 @@ describe('citations', () => {
     ];
     for (const line of fine) expect(citationProblems(line, file), line).toEqual([]);
     // Inside docs/, a sibling page may be linked by its bare name.
-    expect(citationProblems(`[reference](reference-${'charm'}.md)`, 'docs/dcs.md')).toEqual([]);
+    expect(citationProblems(`[architecture](archi${'tecture'}.md)`, 'docs/dcs.md')).toEqual([]);
     expect(citationProblems(`[reference](reference-${'charm'}.md)`, file)).not.toEqual([]);
   });
 
