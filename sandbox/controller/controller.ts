@@ -54,7 +54,6 @@ export interface ControllerOptions {
   /** Name of a new model (an existing one keeps its own). */
   modelName?: string;
   updateStatusIntervalMs?: number;
-  hookTimeoutMs?: number;
   retry?: RetryPolicy;
   probeIntervalMs?: number;
   jujuVersion?: string;
@@ -126,7 +125,6 @@ export class Controller {
       },
       charmDir: (unit) => this.unitCharmDirs.ensure(unit, this.appSettings(getUnit(model, unit).app).charmDir),
       extraEnv: (unit) => ({ ...this.appSettings(getUnit(model, unit).app).env, ...options.unitEnv?.(unit) }),
-      hookTimeoutMs: options.hookTimeoutMs ?? 30 * 60_000,
       persist: () => this.persist(),
       tracker: {
         started: (unit, dispatch) => {
@@ -282,6 +280,8 @@ export class Controller {
     this.lifecycle.removeUnit(unitName);
     if (options.force) {
       this.scheduler.drop((e) => e.unit === unitName, 'unit removed with --force');
+      // Its pod goes, and a hook it runs (however long it has hung: Juju has no hook timeout) with it.
+      this.scheduler.abortRunning(unitName);
       await this.scheduler.whenNotRunning(unitName);
       if (this.model.units[unitName]) this.lifecycle.leaveModel(unitName);
       this.actionWaiters.settle(this.model);

@@ -66,7 +66,6 @@ export function parseDaemonArgs(argv: readonly string[]): ControllerOptions {
       state: { type: 'string' },
       model: { type: 'string' },
       'update-status-interval': { type: 'string' },
-      'hook-timeout': { type: 'string' },
       'retry-delay': { type: 'string' },
       'probe-interval': { type: 'string' },
     },
@@ -78,7 +77,6 @@ export function parseDaemonArgs(argv: readonly string[]): ControllerOptions {
     stateDir: path.resolve(values.state),
     modelName: values.model,
     updateStatusIntervalMs: seconds('update-status-interval', values['update-status-interval']),
-    hookTimeoutMs: seconds('hook-timeout', values['hook-timeout']),
     probeIntervalMs: seconds('probe-interval', values['probe-interval']),
     retry: retryMs === undefined ? undefined : { initialMs: retryMs, maxMs: Math.max(retryMs, DEFAULT_RETRY.maxMs) },
   };

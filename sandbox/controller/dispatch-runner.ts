@@ -31,7 +31,6 @@ export interface DispatchOutcome {
   ok: boolean;
   exitCode: number | null;
   signal: string | null;
-  timedOut: boolean;
   /** Stopped because the controller is shutting down; the scheduler runs it again later. */
   aborted: boolean;
   /** Hooks that the committed (or, for immediate changes, discarded) context causes elsewhere. */
@@ -48,8 +47,7 @@ export interface DispatchRunnerOptions {
   charmDir: (unit: string) => string | Promise<string>;
   /** Variables the sandbox passes through to this unit's dispatches. */
   extraEnv?: (unit: string) => Record<string, string>;
-  hookTimeoutMs: number;
-  /** Between SIGTERM and SIGKILL when a dispatch is timed out or aborted. */
+  /** Between SIGTERM and SIGKILL when a dispatch is aborted. */
   killGraceMs?: number;
   /** Persist the model after a change the runner made itself (statuses, action records). */
   persist: () => void;
@@ -84,7 +82,7 @@ export class DispatchRunner {
     if (event.kind === 'action') {
       const action = this.model.actions[event.actionId];
       // Aborted or already finished (e.g. before a restart): nothing left to run.
-      if (action?.status !== 'pending') return { ok: true, exitCode: null, signal: null, timedOut: false, aborted: false, events: [], durationMs: 0 };
+      if (action?.status !== 'pending') return { ok: true, exitCode: null, signal: null, aborted: false, events: [], durationMs: 0 };
       startAction(this.model, event.actionId);
     }
     const previousAgentStatus = unit.agentStatus;
@@ -100,7 +98,7 @@ export class DispatchRunner {
       const program = await findDispatch(charmDir, event);
       if (program === null) {
         this.note(event, missingNote(event));
-        end = { exitCode: 0, signal: null, timedOut: false, aborted: false, stdout: '', stderr: '' }; // Juju: a no-op
+        end = { exitCode: 0, signal: null, aborted: false, stdout: '', stderr: '' }; // Juju: a no-op
       } else {
         this.note(event, startNote(event));
         const env = buildHookEnvironment({
@@ -114,10 +112,10 @@ export class DispatchRunner {
         end = await this.supervise(event, context.id, () => this.options.runtime.spawn(event.unit, [program], { env, cwd: charmDir }), abort);
       }
     } catch (error) {
-      end = { exitCode: null, signal: null, timedOut: false, aborted: false, stdout: '', stderr: '', spawnError: errorMessage(error) };
+      end = { exitCode: null, signal: null, aborted: false, stdout: '', stderr: '', spawnError: errorMessage(error) };
     }
 
-    const ok = end.exitCode === 0 && !end.timedOut && !end.aborted;
+    const ok = end.exitCode === 0 && !end.aborted;
     const report = ok ? await this.options.agent.commit(context.id) : await this.options.agent.discard(context.id);
     if (ok && event.kind === 'hook' && this.model.units[event.unit]) {
       const current = this.model.units[event.unit]!;
@@ -125,8 +123,8 @@ export class DispatchRunner {
     }
     this.record(event, ok, end, previousAgentStatus);
     const durationMs = performance.now() - started;
-    this.note(event, endNote(event, end, durationMs, this.options.hookTimeoutMs));
-    return { ok, exitCode: end.exitCode, signal: end.signal, timedOut: end.timedOut, aborted: end.aborted, events: report.events, durationMs };
+    this.note(event, endNote(event, end, durationMs));
+    return { ok, exitCode: end.exitCode, signal: end.signal, aborted: end.aborted, events: report.events, durationMs };
   }
 
   private record(event: QueuedEvent, ok: boolean, end: ProcessEnd, previousAgentStatus: Status): void {
@@ -147,7 +145,12 @@ export class DispatchRunner {
     this.options.persist();
   }
 
-  /** Start the process, file its output, and wait for it within the hook timeout. */
+  /**
+   * Start the process, file its output, and wait for it for as long as it takes: Juju's runner
+   * (worker/uniter/runner/runner.go, runCharmHookWithLocation) waits on a hook or action with no
+   * deadline (only `juju exec` commands take a timeout), so a hung hook keeps its unit executing
+   * until it ends, the unit is removed with --force, or the controller stops.
+   */
   private async supervise(event: QueuedEvent, contextId: string, start: () => ChildProcess, abort?: AbortSignal): Promise<ProcessEnd> {
     const child = start();
     const tracked = this.track(event, contextId, child);
@@ -164,17 +167,12 @@ export class DispatchRunner {
       drained.push(this.fileLines(readable, event.unit, label, stream));
     }
 
-    let timedOut = false;
     let aborted = false;
     let killTimer: NodeJS.Timeout | undefined;
     const stop = () => {
       signalProcessTree(child, 'SIGTERM');
       killTimer ??= setTimeout(() => signalProcessTree(child, 'SIGKILL'), this.options.killGraceMs ?? 5_000);
     };
-    const timeout = setTimeout(() => {
-      timedOut = true;
-      stop();
-    }, this.options.hookTimeoutMs);
     const onAbort = () => {
       aborted = true;
       stop();
@@ -186,7 +184,6 @@ export class DispatchRunner {
       child.once('exit', (exitCode, signal) => resolve({ exitCode, signal }));
       child.once('error', (error) => resolve({ exitCode: null, signal: null, spawnError: errorMessage(error) }));
     });
-    clearTimeout(timeout);
     clearTimeout(killTimer);
     abort?.removeEventListener('abort', onAbort);
     if (await tracked) this.options.tracker?.finished(event.unit);
@@ -195,7 +192,7 @@ export class DispatchRunner {
     await Promise.race([Promise.all(drained), new Promise((resolve) => setTimeout(resolve, 2_000).unref())]);
     child.stdout?.destroy();
     child.stderr?.destroy();
-    return { ...exit, timedOut, aborted, ...captured };
+    return { ...exit, aborted, ...captured };
   }
 
   private fileLines(readable: Readable, unit: string, hook: string, stream: 'stdout' | 'stderr'): Promise<void> {

@@ -15,7 +15,6 @@ export interface Note {
 export interface DispatchEnd {
   exitCode: number | null;
   signal: string | null;
-  timedOut: boolean;
   aborted: boolean;
   spawnError?: string;
 }
@@ -36,12 +35,11 @@ export function missingNote(event: QueuedEvent): Note {
   return { level: 'INFO', line: `skipped ${subjectOf(event)} (missing)` };
 }
 
-export function endNote(event: QueuedEvent, end: DispatchEnd, durationMs: number, hookTimeoutMs: number): Note {
+export function endNote(event: QueuedEvent, end: DispatchEnd, durationMs: number): Note {
   const subject = subjectOf(event);
   const took = `${Math.round(durationMs)} ms`;
   if (end.spawnError !== undefined) return { level: 'ERROR', line: `${subject} failed: cannot run dispatch: ${end.spawnError} (${took})` };
   if (end.aborted) return { level: 'WARNING', line: `${subject} ${VIA} stopped: the controller is shutting down and runs it again later (${took})` };
-  if (end.timedOut) return { level: 'ERROR', line: `${subject} ${VIA} failed: timed out after ${hookTimeoutMs} ms and was killed (${took})` };
   if (end.exitCode === 0) return { level: 'INFO', line: `ran ${subject} ${VIA}: exit code 0 (${took})` };
   const why = end.exitCode !== null ? `exit status ${end.exitCode}` : `killed by ${end.signal ?? 'a signal'}`;
   return { level: 'ERROR', line: `${subject} ${VIA} failed: ${why} (${took})` };

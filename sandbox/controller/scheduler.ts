@@ -140,6 +140,11 @@ export class Scheduler {
     this.checkSettled();
   }
 
+  /** Stop what the unit runs now (SIGTERM, then SIGKILL), as deleting its pod would. */
+  abortRunning(unit: string): void {
+    this.queues.get(unit)?.running?.abort.abort();
+  }
+
   /** Resolves once the unit runs nothing (its queue may still hold events). */
   async whenNotRunning(unit: string): Promise<void> {
     await this.queues.get(unit)?.running?.done;
@@ -156,7 +161,7 @@ export class Scheduler {
     this.log.add({ unit, type: 'skipped', what: `${describeEvent(head.event)}: resolved`, ...labels(head.event) });
     // Juju's NewSkipHook commits the hook as if it had run (its follow-ups happen), with no changes.
     try {
-      this.options.afterRun?.(head.event, { ok: true, aborted: false, exitCode: null, signal: null, timedOut: false, events: [], durationMs: 0 });
+      this.options.afterRun?.(head.event, { ok: true, aborted: false, exitCode: null, signal: null, events: [], durationMs: 0 });
     } catch (error) {
       this.logger.error({ unit, event: describeEvent(head.event), err: errorMessage(error) }, 'after-run handling failed');
     }
@@ -303,7 +308,7 @@ export class Scheduler {
       outcome = await this.options.run(event, abort);
     } catch (error) {
       this.logger.error({ unit, event: what, err: errorMessage(error) }, 'cannot run event');
-      outcome = { ok: false, aborted: false, exitCode: null, signal: null, timedOut: false, events: [], durationMs: 0 };
+      outcome = { ok: false, aborted: false, exitCode: null, signal: null, events: [], durationMs: 0 };
     }
     queue.running = null;
     const durationMs = Math.round(performance.now() - started);

@@ -21,7 +21,7 @@ function label(event: QueuedEvent): string {
 }
 
 function outcome(ok: boolean, aborted = false): DispatchOutcome {
-  return { ok, aborted, exitCode: ok ? 0 : aborted ? null : 1, signal: null, timedOut: false, events: [], durationMs: 1 };
+  return { ok, aborted, exitCode: ok ? 0 : aborted ? null : 1, signal: null, events: [], durationMs: 1 };
 }
 
 let schedulers: Scheduler[] = [];
