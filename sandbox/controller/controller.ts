@@ -289,6 +289,17 @@ export class Controller {
     this.persist();
   }
 
+  /**
+   * Leadership moves from the live leader to `to` (or another live unit), as when the leader's
+   * lease expires; see Lifecycle.moveLeadership. Returns the new leader.
+   */
+  moveLeadership(appName: string, to?: string): string {
+    this.assertRunning();
+    const leader = this.lifecycle.moveLeadership(appName, to);
+    this.persist();
+    return leader;
+  }
+
   /** `juju config app key=value...` (null resets); returns the options whose value changed. */
   setConfig(appName: string, values: Record<string, ConfigValue | null>): string[] {
     this.assertRunning();

@@ -337,6 +337,32 @@ export class Lifecycle {
     this.enqueue([hookEvent(unitName, hook, fields)]);
   }
 
+  /**
+   * Leadership moves away from a live leader, as when its lease expires (its agent stopped
+   * renewing it) and another unit claims it: `to`, or whichever other live unit claims first.
+   * The new leader gets leader-elected. The old one gets no hook: Juju 3.6 has a leader-deposed
+   * hook kind, but its resolver (worker/uniter/leadership/resolver.go) only queues
+   * NewResignLeadership, whose Execute (worker/uniter/operation/leader.go, resignLeadership)
+   * logs "we should run a leader-deposed hook here, but we can't yet" and runs none; from then
+   * on is-leader answers False. Returns the new leader.
+   */
+  moveLeadership(appName: string, to?: string): string {
+    const app = this.model.applications[appName];
+    if (!app) throw new ControllerError(`application "${appName}" not found`);
+    const candidates = Object.values(this.model.units)
+      .filter((u) => u.app === appName && u.life === 'alive' && u.name !== app.leader && this.records[u.name])
+      .map((u) => u.name)
+      .sort(compareUnitNames);
+    const leader = to ?? (this.options.chooseLeader ? this.options.chooseLeader(appName, candidates) : candidates[0]);
+    if (leader === undefined || !candidates.includes(leader)) throw new ControllerError(`no other live unit of "${appName}" can take leadership${to === undefined ? '' : ` (asked for "${to}")`}`);
+    const old = app.leader;
+    setLeader(this.model, appName, leader);
+    if (old !== null) this.options.log.add({ unit: old, type: 'model', what: 'lost leadership (Juju runs no leader-deposed hook)' });
+    this.options.log.add({ unit: leader, type: 'model', what: 'elected leader' });
+    this.enqueue([hookEvent(leader, 'leader-elected')]);
+    return leader;
+  }
+
   /** Give leadership to one of the live units (whichever claims first) when the application has none. */
   private electLeader(appName: string): void {
     const app = this.model.applications[appName];

@@ -44,6 +44,35 @@ describe('remove-unit', () => {
   });
 });
 
+describe('leadership moving away from a live leader', () => {
+  it('runs leader-elected on the new leader and nothing on the old one: Juju 3.6 runs no leader-deposed', async () => {
+    controller = await bed.open();
+    await bed.deploy(controller, 'a', 3);
+    await controller.settled({ timeoutMs: 20_000 });
+    expect(controller.model.applications['a']?.leader).toBe('a/0');
+    const before = { a0: (await bed.sequence('a/0')).length, a1: (await bed.sequence('a/1')).length, a2: (await bed.sequence('a/2')).length };
+
+    expect(controller.moveLeadership('a', 'a/2')).toBe('a/2');
+    await controller.settled({ timeoutMs: 20_000 });
+
+    expect((await bed.sequence('a/2')).slice(before.a2)).toEqual(['leader-elected']);
+    expect((await bed.log('a/2')).leader.at(-1)).toBe('True');
+    expect((await bed.sequence('a/0')).slice(before.a0)).toEqual([]);
+    expect((await bed.sequence('a/1')).slice(before.a1)).toEqual([]);
+    expect(controller.events().some((e) => e.hook === 'leader-deposed')).toBe(false);
+    expect(controller.model.applications['a']?.leader).toBe('a/2');
+    expect(() => controller!.moveLeadership('a', 'a/2')).toThrow(/no other live unit/);
+
+    // Removing the (new) leader later: again leader-elected on whichever unit claims, nothing else.
+    await controller.removeUnit('a/2');
+    await controller.settled({ timeoutMs: 20_000 });
+    const next = controller.model.applications['a']!.leader!;
+    expect(['a/0', 'a/1']).toContain(next);
+    expect((await bed.sequence(next)).filter((h) => h.startsWith('leader-'))).toEqual(next === 'a/0' ? ['leader-elected', 'leader-elected'] : ['leader-elected']);
+    expect(controller.events().some((e) => e.hook === 'leader-deposed')).toBe(false);
+  });
+});
+
 describe('remove-unit with a client relation', () => {
   it('departs and breaks the non-peer relation before departing the peers; the client sees it depart at once', async () => {
     controller = await bed.open();
