@@ -115,8 +115,11 @@ export class DispatchRunner {
       end = { exitCode: null, signal: null, aborted: false, stdout: '', stderr: '', spawnError: errorMessage(error) };
     }
 
-    const ok = end.exitCode === 0 && !end.aborted;
-    const report = ok ? await this.options.agent.commit(context.id) : await this.options.agent.discard(context.id);
+    const exited = end.exitCode === 0 && !end.aborted;
+    const report = exited ? await this.options.agent.commit(context.id) : await this.options.agent.discard(context.id);
+    // Refused changes fail the hook (or action) as Juju's HookContext.Flush does, exit 0 or not.
+    if (report.error !== undefined) end = { ...end, commitError: report.error };
+    const ok = exited && report.error === undefined;
     if (ok && event.kind === 'hook' && this.model.units[event.unit]) {
       const current = this.model.units[event.unit]!;
       afterHookStatus(current, event.hook, current.workloadStatus !== workloadStatusBefore);
@@ -134,7 +137,12 @@ export class DispatchRunner {
       if (action && action.message === '' && end.exitCode === null) {
         action.message = end.spawnError ?? `terminated${end.signal ? ` by ${end.signal}` : ''}`;
       }
-      if (action) finishAction(this.model, event.actionId, { exitCode: end.exitCode ?? -1, stdout: end.stdout, stderr: end.stderr });
+      if (action && end.commitError !== undefined) {
+        // finalizeAction (worker/uniter/runner/context/context.go): the flush error joins stderr, fails the action.
+        if (action.message === '') action.message = 'committing requested changes failed';
+        const stderr = end.stderr === '' ? end.commitError : `${end.stderr}\n${end.commitError}`;
+        finishAction(this.model, event.actionId, { exitCode: end.exitCode === 0 ? 1 : (end.exitCode ?? -1), stdout: end.stdout, stderr });
+      } else if (action) finishAction(this.model, event.actionId, { exitCode: end.exitCode ?? -1, stdout: end.stdout, stderr: end.stderr });
       // A failed action does not block the unit: its agent goes back to what it was.
       if (unit) unit.agentStatus = previousAgentStatus;
     } else if (unit) {

@@ -17,6 +17,8 @@ export interface DispatchEnd {
   signal: string | null;
   aborted: boolean;
   spawnError?: string;
+  /** The controller refused the dispatch's changes (e.g. a follower's secret-set). */
+  commitError?: string;
 }
 
 const VIA = '(via hook dispatching script: dispatch)';
@@ -40,6 +42,7 @@ export function endNote(event: QueuedEvent, end: DispatchEnd, durationMs: number
   const took = `${Math.round(durationMs)} ms`;
   if (end.spawnError !== undefined) return { level: 'ERROR', line: `${subject} failed: cannot run dispatch: ${end.spawnError} (${took})` };
   if (end.aborted) return { level: 'WARNING', line: `${subject} ${VIA} stopped: the controller is shutting down and runs it again later (${took})` };
+  if (end.commitError !== undefined) return { level: 'ERROR', line: `${subject} ${VIA} failed: ${end.commitError} (${took})` };
   if (end.exitCode === 0) return { level: 'INFO', line: `ran ${subject} ${VIA}: exit code 0 (${took})` };
   const why = end.exitCode !== null ? `exit status ${end.exitCode}` : `killed by ${end.signal ?? 'a signal'}`;
   return { level: 'ERROR', line: `${subject} ${VIA} failed: ${why} (${took})` };

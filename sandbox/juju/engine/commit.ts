@@ -127,6 +127,26 @@ export function obsoleteRevisionEvents(model: Model, secretIds: Iterable<string>
   return events;
 }
 
+/**
+ * Why the controller refuses this hook's changes, if it does: a follower's update of its
+ * application's secret. Juju's uniter sends the queued update at commit; the secretsmanager
+ * facade's updateSecret (apiserver/facades/agent/secretsmanager/secrets.go) asks CanManage
+ * (apiserver/common/secrets/access.go), which wants a leadership token for an application's
+ * secret, and the token check fails with core/leadership's NotLeaderError. The uniter facade's
+ * CommitHookChanges prefixes "updating secrets: " and applies nothing else of the hook, and
+ * HookContext.Flush returns the error, so the hook fails after its process exited 0.
+ */
+export function commitRefusal(ctx: HookContext): string | null {
+  if (ctx.isLeader()) return null;
+  for (const update of ctx.pending.secretUpdates.values()) {
+    const secret = ctx.model.secrets[update.id];
+    if (secret?.owner.kind === 'application' && secret.owner.name === ctx.unit.app) {
+      return `updating secrets: ${JSON.stringify(ctx.unit.name)} is not leader of ${JSON.stringify(ctx.unit.app)}`;
+    }
+  }
+  return null;
+}
+
 export function commitPending(ctx: HookContext): ModelEvent[] {
   const events: ModelEvent[] = [];
   commitRelationSettings(ctx, events);

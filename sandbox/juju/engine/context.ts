@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { SandboxModelError } from '../errors.ts';
 import type { Action, Application, Model, Relation, Unit } from '../model/schema.ts';
 import { localEndpoint } from '../model/topology.ts';
-import { commitPending, obsoleteRevisionEvents, type ModelEvent } from './commit.ts';
+import { commitPending, commitRefusal, obsoleteRevisionEvents, type ModelEvent } from './commit.ts';
 import { HookToolRunError, NOT_LEADER } from './errors.ts';
 import { applyDelta, emptyPending, type PendingChanges } from './pending.ts';
 
@@ -47,6 +47,8 @@ export interface HookContextOptions {
 export interface CommitReport {
   /** Hooks the changes cause on other units (or this one), for the scheduler to fire later. */
   events: ModelEvent[];
+  /** Set when the controller refused the changes (none was applied): the hook fails with it. */
+  error?: string;
 }
 
 export class HookContext {
@@ -153,8 +155,10 @@ export class HookContext {
     this.options.onLog?.(entry);
   }
 
-  /** Apply the pending changes (the hook exited 0). */
+  /** Apply the pending changes (the hook exited 0), unless the controller refuses them. */
   commit(): CommitReport {
+    const refusal = commitRefusal(this);
+    if (refusal !== null) return { ...this.discard(), error: refusal };
     this.finish();
     const events = commitPending(this);
     return { events: [...this.immediateEvents, ...events] };

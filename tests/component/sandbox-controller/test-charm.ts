@@ -102,6 +102,9 @@ case "$JUJU_DISPATCH_PATH" in
     action-get value > "$JUJU_CHARM_DIR/mine"
     action-set "after=$(cat "$JUJU_CHARM_DIR/mine")" ;;
 esac
+if [ -e "$ctl/run-$unit_id-$JUJU_HOOK_NAME" ]; then
+  . "$ctl/run-$unit_id-$JUJU_HOOK_NAME"
+fi
 if [ -e "$ctl/hang-$unit_id-$JUJU_HOOK_NAME" ]; then
   echo $$ > "$ctl/hung-$unit_id-$JUJU_HOOK_NAME.pid"
   sleep 31.25
@@ -241,6 +244,13 @@ export class TestBed {
     const file = path.join(this.controlDir, `hang-${unit.replace('/', '-')}-${hook}`);
     if (on) await writeFile(file, '');
     else await rm(file, { force: true });
+  }
+
+  /** Shell lines the unit's dispatch runs (sourced) in `hook`, after its usual work; null removes them. */
+  async runInHook(unit: string, hook: string, script: string | null): Promise<void> {
+    const file = path.join(this.controlDir, `run-${unit.replace('/', '-')}-${hook}`);
+    if (script === null) await rm(file, { force: true });
+    else await writeFile(file, `${script}\n`);
   }
 
   /** The pid (= process group) of the dispatch that hung in `hook` last, once it has. */

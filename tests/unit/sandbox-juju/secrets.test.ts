@@ -227,7 +227,6 @@ describe('secret-get for consumers', () => {
       stderr: 'ERROR secret "database.5.user.secret" not found\n',
     });
     expect(await follower.json('secret-ids')).toBeNull();
-    expect(await follower.run('secret-set', [uri, '--label', 'other'])).toEqual({ exitCode: 1, stdout: '', stderr: 'ERROR this unit is not the leader\n' });
     const leader = hook(model, { unit: 'pg/0' });
     expect(Object.keys((await leader.json('secret-info-get', [uri])) as object)).toEqual([uri.slice('secret:'.length)]);
     expect(await leader.json('secret-ids')).toEqual([uri.slice('secret:'.length)]);
@@ -256,13 +255,36 @@ describe('secret-get for consumers', () => {
   });
 });
 
+describe("a follower's secret-set of its application's secret", () => {
+  it('passes as a tool and is refused when the hook commits, with Juju\'s leadership error; nothing of the hook is applied', async () => {
+    const { model, dbRelation } = buildModel();
+    const uri = await sharedSecret(model, dbRelation);
+    const id = uri.slice('secret:'.length);
+    const before = structuredClone(model.secrets[id]);
+    const follower = hook(model, { unit: 'pg/2', hookName: 'config-changed' });
+    expect(await follower.run('secret-set', [uri, 'password=x'])).toEqual({ exitCode: 0, stdout: '', stderr: '' });
+    expect(await follower.run('secret-set', [uri, '--label', 'other'])).toEqual({ exitCode: 0, stdout: '', stderr: '' });
+    expect((await follower.run('relation-set', ['-r', String(dbRelation), 'seen=yes'])).exitCode).toBe(0);
+    const report = follower.ctx.commit();
+    expect(report.error).toBe('updating secrets: "pg/2" is not leader of "pg"');
+    expect(report.events).toEqual([]);
+    expect(model.secrets[id]).toEqual(before);
+    expect(model.relations.find((r) => r.id === dbRelation)!.unitData['pg/2']?.['seen']).toBeUndefined();
+
+    // The leader's own secret-set commits as before.
+    const leader = hook(model, { unit: 'pg/0' });
+    expect((await leader.run('secret-set', [uri, 'password=x'])).exitCode).toBe(0);
+    expect(leader.ctx.commit().error).toBeUndefined();
+    expect(model.secrets[id]!.revisions).toHaveLength(2);
+  });
+});
+
 describe('secret management by the owner', () => {
   it('needs leadership for application secrets', async () => {
     const { model, dbRelation } = buildModel();
     const uri = await sharedSecret(model, dbRelation);
     const { run } = hook(model, { unit: 'pg/2' });
     for (const [tool, args] of [
-      ['secret-set', [uri, 'password=x']],
       ['secret-remove', [uri]],
       ['secret-grant', ['-r', String(dbRelation), uri]],
       ['secret-revoke', [uri, '--app', 'client']],

@@ -70,6 +70,19 @@ export const secretAdd: HookTool = {
   },
 };
 
+/**
+ * The secret secret-set may change. A follower setting its application's secret is not refused
+ * here: Juju's HookContext.UpdateSecret (worker/uniter/runner/context/context.go) checks
+ * leadership only for a secret in the unit's metadata, which has no application secrets for a
+ * follower (GetSecretMetadata), so the change is queued and refused when the hook commits
+ * (commitRefusal in commit.ts).
+ */
+function settable(ctx: HookContext, id: string): OwnedSecret {
+  const owned = ownedSecrets(ctx).get(id);
+  if (owned?.owner.kind === 'application' && !ctx.isLeader()) return owned;
+  return manageable(ctx, id);
+}
+
 export const secretSet: HookTool = {
   name: 'secret-set',
   flags: () => upsertFlags,
@@ -78,7 +91,7 @@ export const secretSet: HookTool = {
     const [uri, ...rest] = inv.args;
     const id = secretIdArg(uri);
     const upsert = parseUpsertArgs(inv, rest);
-    manageable(ctx, id);
+    settable(ctx, id);
     if (upsert.label !== undefined) checkLabelFree(ctx, upsert.label, id);
     const hasContent = Object.keys(upsert.content).length > 0;
     const create = ctx.pending.secretCreates.get(id);
