@@ -18,7 +18,7 @@ afterEach(async () => {
 });
 
 describe("a follower's secret-set of its application's secret", () => {
-  it('fails the hook at commit with Juju\'s leadership error although the process exited 0; the leader's commits', async () => {
+  it("fails the hook at commit with Juju's leadership error although the process exited 0; the leader's commits", async () => {
     controller = await bed.open({ retry: { initialMs: 60_000, maxMs: 60_000 } });
     await bed.deploy(controller, 'a', 2);
     await controller.settled({ timeoutMs: 20_000 });
