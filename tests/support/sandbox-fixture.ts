@@ -109,19 +109,26 @@ export interface SqlOptions {
 export class SandboxFixture {
   readonly stateDir: string;
   readonly #workDir: string;
+  /** `SANDBOX_LEADER_SEED` for every CLI call (and so the daemon they start): who leads is repeatable. */
+  readonly leaderSeed: string | undefined;
   #sandboxId: string | undefined;
   #operatorPassword: string | undefined;
   /** The last CLI calls made (tails of their output), for a report when a test fails. */
   readonly calls: CliResult[] = [];
 
-  private constructor(workDir: string, stateDir = path.join(workDir, 'state')) {
+  private constructor(workDir: string, stateDir = path.join(workDir, 'state'), leaderSeed?: string) {
     this.#workDir = workDir;
     this.stateDir = stateDir;
+    this.leaderSeed = leaderSeed;
   }
 
-  /** A fixture with a fresh state dir of its own (nothing is created until `deploy`). */
-  static async create(label = 'cluster'): Promise<SandboxFixture> {
-    return new SandboxFixture(await mkdtemp(path.join(os.tmpdir(), `sbx-${label}-`)));
+  /**
+   * A fixture with a fresh state dir of its own (nothing is created until `deploy`). With
+   * `leaderSeed` the sandbox picks leaders from it (sandbox/controller/leader-choice.ts), so a
+   * test can choose a deployment whose leader is not unit 0 and say so.
+   */
+  static async create(label = 'cluster', options: { leaderSeed?: string } = {}): Promise<SandboxFixture> {
+    return new SandboxFixture(await mkdtemp(path.join(os.tmpdir(), `sbx-${label}-`)), undefined, options.leaderSeed);
   }
 
   /** A fixture over a sandbox that already runs in `stateDir` (for debugging by hand). */
@@ -148,7 +155,11 @@ export class SandboxFixture {
     const r = await execa(process.execPath, ['--import', TSX_LOADER, CLI, ...args], {
       cwd: REPO_ROOT,
       // SANDBOX_DCS picks the DCS of a sandbox the deploy makes (`SANDBOX_DCS=etcd npx vitest run ...`).
-      env: { SANDBOX_STATE_DIR: this.stateDir, ...(process.env['SANDBOX_DCS'] ? { SANDBOX_DCS: process.env['SANDBOX_DCS'] } : {}) },
+      env: {
+        SANDBOX_STATE_DIR: this.stateDir,
+        ...(process.env['SANDBOX_DCS'] ? { SANDBOX_DCS: process.env['SANDBOX_DCS'] } : {}),
+        ...(this.leaderSeed === undefined ? {} : { SANDBOX_LEADER_SEED: this.leaderSeed }),
+      },
       reject: false,
       timeout: timeoutMs,
       stdin: 'ignore',

@@ -6,21 +6,23 @@ import { namePrefix } from '../../../sandbox/pods/index.ts';
 import type { ContinuousWrites, Verification } from '../../support/continuous-writes.ts';
 import { APP, allActive, isCaughtUpReplica, isClean, SandboxFixture, summarize, type UnitStatus } from '../../support/sandbox-fixture.ts';
 import { processesMentioning } from '../sandbox-cli/helpers.ts';
-import { describeReport, LeaderWatch, member, unitNames, verifyOn, writer } from './helpers.ts';
+import { describeReport, LeaderWatch, leaderAwayFromUnit0, member, unitNames, verifyOn, writer } from './helpers.ts';
 
 // One 3-unit sandbox running the real charm, and the failures a Kubernetes cluster brings, in
 // order: the primary's PostgreSQL crashing under a live Patroni, a primary crash (Pebble
 // restarts Patroni, which still holds the leader key and leads again), a primary that crashes
 // and stays down past the ttl (failover), scaling 3 → 1 → 3, every pod killed at once, and
 // destroy. A writer runs through each fault; afterwards every
-// acknowledged write must be on every member, none twice.
+// acknowledged write must be on every member, none twice. Juju leadership starts on a unit other
+// than 0 (a seeded choice), as Juju may give it, so the scale-down runs with a leader there.
 
 const MIN = 60_000;
+const LEADERSHIP = leaderAwayFromUnit0(3);
 let sbx: SandboxFixture;
 const timings: Record<string, number> = {};
 
 beforeAll(async () => {
-  sbx = await SandboxFixture.create('failures');
+  sbx = await SandboxFixture.create('failures', { leaderSeed: LEADERSHIP.seed });
 });
 
 afterAll(async () => {
@@ -67,7 +69,10 @@ describe('failures of a 3-unit cluster of the real charm', () => {
     await sbx.deploy(3);
     const status = await sbx.waitFor((u) => allActive(u, 3) && healthyCluster(u, 3), '3 active units, a leader and caught-up replicas', 3 * MIN);
     timings['deploy'] = seconds(Date.now() - started);
-    addresses = Object.values(status.applications[APP]!.units).map((u) => u.address);
+    const units = status.applications[APP]!.units;
+    addresses = Object.values(units).map((u) => u.address);
+    expect(Object.entries(units).filter(([, u]) => u.leader).map(([n]) => n), summarize(units)).toEqual([LEADERSHIP.leader]);
+    expect(LEADERSHIP.leader).not.toBe(`${APP}/0`);
   }, 8 * MIN);
 
   it('e0. kill -9 of the primary\'s postmaster and children: Patroni starts PostgreSQL again, writes resume, none lost or doubled', async () => {
@@ -179,6 +184,10 @@ describe('failures of a 3-unit cluster of the real charm', () => {
     const keep = leaderOf(before)!;
     const keepAddress = before[keep]!.address;
     const leaving = unitNames(before).filter((u) => u !== keep);
+    // Nothing has moved Juju's leadership since the deploy: the scale-down starts with it away from unit 0.
+    const jujuLeader = Object.entries(before).find(([, u]) => u.leader)?.[0];
+    expect(jujuLeader, summarize(before)).toBe(LEADERSHIP.leader);
+    console.info(`scale-down: Juju leader ${jujuLeader ?? '?'}, Patroni leader ${keep}, removing ${leaving.join(', ')}`);
     let hosts = [keepAddress];
     const cw = writer(() => hosts, await sbx.operatorPassword(), 'cw_scale');
     await cw.start();

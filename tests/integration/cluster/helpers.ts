@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { chooseLeader } from '../../../sandbox/controller/leader-choice.ts';
 import { ContinuousWrites, type Verification, type WriteReport } from '../../support/continuous-writes.ts';
 import { APP, OPERATOR, type PasswordSource, type SandboxFixture, type UnitStatus } from '../../support/sandbox-fixture.ts';
 
@@ -7,6 +8,22 @@ import { APP, OPERATOR, type PasswordSource, type SandboxFixture, type UnitStatu
 export const unitNames = (units: Record<string, UnitStatus>): string[] => Object.keys(units).sort();
 export const member = (unit: string): string => unit.replace('/', '-');
 export const unitOf = (memberName: string): string => `${APP}/${memberName.slice(APP.length + 1)}`;
+
+/** The units a fresh deployment of `count` units gets, in order. */
+export const firstUnits = (count: number): string[] => Array.from({ length: count }, (_, i) => `${APP}/${i}`);
+
+/**
+ * A leader seed (sandbox/controller/leader-choice.ts) under which a fresh deployment of `count`
+ * units elects a unit other than unit 0, and that unit: the cluster tests run with leadership
+ * away from unit 0, as Juju may give it, so a charm (or sandbox) that needs unit 0 to lead fails.
+ */
+export function leaderAwayFromUnit0(count: number): { seed: string; leader: string } {
+  for (let n = 1; n < 100; n++) {
+    const leader = chooseLeader(APP, firstUnits(count), String(n));
+    if (leader !== undefined && leader !== `${APP}/0`) return { seed: String(n), leader };
+  }
+  throw new Error(`no seed under 100 elects a unit other than ${APP}/0 of ${count}`);
+}
 
 /**
  * A ContinuousWrites client over a host list the test keeps current. `password` may be a function:
