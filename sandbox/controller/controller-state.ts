@@ -7,6 +7,7 @@ import { ControllerStateError } from './errors.ts';
 import { UnitLifecycleSchema } from './lifecycle.ts';
 import { RunningDispatchSchema } from './orphans.ts';
 import { QueuedEventSchema } from './queued-event.ts';
+import { SecretTriggerStateSchema } from './secret-triggers.ts';
 
 /**
  * What the controller knows besides the model (`<stateDir>/controller.json`): where each
@@ -37,6 +38,8 @@ export const ControllerStateSchema = z.object({
   queues: z.record(z.string(), z.array(QueueItemSchema)).default({}),
   /** By unit: the dispatch running there now. */
   dispatches: z.record(z.string(), RunningDispatchSchema).default({}),
+  /** Secret rotations and expiries in flight (secret-triggers.ts). */
+  secretTriggers: SecretTriggerStateSchema.default({ rotating: {}, expiring: {} }),
 });
 export type ControllerState = z.infer<typeof ControllerStateSchema>;
 

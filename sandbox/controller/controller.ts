@@ -36,7 +36,7 @@ import type { HookEvent } from './queued-event.ts';
 import { ActionWaiters, type ControllerStatus, findRelation, restoreModelState, unitProgress } from './controller-support.ts';
 import { HostRuntime, ImmediateWorkloadProbe, type ModelCluster, type UnitRuntime, type WorkloadProbe } from './runtime.ts';
 import { type RetryPolicy, Scheduler } from './scheduler.ts';
-import { SecretTriggers } from './secret-triggers.ts';
+import { type SecretTriggerState, SecretTriggers } from './secret-triggers.ts';
 import { UnitCharmDirs } from './unit-charm-dir.ts';
 import { WorkloadWatcher } from './workload-watcher.ts';
 
@@ -110,6 +110,7 @@ export class Controller {
     readonly debugLog: DebugLog,
     private readonly options: ControllerOptions & { runtime: UnitRuntime; logger: Logger },
     records: Record<string, UnitLifecycle>,
+    secretTriggerState: SecretTriggerState,
   ) {
     this.unitCharmDirs = new UnitCharmDirs(stateDir);
     this.runner = new DispatchRunner({
@@ -177,7 +178,7 @@ export class Controller {
       logger: options.logger,
     });
     this.actionWaiters = new ActionWaiters();
-    this.secretTriggers = new SecretTriggers({ model, enqueue: (event) => this.scheduler.enqueue(event), now: options.secretClock });
+    this.secretTriggers = new SecretTriggers({ model, enqueue: (event) => this.scheduler.enqueue(event), now: options.secretClock, restored: secretTriggerState });
     // What the controller decides outside dispatches goes to the units' debug logs too.
     this.scheduler.log.subscribe((event) => {
       const note = progressNote(event);
@@ -210,7 +211,7 @@ export class Controller {
       },
     });
     const runtime = options.runtime ?? new HostRuntime();
-    controller = new Controller(stateDir, model, state.apps, agent, modelStore, stateStore, debugLog, { ...options, runtime, logger }, state.units);
+    controller = new Controller(stateDir, model, state.apps, agent, modelStore, stateStore, debugLog, { ...options, runtime, logger }, state.units, state.secretTriggers);
     controller.scheduler.restore(state.queues);
     // The cluster knows every application (and its trust) before any of their hooks runs again.
     for (const app of Object.values(model.applications)) options.cluster?.applicationDeployed(app.name, app.trusted);
@@ -474,6 +475,7 @@ export class Controller {
       units: this.lifecycle.records,
       queues: this.scheduler.snapshot(),
       dispatches: this.dispatches,
+      secretTriggers: this.secretTriggers.state(),
     };
     try {
       await Promise.all([this.modelStore.save(this.model), this.stateStore.save(structuredClone(state))]);

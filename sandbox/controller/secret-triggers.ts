@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import type { Model, Secret } from '../juju/model.ts';
 import { secretUri } from '../juju/model.ts';
 import { type HookEvent, hookEvent } from './queued-event.ts';
@@ -18,7 +19,13 @@ import { type HookEvent, hookEvent } from './queued-event.ts';
  * Both go to the owner: the owning unit, or the leader of the owning application (only the
  * leader may watch an application's secrets, WatchSecretsRotationChanges). The secret's label is
  * the owner's (contextFactory.HookContext fills it from the owner's metadata); secret-expired
- * carries JUJU_SECRET_REVISION. Like Juju's workers, the retry state lives in memory.
+ * carries JUJU_SECRET_REVISION.
+ *
+ * The next rotate time lives in the model (Juju keeps it in the secret's rotation document), so
+ * a restarted daemon fires secret-rotate when it falls due, not a period after the restart. What
+ * is in flight (a rotation queued, with the revision it saw; each expiry's next trigger) is saved
+ * with the controller's queues (state()), so that a hook restored from the queue is not queued a
+ * second time and a rotation still knows whether the hook added a revision.
  *
  * `now` is injectable and `check()` public, so a test can move time on instead of waiting.
  */
@@ -38,24 +45,42 @@ export const ROTATE_PERIOD_MS: Record<NonNullable<Secret['rotatePolicy']>, numbe
   yearly: 365 * 24 * HOUR_MS,
 };
 
+const ExpiryStateSchema = z.object({
+  /** The revision's expire time this state was made for; a change starts over. */
+  expireTime: z.string(),
+  nextTriggerMs: z.number(),
+});
+type ExpiryState = z.infer<typeof ExpiryStateSchema>;
+
+export const SecretTriggerStateSchema = z.object({
+  /** Secret id → its latest revision when secret-rotate was queued (until the hook ran). */
+  rotating: z.record(z.string(), z.number().int()).default({}),
+  /** `<secret id>/<revision>` → when secret-expired fires next for it. */
+  expiring: z.record(z.string(), ExpiryStateSchema).default({}),
+});
+export type SecretTriggerState = z.infer<typeof SecretTriggerStateSchema>;
+
 export interface SecretTriggerOptions {
   model: Model;
   enqueue: (event: HookEvent) => void;
   now?: () => Date;
-}
-
-interface ExpiryState {
-  /** The revision's expire time this state was made for; a change starts over. */
-  expireTime: string;
-  nextTriggerMs: number;
+  /** What an earlier controller saved (state()). */
+  restored?: SecretTriggerState;
 }
 
 export class SecretTriggers {
-  /** Secret id → its latest revision when secret-rotate was queued. */
-  private readonly rotating = new Map<string, number>();
-  private readonly expiring = new Map<string, ExpiryState>();
+  private readonly rotating: Map<string, number>;
+  private readonly expiring: Map<string, ExpiryState>;
 
-  constructor(private readonly options: SecretTriggerOptions) {}
+  constructor(private readonly options: SecretTriggerOptions) {
+    this.rotating = new Map(Object.entries(options.restored?.rotating ?? {}));
+    this.expiring = new Map(Object.entries(options.restored?.expiring ?? {}).map(([k, v]) => [k, { ...v }]));
+  }
+
+  /** What is in flight, to be saved with the controller's queues. */
+  state(): SecretTriggerState {
+    return { rotating: Object.fromEntries(this.rotating), expiring: Object.fromEntries([...this.expiring].map(([k, v]) => [k, { ...v }])) };
+  }
 
   now(): Date {
     return this.options.now?.() ?? new Date();
@@ -108,7 +133,7 @@ export class SecretTriggers {
     this.rotating.delete(id);
     const secret = this.options.model.secrets[id];
     if (!secret?.rotatePolicy || secret.rotatePolicy === 'never') return;
-    // Queued by an earlier daemon: the revision it saw is unknown, so count it as not rotated.
+    // Queued before the in-flight state was saved: the revision it saw is unknown, so count it as not rotated.
     const original = queuedWith ?? latestRevision(secret);
     const lastMs = secret.nextRotateTime === null ? this.now().getTime() : Date.parse(secret.nextRotateTime);
     let nextMs = lastMs + ROTATE_PERIOD_MS[secret.rotatePolicy];

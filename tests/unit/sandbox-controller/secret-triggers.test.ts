@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SecretTriggers } from '../../../sandbox/controller/secret-triggers.ts';
+import { SecretTriggers, SecretTriggerStateSchema, type SecretTriggerState } from '../../../sandbox/controller/secret-triggers.ts';
 import type { HookEvent } from '../../../sandbox/controller/queued-event.ts';
 import type { Model } from '../../../sandbox/juju/model.ts';
 import { buildModel, hook } from '../sandbox-juju/fixtures.ts';
@@ -16,12 +16,16 @@ async function addSecret(model: Model, unit: string, args: string[]): Promise<st
   return added.stdout.trim();
 }
 
-function triggers(model: Model) {
+function triggers(model: Model, restored?: SecretTriggerState) {
   const queued: HookEvent[] = [];
   let now = T0;
-  const t = new SecretTriggers({ model, enqueue: (e) => queued.push(e), now: () => new Date(now) });
+  const t = new SecretTriggers({ model, enqueue: (e) => queued.push(e), now: () => new Date(now), restored });
   return {
     queued,
+    /** What a controller saves, through JSON as on disk. */
+    saved(): SecretTriggerState {
+      return SecretTriggerStateSchema.parse(JSON.parse(JSON.stringify(t.state())));
+    },
     at(ms: number): HookEvent[] {
       now = ms;
       queued.length = 0;
@@ -104,5 +108,40 @@ describe('secret-expired', () => {
     leader.ctx.commit();
     const t = triggers(model);
     expect(t.at(Date.parse('2026-01-02T03:10:01Z')).map((e) => [e.hook, e.secretRevision])).toEqual([['secret-expired', 1]]);
+  });
+});
+
+describe('after a daemon restart', () => {
+  it('does not queue a rotation in flight again, and still knows whether the hook rotated', async () => {
+    const { model } = buildModel();
+    const uri = await addSecret(model, 'pg/0', ['--rotate', 'hourly']);
+    const id = uri.slice('secret:'.length);
+    const before = triggers(model);
+    const [rotate] = before.at(T0 + 60 * MIN);
+    expect(rotate?.hook).toBe('secret-rotate');
+    // The daemon restarts with the hook still queued (restored with the queues).
+    const after = triggers(model, before.saved());
+    expect(after.at(T0 + 61 * MIN)).toEqual([]);
+    const leader = hook(model, { unit: 'pg/0', hookName: 'secret-rotate', secretId: uri });
+    expect((await leader.run('secret-set', [uri, 'key=v2'])).exitCode).toBe(0);
+    leader.ctx.commit();
+    after.done(rotate!);
+    // Rotated: a period after the last rotate time, not the 5-minute retry of "not rotated".
+    expect(model.secrets[id]!.nextRotateTime).toBe('2026-01-02T05:04:05.000Z');
+    expect(after.at(T0 + 119 * MIN)).toEqual([]);
+    expect(after.at(T0 + 120 * MIN).map((e) => e.hook)).toEqual(['secret-rotate']);
+  });
+
+  it('fires a due rotation from the saved next rotate time, and keeps the expiry retry time', async () => {
+    const { model } = buildModel();
+    const uri = await addSecret(model, 'pg/0', ['--rotate', 'hourly', '--expire', '30m']);
+    const first = triggers(model);
+    expect(first.at(T0 + 31 * MIN).map((e) => e.hook)).toEqual(['secret-expired']);
+    // A new daemon (nothing in flight saved but the expiry) half an hour before the rotation.
+    const second = triggers(model, first.saved());
+    expect(second.at(T0 + 32 * MIN)).toEqual([]);
+    expect(second.at(T0 + 36 * MIN).map((e) => [e.hook, e.secretId])).toEqual([['secret-expired', uri]]);
+    expect(second.at(T0 + 59 * MIN).filter((e) => e.hook === 'secret-rotate')).toEqual([]);
+    expect(second.at(T0 + 60 * MIN).filter((e) => e.hook === 'secret-rotate').map((e) => e.secretId)).toEqual([uri]);
   });
 });
