@@ -73,7 +73,8 @@ export function legacyDatabag(input: LegacyDatabagInput): LegacyDatabag {
   const connection = (host: string) =>
     connectionString({
       dbname: input.database,
-      fallback_application_name: input.remoteApp,
+      // Left out, as pgconnstr leaves out empty values, should Juju not name the client.
+      ...(input.remoteApp === '' ? {} : { fallback_application_name: input.remoteApp }),
       host,
       password: input.password,
       port: POSTGRESQL_PORT,

@@ -71,6 +71,12 @@ describe('legacyDatabag', () => {
     });
   });
 
+  it('leaves fallback_application_name out when the client application is not known', () => {
+    expect(legacyDatabag({ ...INPUT, remoteApp: '' }).master).toBe(
+      'dbname=db_with_extensions host=pg-primary.dev.svc.cluster.local password=Abc123Def456Ghi7 port=5432 user=relation_id_7',
+    );
+  });
+
   it('leaves version out when it could not be read, and writes "" (absent) for no extensions', () => {
     const bag = legacyDatabag({ ...INPUT, version: undefined, extensions: [] });
     expect(bag).not.toHaveProperty('version');
