@@ -11,7 +11,8 @@ import { REPO_ROOT, type SandboxPaths } from './paths.ts';
 /**
  * An application's charm directory, `<stateDir>/charms/<app>/`: what Juju unpacks a charm into.
  * Either the repository's charm assembled on the spot (dispatch, the yaml files, a copy of dist/
- * and node/bin/node pointing at this Node), or a packed `.charm` unzipped.
+ * and node/bin/node pointing at this Node), a packed `.charm` unzipped, a charm directory copied,
+ * or a partner charm from sandbox/charms built (sandbox/charms/build.ts).
  */
 
 const CHARM_FILES = ['dispatch', 'metadata.yaml', 'config.yaml', 'actions.yaml'] as const;
@@ -61,7 +62,7 @@ export async function prepareCharm(
   await mkdir(paths.charmsDir, { recursive: true, mode: 0o700 });
   const staging = path.join(paths.charmsDir, `.staging-${randomBytes(4).toString('hex')}`);
   try {
-    if (options.charmPath !== undefined) await unpack(path.resolve(options.charmPath), staging);
+    if (options.charmPath !== undefined) await fromCharmPath(options.charmPath, staging);
     else await assemble(staging);
     for (const file of ['dispatch', 'metadata.yaml']) {
       if (!(await exists(path.join(staging, file)))) throw new SandboxError('sandbox-charm-invalid', `the charm has no ${file}`);
@@ -80,6 +81,29 @@ export async function prepareCharm(
   } finally {
     await rm(staging, { recursive: true, force: true });
   }
+}
+
+/**
+ * A `.charm` (unzipped), a charm directory (copied; a TypeScript charm source with src/charm.ts
+ * is built first), or the name of a partner charm under sandbox/charms (built).
+ */
+async function fromCharmPath(charmPath: string, dir: string): Promise<void> {
+  const resolved = path.resolve(charmPath);
+  const found = await stat(resolved).catch(() => undefined);
+  if (found?.isDirectory()) {
+    const charms = await import('../charms/build.ts');
+    if (await charms.isCharmSource(resolved)) await charms.buildPartnerCharm(resolved, dir);
+    else await cp(resolved, dir, { recursive: true, verbatimSymlinks: true });
+    return;
+  }
+  if (found === undefined && !charmPath.includes('/') && !charmPath.endsWith('.charm')) {
+    const charms = await import('../charms/build.ts');
+    const source = await charms.partnerCharmSource(charmPath);
+    if (source === undefined) throw new SandboxError('sandbox-charm-invalid', `no such charm: ${charmPath} (not a file, a directory or a charm under sandbox/charms)`);
+    await charms.buildPartnerCharm(source, dir);
+    return;
+  }
+  await unpack(resolved, dir);
 }
 
 async function unpack(charmPath: string, dir: string): Promise<void> {

@@ -10,11 +10,12 @@ import type { CliContext } from '../context.ts';
 import { activeAndIdle, lastSeq, settled, watch } from '../progress.ts';
 
 export const DEPLOY_USAGE =
-  'deploy [--units N] [--config k=v ...] [--trust] [--wait] [--timeout 15m] [--subnet 10.213.N.0/24] [--dcs kubernetes|etcd] [path.charm] [app-name]';
+  'deploy [--units N] [--config k=v ...] [--trust] [--wait] [--timeout 15m] [--subnet 10.213.N.0/24] [--dcs kubernetes|etcd] [path.charm | charm-dir | partner-charm-name] [app-name]';
 
 /**
  * `deploy`: the first one creates the sandbox (its id, its bridge, the daemon, etcd); every one
- * adds an application from the repository's charm (built if dist/ is missing) or a `.charm`,
+ * adds an application from the repository's charm (built if dist/ is missing), a `.charm`, a charm
+ * directory, or a partner charm under sandbox/charms by name (`deploy test-client client`, built),
  * then follows the hooks until the model settles, or with `--wait` until every unit of the
  * application is active and idle.
  */
