@@ -316,6 +316,13 @@ export class KubeApiServer {
     }
   }
 
+  /**
+   * Changes the sandbox makes itself (pods, trust) are saved within 20 ms. A client's write is
+   * saved before it is answered (saveNow in `route`), as the API server answers once etcd has
+   * it: a stand-in killed after answering must not come back without the write and then give
+   * its resourceVersion to another one, or a compare-and-swap holding the lost version (Patroni's
+   * leader lock) would succeed against an object its client never saw.
+   */
   private scheduleSave(): void {
     if (this.stateFile === undefined || this.saveTimer !== undefined) return;
     this.saveTimer = setTimeout(() => this.saveNow(), 20);
@@ -409,13 +416,16 @@ export class KubeApiServer {
         this.check(identity, 'create', type, target);
         const body = await readJson(req);
         if (isDryRun(query)) return sendJson(res, 201, body);
-        return sendJson(res, 201, this.store.create(type.plural, target.namespace, body));
+        const created = this.store.create(type.plural, target.namespace, body);
+        this.saveNow();
+        return sendJson(res, 201, created);
       }
       case 'PUT': {
         if (target.name === undefined) throw methodNotAllowed();
         this.check(identity, 'update', type, target);
         const body = await readJson(req);
         const result = this.store.update(type.plural, target.namespace, target.name, body);
+        this.saveNow();
         return sendJson(res, result.created ? 201 : 200, result.object);
       }
       case 'PATCH': {
@@ -429,6 +439,7 @@ export class KubeApiServer {
           ...(fieldManager === undefined ? {} : { fieldManager }),
           force: isTrue(query.get('force')),
         });
+        this.saveNow();
         return sendJson(res, result.created ? 201 : 200, result.object);
       }
       case 'DELETE': {
@@ -437,6 +448,7 @@ export class KubeApiServer {
           if (!type.namespaced || target.namespace === undefined) throw methodNotAllowed();
           this.check(identity, 'deletecollection', type, target);
           const deleted = this.store.deleteCollection(type.plural, target.namespace, selectorsOf(query));
+          this.saveNow();
           return sendJson(res, 200, listBody(type, deleted, this.store.resourceVersion));
         }
         this.check(identity, 'delete', type, target);
@@ -445,6 +457,7 @@ export class KubeApiServer {
           ...(typeof preconditions['uid'] === 'string' ? { uid: preconditions['uid'] } : {}),
           ...(typeof preconditions['resourceVersion'] === 'string' ? { resourceVersion: preconditions['resourceVersion'] } : {}),
         });
+        this.saveNow();
         if (type.deleteReturnsObject) return sendJson(res, 200, object);
         const metadata = object['metadata'] as JsonObject;
         return sendJson(res, 200, successStatus(type.plural, target.name, metadata['uid'] as string | undefined));

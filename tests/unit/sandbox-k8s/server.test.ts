@@ -1,11 +1,11 @@
 import 'reflect-metadata';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import * as x509 from '@peculiar/x509';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { KubeApiServer } from '../../../sandbox/k8s/index.ts';
-import { call, startApi, watch } from './helpers.ts';
+import { call, startApi, watch, type Answer } from './helpers.ts';
 
 const NS = '/api/v1/namespaces/dev';
 
@@ -488,6 +488,48 @@ describe('Kubernetes API stand-in: TLS, service-account files and persistence', 
       expect(stream.events[0]).toMatchObject({ type: 'ERROR', object: { code: 410 } });
     } finally {
       await second.close();
+    }
+  });
+
+  it('a write is on disk before it is acknowledged: a stand-in killed right after restarts with it, and never hands out its resourceVersion again', async () => {
+    // Patroni's leader lock is a compare-and-swap on the leader Endpoints' resourceVersion. Were
+    // an acknowledged write lost in a crash, the restarted stand-in would give the next write
+    // the same resourceVersion, and the member holding the lost one would win a swap against an
+    // object it never saw: two members would each think they hold the lock.
+    const stateDir = path.join(dir, 'crash');
+    const api = await startApi({ stateDir });
+    // Timers frozen: nothing the server schedules runs between the answer and the "crash".
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    let copy: string;
+    let acquired: Answer;
+    try {
+      await call(api, 'POST', `${NS}/endpoints`, { body: { metadata: { name: 'patroni-pg', annotations: { leader: 'pg-0' } } } });
+      const held = await call(api, 'GET', `${NS}/endpoints/patroni-pg`);
+      acquired = await call(api, 'PATCH', `${NS}/endpoints/patroni-pg`, {
+        body: { metadata: { resourceVersion: held.body.metadata.resourceVersion, annotations: { leader: 'pg-1' } } },
+        contentType: 'application/merge-patch+json',
+      });
+      expect(acquired.status).toBe(200);
+      // SIGKILL now: what is on disk is all a new stand-in has.
+      copy = path.join(dir, 'crash-copy');
+      await cp(stateDir, copy, { recursive: true });
+    } finally {
+      vi.useRealTimers();
+      await api.close();
+    }
+    const restarted = await startApi({ stateDir: copy });
+    try {
+      const lock = await call(restarted, 'GET', `${NS}/endpoints/patroni-pg`);
+      expect(lock.body.metadata.annotations).toEqual({ leader: 'pg-1' });
+      expect(lock.body.metadata.resourceVersion).toBe(acquired.body.metadata.resourceVersion);
+      const renewed = await call(restarted, 'PATCH', `${NS}/endpoints/patroni-pg`, {
+        body: { metadata: { resourceVersion: acquired.body.metadata.resourceVersion, annotations: { renewTime: 'now' } } },
+        contentType: 'application/merge-patch+json',
+      });
+      expect(renewed.status).toBe(200);
+      expect(Number(renewed.body.metadata.resourceVersion)).toBeGreaterThan(Number(acquired.body.metadata.resourceVersion));
+    } finally {
+      await restarted.close();
     }
   });
 });
