@@ -40,6 +40,36 @@ export interface Verification {
   rows: number;
 }
 
+/**
+ * Where a member is in the WAL. A primary's `lsn` is its flushed position
+ * (`pg_current_wal_flush_lsn()`: every commit it acknowledged lies at or before it, as a commit
+ * is flushed before it is acknowledged); a standby's is the position it has replayed
+ * (`pg_last_wal_replay_lsn()`: what a query there can see), with what it has received
+ * (https://www.postgresql.org/docs/15/functions-admin.html#FUNCTIONS-RECOVERY-INFO-TABLE).
+ */
+export interface WalPosition {
+  inRecovery: boolean;
+  lsn: string | null;
+  received: string | null;
+}
+
+/** One host's check by `verifyReplicated`. */
+export interface ReplicatedCheck extends Verification {
+  /** The primary's flushed position once the writer stopped: every acknowledged commit is at or before it. */
+  target: string;
+  /** Where the host was when read: a primary's flushed position, a standby's replayed one. */
+  position: WalPosition;
+  /** The host had replayed up to `target` when read (a primary has). */
+  caughtUp: boolean;
+}
+
+/** An LSN (`X/Y`, the two hexadecimal halves of a 64-bit WAL position) as a number that orders like the WAL. */
+export function lsnValue(lsn: string): bigint {
+  const match = /^([0-9A-Fa-f]{1,8})\/([0-9A-Fa-f]{1,8})$/.exec(lsn);
+  if (!match) throw new TypeError(`not an LSN: ${lsn}`);
+  return (BigInt(`0x${match[1]!}`) << 32n) + BigInt(`0x${match[2]!}`);
+}
+
 export class ContinuousWrites {
   readonly #options: Required<Omit<ContinuousWritesOptions, 'hosts'>> & Pick<ContinuousWritesOptions, 'hosts'>;
   #running: Promise<void> | undefined;
@@ -114,6 +144,88 @@ export class ContinuousWrites {
       };
     } finally {
       await client.end().catch(() => undefined);
+    }
+  }
+
+  /** `host`'s position in the WAL (see WalPosition). */
+  async walPosition(host: string): Promise<WalPosition> {
+    const client = this.#newClient(host);
+    await client.connect();
+    try {
+      const { rows } = await client.query<{ recovery: boolean; lsn: string | null; received: string | null }>(
+        `SELECT pg_is_in_recovery() AS recovery,
+                (CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() ELSE pg_current_wal_flush_lsn() END)::text AS lsn,
+                pg_last_wal_receive_lsn()::text AS received`,
+      );
+      const row = rows[0]!;
+      return { inRecovery: row.recovery, lsn: row.lsn, received: row.received };
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+  }
+
+  /**
+   * After `stop`: each host's copy of the writes, read only once the host has replayed the WAL
+   * up to the primary's flushed position. A standby read earlier can lack writes that it has
+   * only not replayed yet (after a failover a rejoining member may still be rewinding or
+   * catching up); waiting on the position, rather than re-reading until nothing is missing,
+   * means a write reported missing on a host that had replayed past `target` is really not
+   * there, and a host that never gets there says so (`caughtUp: false`, with where it stood).
+   * Exactly one host must be a primary: two are a split brain, reported as such.
+   */
+  async verifyReplicated(hosts: readonly string[], timeoutMs = 120_000): Promise<Record<string, ReplicatedCheck>> {
+    const deadline = Date.now() + timeoutMs;
+    const target = await this.#primaryFlushPosition(hosts, deadline);
+    const checks = await Promise.all(
+      hosts.map(async (host): Promise<[string, ReplicatedCheck]> => {
+        const position = await this.#replayedTo(host, target, deadline);
+        const caughtUp = !position.inRecovery || (position.lsn !== null && lsnValue(position.lsn) >= lsnValue(target));
+        return [host, { ...(await this.#verifyWithRetry(host, deadline)), target, position, caughtUp }];
+      }),
+    );
+    return Object.fromEntries(checks);
+  }
+
+  async #primaryFlushPosition(hosts: readonly string[], deadline: number): Promise<string> {
+    let seen = '';
+    for (;;) {
+      const positions = await Promise.all(hosts.map((host) => this.walPosition(host).then((p) => ({ host, p }), (error: unknown) => ({ host, error: String(error) }))));
+      const primaries = positions.flatMap((x) => ('p' in x && !x.p.inRecovery && x.p.lsn !== null ? [{ host: x.host, lsn: x.p.lsn }] : []));
+      if (primaries.length > 1) throw new Error(`more than one primary among the hosts: ${JSON.stringify(primaries)}`);
+      if (primaries.length === 1) return primaries[0]!.lsn;
+      seen = JSON.stringify(positions);
+      if (Date.now() > deadline) throw new Error(`no primary among the hosts to take the WAL position from; last seen ${seen}`);
+      await sleep(500);
+    }
+  }
+
+  /** Polls `host` until it is a primary or has replayed up to `target`; its last position (or throws if it never answered). */
+  async #replayedTo(host: string, target: string, deadline: number): Promise<WalPosition> {
+    let last: WalPosition | undefined;
+    let lastError: unknown;
+    for (;;) {
+      try {
+        last = await this.walPosition(host);
+        if (!last.inRecovery || (last.lsn !== null && lsnValue(last.lsn) >= lsnValue(target))) return last;
+      } catch (error) {
+        lastError = error;
+      }
+      if (Date.now() > deadline) {
+        if (last !== undefined) return last;
+        throw new Error(`${host} never answered for its WAL position: ${String(lastError)}`);
+      }
+      await sleep(250);
+    }
+  }
+
+  async #verifyWithRetry(host: string, deadline: number): Promise<Verification> {
+    for (;;) {
+      try {
+        return await this.verify(host);
+      } catch (error) {
+        if (Date.now() > deadline) throw new Error(`could not read the writes on ${host}: ${String(error)}`, { cause: error });
+        await sleep(500);
+      }
     }
   }
 

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ContinuousWrites } from '../../support/continuous-writes.ts';
+import { ContinuousWrites, lsnValue } from '../../support/continuous-writes.ts';
 import { startPostgres, type PostgresInstance } from '../../support/postgres-instance.ts';
 
 // The fault-test instrument itself must be trustworthy: it keeps its promise through dropped
@@ -92,6 +92,28 @@ describe('ContinuousWrites against a real PostgreSQL', () => {
     const check = await writes.verify(instance.host);
     expect(check.missing).toEqual([lost]);
     expect(check.duplicated).toEqual([doubled]);
+  });
+
+  it('verifyReplicated reads a primary at once, at its flushed WAL position, and refuses two primaries', async () => {
+    const writes = writer();
+    await writes.start();
+    await writes.waitForWrites(10, 10_000);
+    await writes.stop();
+    const position = await writes.walPosition(instance.host);
+    expect(position.inRecovery).toBe(false);
+    expect(position.received).toBeNull();
+    const checks = await writes.verifyReplicated([instance.host], 10_000);
+    expect(checks[instance.host]).toMatchObject({ missing: [], duplicated: [], unexpected: [], caughtUp: true, position: { inRecovery: false } });
+    expect(lsnValue(checks[instance.host]!.target)).toBeGreaterThanOrEqual(lsnValue(position.lsn!));
+    // The same server under a second name: to the check, two hosts that both take writes.
+    await expect(writes.verifyReplicated([instance.host, 'localhost'], 10_000)).rejects.toThrow(/more than one primary/);
+  });
+
+  it('lsnValue orders LSNs as the WAL does (the high half first), and refuses what is not one', () => {
+    expect(lsnValue('0/16B3748')).toBe(0x16b3748n);
+    expect(lsnValue('1/0') > lsnValue('0/FFFFFFFF')).toBe(true);
+    expect(lsnValue('A/1')).toBe((10n << 32n) + 1n);
+    expect(() => lsnValue('16B3748')).toThrow(TypeError);
   });
 });
 

@@ -3,10 +3,10 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { namePrefix } from '../../../sandbox/pods/index.ts';
-import type { ContinuousWrites, Verification } from '../../support/continuous-writes.ts';
+import type { ContinuousWrites, ReplicatedCheck } from '../../support/continuous-writes.ts';
 import { APP, allActive, isCaughtUpReplica, isClean, SandboxFixture, summarize, type UnitStatus } from '../../support/sandbox-fixture.ts';
 import { processesMentioning } from '../sandbox-cli/helpers.ts';
-import { describeReport, LeaderWatch, leaderAwayFromUnit0, member, unitNames, verifyOn, writer } from './helpers.ts';
+import { describeReport, LeaderWatch, leaderAwayFromUnit0, member, unitNames, writer } from './helpers.ts';
 
 // One 3-unit sandbox running the real charm, and the failures a Kubernetes cluster brings, in
 // order: the primary's PostgreSQL crashing under a live Patroni, a primary crash (Pebble
@@ -39,15 +39,25 @@ const healthyCluster = (units: Record<string, UnitStatus>, count: number): boole
 };
 
 /**
- * Stops the writer and checks its writes on every host: nothing lost, nothing doubled. When a
- * value is doubled, each copy (with its commit time and xmin) on each host goes in the failure.
+ * Stops the writer and checks its writes on every host: nothing lost, nothing doubled. Each host
+ * is read once it has replayed up to the primary's flushed WAL position after the last write
+ * (ContinuousWrites.verifyReplicated), so a replica still catching up is not mistaken for one
+ * that lost writes, and one that never catches up is reported as behind, with its position.
+ * When a value is doubled, each copy (with its commit time and xmin) on each host goes in the
+ * failure. Called from a `finally`: `earlier` is the test's own failure, if any, which a failing
+ * check here would otherwise hide, so the check's message carries it.
  */
-async function stopAndVerify(cw: ContinuousWrites, table: string, hosts: readonly string[], label: string): Promise<void> {
+async function stopAndVerify(cw: ContinuousWrites, table: string, hosts: readonly string[], label: string, earlier?: unknown): Promise<void> {
   const report = await cw.stop();
   console.info(`${label} writes: ${describeReport(report)}`);
-  expect(report.acknowledged.length).toBeGreaterThan(0);
-  const checks: Record<string, Verification> = {};
-  for (const host of hosts) checks[host] = await verifyOn(cw, host);
+  const context = earlier === undefined ? '' : ` (the test had already failed: ${String(earlier)})`;
+  expect(report.acknowledged.length, `${label}${context}`).toBeGreaterThan(0);
+  let checks: Record<string, ReplicatedCheck>;
+  try {
+    checks = await cw.verifyReplicated(hosts);
+  } catch (error) {
+    throw new Error(`${label}: cannot check the writes: ${String(error)}${context}`, { cause: error });
+  }
   const doubled = [...new Set(Object.values(checks).flatMap((c) => c.duplicated))];
   const copies: Record<string, unknown> = {};
   if (doubled.length > 0) {
@@ -57,8 +67,8 @@ async function stopAndVerify(cw: ContinuousWrites, table: string, hosts: readonl
         .catch((error: unknown) => String(error));
     }
   }
-  const expected = Object.fromEntries(hosts.map((h) => [h, { missing: [], duplicated: [], unexpected: [] }]));
-  expect(checks, `${label}: ${JSON.stringify({ uncertain: report.uncertain, copies })}`).toMatchObject(expected);
+  const expected = Object.fromEntries(hosts.map((h) => [h, { missing: [], duplicated: [], unexpected: [], caughtUp: true }]));
+  expect(checks, `${label}${context}: ${JSON.stringify({ uncertain: report.uncertain, copies })}`).toMatchObject(expected);
 }
 
 describe('failures of a 3-unit cluster of the real charm', () => {
@@ -78,6 +88,7 @@ describe('failures of a 3-unit cluster of the real charm', () => {
   it('e0. kill -9 of the primary\'s postmaster and children: Patroni starts PostgreSQL again, writes resume, none lost or doubled', async () => {
     const cw = writer(() => addresses, await sbx.operatorPassword(), 'cw_postgres_crash');
     await cw.start();
+    let failure: unknown;
     try {
       await cw.waitForWrites(50, MIN);
       const victim = await sbx.primary();
@@ -91,14 +102,18 @@ describe('failures of a 3-unit cluster of the real charm', () => {
       // A new postmaster, not the one killed.
       const pid = await sbx.ssh(victim, ['head', '-1', '/var/lib/postgresql/data/pgdata/postmaster.pid']);
       expect(Number(pid.stdout.trim())).not.toBe(killed.postmaster);
+    } catch (error) {
+      failure = error;
+      throw error;
     } finally {
-      await stopAndVerify(cw, 'cw_postgres_crash', addresses, 'postgres crash');
+      await stopAndVerify(cw, 'cw_postgres_crash', addresses, 'postgres crash', failure);
     }
   }, 8 * MIN);
 
   it('e1. kill -9 of the primary\'s Patroni, postmaster and children: Pebble restarts Patroni, writes resume, none lost or doubled', async () => {
     const cw = writer(() => addresses, await sbx.operatorPassword(), 'cw_crash');
     await cw.start();
+    let failure: unknown;
     let killedAt = 0;
     let victim = '';
     try {
@@ -113,8 +128,11 @@ describe('failures of a 3-unit cluster of the real charm', () => {
       const status = await sbx.waitFor((u) => allActive(u, 3, { primaryLabel: false }) && healthyCluster(u, 3), 'the cluster healthy again', 4 * MIN);
       timings['crash-healthy'] = seconds(Date.now() - killedAt);
       console.info(`after the crash of ${victim}, Patroni's leader is ${leaderOf(status.applications[APP]!.units) ?? '?'}`);
+    } catch (error) {
+      failure = error;
+      throw error;
     } finally {
-      await stopAndVerify(cw, 'cw_crash', addresses, 'crash');
+      await stopAndVerify(cw, 'cw_crash', addresses, 'crash', failure);
     }
     // Who brought Patroni back: Pebble's on-failure restart, with no hook (update-status or other) in between.
     const pebble = (await sbx.pebbleLog(victim)).filter((e) => Date.parse(e.time) >= killedAt);
@@ -134,6 +152,7 @@ describe('failures of a 3-unit cluster of the real charm', () => {
     const others = unitNames(before).filter((u) => u !== oldPrimary);
     const cw = writer(() => addresses, await sbx.operatorPassword(), 'cw_failover');
     await cw.start();
+    let failure: unknown;
     let frozen = false;
     try {
       await cw.waitForWrites(50, MIN);
@@ -173,9 +192,12 @@ describe('failures of a 3-unit cluster of the real charm', () => {
       timings['failover-rejoined'] = seconds(Date.now() - killedAt);
       expect(['replica', 'sync_standby']).toContain(status.applications[APP]!.units[oldPrimary]!.patroni?.role);
       expect(await sbx.sql(oldPrimary, 'SELECT pg_is_in_recovery() AS r')).toEqual([{ r: true }]);
+    } catch (error) {
+      failure = error;
+      throw error;
     } finally {
       if (frozen) await sbx.chaos([oldPrimary]).catch(() => undefined);
-      await stopAndVerify(cw, 'cw_failover', addresses, 'failover');
+      await stopAndVerify(cw, 'cw_failover', addresses, 'failover', failure);
     }
   }, 10 * MIN);
 
@@ -191,6 +213,7 @@ describe('failures of a 3-unit cluster of the real charm', () => {
     let hosts = [keepAddress];
     const cw = writer(() => hosts, await sbx.operatorPassword(), 'cw_scale');
     await cw.start();
+    let failure: unknown;
     const watch = new LeaderWatch(sbx, keepAddress).start();
     const started = Date.now();
     const added: string[] = [];
@@ -224,9 +247,12 @@ describe('failures of a 3-unit cluster of the real charm', () => {
       timings['scale-up'] = seconds(Date.now() - upStarted);
       expect(unitNames(status.applications[APP]!.units)).toEqual([keep, ...added].sort());
       await cw.waitForWrites(50, MIN);
+    } catch (error) {
+      failure = error;
+      throw error;
     } finally {
       await watch.stop();
-      await stopAndVerify(cw, 'cw_scale', hosts, 'scale');
+      await stopAndVerify(cw, 'cw_scale', hosts, 'scale', failure);
     }
     expect(cw.report().primaries).toEqual([keepAddress]);
     expect(watch.samples.length).toBeGreaterThan(10);
@@ -243,6 +269,7 @@ describe('failures of a 3-unit cluster of the real charm', () => {
     await sbx.sql(primary, 'CREATE TABLE before_outage AS SELECT i FROM generate_series(1, 1000) AS i');
     const cw = writer(() => addresses, await sbx.operatorPassword(), 'cw_outage');
     await cw.start();
+    let failure: unknown;
     const started = Date.now();
     try {
       await cw.waitForWrites(50, MIN);
@@ -253,8 +280,11 @@ describe('failures of a 3-unit cluster of the real charm', () => {
       await cw.waitForWrites(50, 3 * MIN);
       timings['kill-all-writes'] = seconds(Date.now() - started);
       await sbx.waitFor((u) => allActive(u, 3) && healthyCluster(u, 3), 'every replica caught up', 3 * MIN);
+    } catch (error) {
+      failure = error;
+      throw error;
     } finally {
-      await stopAndVerify(cw, 'cw_outage', addresses, 'kill-all-pods');
+      await stopAndVerify(cw, 'cw_outage', addresses, 'kill-all-pods', failure);
     }
     const units = await sbx.units();
     expect(Object.values(units).filter((u) => u['workload-status'].message === 'Primary'), summarize(units)).toHaveLength(1);

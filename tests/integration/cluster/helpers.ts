@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { chooseLeader } from '../../../sandbox/controller/leader-choice.ts';
-import { ContinuousWrites, type Verification, type WriteReport } from '../../support/continuous-writes.ts';
+import { ContinuousWrites, type WriteReport } from '../../support/continuous-writes.ts';
 import { APP, OPERATOR, type PasswordSource, type SandboxFixture, type UnitStatus } from '../../support/sandbox-fixture.ts';
 
 /** Shared by the cluster test files: writers, checks over every unit, a primary watcher. */
@@ -33,27 +33,6 @@ export function leaderAwayFromUnit0(count: number): { seed: string; leader: stri
  */
 export function writer(hosts: () => readonly string[], password: PasswordSource, table: string): ContinuousWrites {
   return new ContinuousWrites({ hosts, user: OPERATOR, password: password as string, table, intervalMs: 20 });
-}
-
-/**
- * Every acknowledged write is on `host`, none twice, nothing never attempted. On a replica the
- * last writes may still be replaying: it re-reads (bounded) until nothing is missing.
- */
-export async function verifyOn(cw: ContinuousWrites, host: string, timeoutMs = 60_000): Promise<Verification> {
-  const deadline = Date.now() + timeoutMs;
-  let last: Verification | undefined;
-  let lastError: unknown;
-  while (Date.now() < deadline) {
-    try {
-      last = await cw.verify(host);
-      if (last.missing.length === 0) return last;
-    } catch (error) {
-      lastError = error;
-    }
-    await sleep(500);
-  }
-  if (last !== undefined) return last;
-  throw new Error(`could not read the writes on ${host}: ${String(lastError)}`);
 }
 
 export function describeReport(report: WriteReport): string {
