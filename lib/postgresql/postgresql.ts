@@ -36,8 +36,8 @@ export class PostgreSQL {
   createUser(user: string, options: Omit<roles.CreateUserOptions, 'logger'> = {}) {
     return roles.createUser(this.connector, user, { ...options, logger: this.logger });
   }
-  deleteUser(user: string) {
-    return roles.deleteUser(this.connector, user);
+  deleteUser(user: string, options?: roles.DeleteUserOptions) {
+    return roles.deleteUser(this.connector, user, options);
   }
   updateUserPassword(user: string, password: string, options: Pick<Target, 'host'> = {}) {
     return roles.updateUserPassword(this.connector, user, password, options);

@@ -80,6 +80,11 @@ export interface RoleDefinition {
   password?: string;
   superuser?: boolean;
   attributes?: readonly string[];
+  /**
+   * For an existing role: turn off the allowed attributes not asked for (NOSUPERUSER,
+   * NOCREATEDB, NOCREATEROLE), so a client that asks for fewer roles gets fewer.
+   */
+  resetOtherAttributes?: boolean;
 }
 
 /**
@@ -98,6 +103,11 @@ export function roleDefinitionStatement(definition: RoleDefinition): string {
     }
     parts.push(attribute);
   }
+  if (definition.exists && definition.resetOtherAttributes) {
+    for (const privilege of VALID_PRIVILEGES) {
+      if (!attributes.has(privilege.toUpperCase())) parts.push(`NO${privilege.toUpperCase()}`);
+    }
+  }
   if (definition.password !== undefined) parts.push('ENCRYPTED PASSWORD', literal(definition.password));
   return parts.join(' ');
 }
@@ -112,6 +122,11 @@ export interface CreateUserOptions {
   /** Make the user a SUPERUSER. */
   admin?: boolean;
   extraUserRoles?: readonly string[];
+  /**
+   * Updating a client's user to what it asks for now: attributes it no longer asks for are
+   * turned off, and these roles (granted for an earlier request) are revoked.
+   */
+  replaceRoles?: { revoke: readonly string[] };
   logger?: LibLogger;
 }
 
@@ -126,9 +141,10 @@ export async function createUser(
 ): Promise<void> {
   try {
     let extra: ExtraUserRoles = { adminRole: false, roles: [], privileges: [] };
-    if (options.extraUserRoles && options.extraUserRoles.length > 0) {
-      const { roles } = await listValidPrivilegesAndRoles(db);
-      extra = classifyExtraUserRoles(options.extraUserRoles, roles, options.logger);
+    let existing: ReadonlySet<string> = new Set();
+    if ((options.extraUserRoles && options.extraUserRoles.length > 0) || options.replaceRoles !== undefined) {
+      existing = (await listValidPrivilegesAndRoles(db)).roles;
+      extra = classifyExtraUserRoles(options.extraUserRoles ?? [], existing, options.logger);
     }
     const grants = extra.adminRole ? [...extra.roles, PERMISSIONS_GROUP_ADMIN] : extra.roles;
     const attributes = extra.adminRole ? [...extra.privileges, 'createdb'] : extra.privileges;
@@ -140,9 +156,15 @@ export async function createUser(
         password: options.password,
         superuser: options.admin,
         attributes,
+        resetOtherAttributes: options.replaceRoles !== undefined && !options.admin,
       });
+      const revoked = exists ? (options.replaceRoles?.revoke ?? []).filter((role) => !grants.includes(role)) : [];
+      const adminRevoked = exists && options.replaceRoles !== undefined && !extra.adminRole ? [PERMISSIONS_GROUP_ADMIN] : [];
+      const revokeStatements = [...new Set([...revoked, ...adminRevoked])]
+        .filter((role) => existing.has(role))
+        .map((role) => `REVOKE ${ident(role)} FROM ${ident(user)}`);
       const grantStatements = grants.map((role) => `GRANT ${ident(role)} TO ${ident(user)}`);
-      await runUnlogged(client, [definition, ...grantStatements]);
+      await runUnlogged(client, [definition, ...revokeStatements, ...grantStatements]);
     });
   } catch (cause) {
     if (cause instanceof PostgreSQLInvalidExtraUserRolesError) throw cause;
@@ -150,13 +172,27 @@ export async function createUser(
   }
 }
 
+export interface DeleteUserOptions {
+  /**
+   * First stop the user from logging in and end its sessions: a client whose relation is gone
+   * loses its open connections too, not only new ones (DROP ROLE alone leaves them running).
+   */
+  terminateConnections?: boolean;
+}
+
 /**
  * Drop a login user after handing everything it owns, in every database, to the charm's user.
  * A user that does not exist is not an error.
  */
-export async function deleteUser(db: PostgreSQLConnector, user: string): Promise<void> {
+export async function deleteUser(db: PostgreSQLConnector, user: string, options: DeleteUserOptions = {}): Promise<void> {
   try {
     if (!(await listUsers(db)).includes(user)) return;
+    if (options.terminateConnections) {
+      await db.run(async (client) => {
+        await client.query(`ALTER ROLE ${ident(user)} WITH NOLOGIN`);
+        await client.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1 AND pid <> pg_backend_pid()', [user]);
+      });
+    }
     const databases = await db.run((client) =>
       firstColumn(client, 'SELECT datname FROM pg_database WHERE NOT datistemplate AND datallowconn'),
     );

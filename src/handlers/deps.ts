@@ -33,12 +33,21 @@ export type LifecycleTools = Pick<
   | 'closePort'
   | 'relationGet'
   | 'relationSet'
+  | 'relationIds'
+  | 'relationList'
+  | 'relationRemoteApp'
+  | 'secretInfoGet'
+  | 'secretGet'
+  | 'secretAdd'
+  | 'secretSet'
+  | 'secretGrant'
+  | 'secretRemove'
 >;
 
 export type PeerStore = Pick<PeerDataStore, 'relation' | 'readApp' | 'readUnit' | 'peerUnits' | 'writeApp' | 'writeUnit'>;
 export type PasswordSecrets = Pick<SecretStore, 'get' | 'set'>;
 
-/** The SQL the lifecycle runs (users, groups, database set-up, config checks, extensions). */
+/** The SQL the lifecycle runs (users, groups, database set-up, config checks, extensions, client relations). */
 export type LifecyclePostgreSQL = Pick<
   PostgreSQL,
   | 'listUsers'
@@ -49,6 +58,10 @@ export type LifecyclePostgreSQL = Pick<
   | 'grantInternalAccessGroupMemberships'
   | 'checkConfigAgainstDatabase'
   | 'enableDisableExtensions'
+  | 'deleteUser'
+  | 'createDatabase'
+  | 'listAccessibleDatabasesForUser'
+  | 'getPostgreSQLVersion'
 >;
 
 export interface HandlerDeps {

@@ -14,6 +14,10 @@ const CONTAINER = 'postgresql';
 const LIFECYCLE_RECONCILE = ['start', 'config-changed', 'leader-elected', 'update-status', 'upgrade-charm', 'secret-changed'] as const;
 /** Peer-relation hooks that run it (membership and the leader's flags live there). */
 const PEER_RECONCILE = ['relation-created', 'relation-joined', 'relation-changed', 'relation-departed'] as const;
+/** Client-relation hooks (`database`, `db`, `db-admin`): a relation came, changed or went. */
+const CLIENT_RECONCILE = ['relation-created', 'relation-joined', 'relation-changed', 'relation-departed', 'relation-broken'] as const;
+/** The client endpoints (metadata.yaml; src/relations/client-relations.ts); literals keep this module light. */
+const CLIENT_ENDPOINTS = ['database', 'db', 'db-admin'] as const;
 /** Workload hooks: the container came up, or Patroni's ready check changed. */
 const WORKLOAD_RECONCILE = ['pebble-ready', 'pebble-check-failed', 'pebble-check-recovered'] as const;
 
@@ -24,6 +28,23 @@ const loadReconcile = () => import('./reconcile.ts');
 async function reconcileHandler(event: KnownEvent, charm: CharmContext): Promise<void> {
   // The unit leaving the relation has nothing left to converge to.
   if (event.kind === 'relation-departed' && event.departingUnit === charm.unitName) return;
+  await (await loadReconcile()).reconcile(charm, event);
+}
+
+/**
+ * A client relation's hooks run the reconcile (relation-broken included: the breaking relation
+ * counts as gone). When this unit itself is leaving, the relation-departed it sees records that
+ * in its peer bag (`departing`, as the reference), so its relation-broken drops no client user:
+ * the relation stays for the units that remain.
+ */
+async function clientRelationHandler(event: KnownEvent, charm: CharmContext): Promise<void> {
+  if (event.kind === 'relation-departed' && event.departingUnit === charm.unitName) {
+    if ((await charm.peers.relation()) !== undefined) {
+      const unit = await charm.peers.readUnit();
+      if (unit.status === 'no-peer-relation' || unit.data.departing !== true) await charm.peers.writeUnit({ departing: true });
+    }
+    return;
+  }
   await (await loadReconcile()).reconcile(charm, event);
 }
 
@@ -79,6 +100,7 @@ export function createDispatcher(logger: Logger): Dispatcher<CharmContext> {
   for (const kind of LIFECYCLE_RECONCILE) dispatcher.on(kind, reconcileHandler);
   for (const kind of PEER_RECONCILE) dispatcher.on(kind, PEER_RELATION, reconcileHandler);
   for (const kind of WORKLOAD_RECONCILE) dispatcher.on(kind, CONTAINER, reconcileHandler);
+  for (const endpoint of CLIENT_ENDPOINTS) for (const kind of CLIENT_RECONCILE) dispatcher.on(kind, endpoint, clientRelationHandler);
   for (const [action, run] of Object.entries(ACTIONS)) dispatcher.on('action', action, (event, charm) => run(event, actionDeps(charm, event)));
   return dispatcher;
 }

@@ -12,15 +12,19 @@
  *   disk-space           (update-status, or while shown) Blocked below 10 % free
  *   passwords-available  the leader's passwords are readable
  *   database-config      values only PostgreSQL can validate
+ *   client-relations     the client relations read once; the users pg_hba admits for them
  *   patroni-config       patroni.yml rendered and pushed when it changed
  *   service              Pebble layer and replan when changed, SIGHUP when only the file did;
  *                        a non-leader before initialisation stops here, config in place
  *   service-health       (update-status, or while shown) restart an inactive Patroni
  *   member               the member is up, else Waiting
+ *   user-hash            `user_hash` in the peer bag: this unit's pg_hba admits the planned client users
  *   initialise           (leader, once) users, groups, database set-up, `cluster_initialised`
  *   dynamic-config       (leader) Patroni's DCS settings, PATCHed only when different
  *   restart              pending restarts, one member at a time, primary last
  *   extensions           (leader) plugin_* options, with dependency checks
+ *   client-serve         (leader) client relations: users of gone relations dropped, each relation
+ *                        answered once every unit admits its user (docs/relations.md)
  * then the unit (and, on the leader, application) status.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -29,6 +33,7 @@ import type { KnownEvent } from '../juju/dispatcher.ts';
 import { isStarted, type ClusterStatus } from '../patroni/index.ts';
 import { podName } from '../workload/index.ts';
 import type { HandlerDeps } from './deps.ts';
+import { clientRelationsStep, clientServeStep, userHashStep } from './reconcile/client-relations.ts';
 import { clusterInitialisationStep } from './reconcile/cluster-initialisation.ts';
 import { activeView } from './reconcile/cluster-view.ts';
 import { configStep } from './reconcile/config-step.ts';
@@ -55,6 +60,7 @@ const WORKLOAD_CONFIG = Pipeline.start<HandlerDeps>()
   .then(passwordsStep)
   .then(workloadSetupStep)
   .then(passwordsAvailableStep)
+  .then(clientRelationsStep)
   .then(patroniConfigFileStep)
   .then(pebbleLayerStep);
 
@@ -66,14 +72,17 @@ export const RECONCILE = Pipeline.start<HandlerDeps>()
   .then(diskSpaceStep)
   .then(passwordsAvailableStep)
   .then(databaseConfigChecksStep)
+  .then(clientRelationsStep)
   .then(patroniConfigFileStep)
   .then(pebbleLayerStep)
   .then(serviceHealthStep)
   .then(memberStartedStep)
+  .then(userHashStep)
   .then(clusterInitialisationStep)
   .then(dynamicConfigStep)
   .then(restartStep)
-  .then(extensionsStep);
+  .then(extensionsStep)
+  .then(clientServeStep);
 
 export interface ReconcileOptions {
   /** This unit is going away: render patroni.yml with `nosync` (pgdata-storage-detaching). */

@@ -1,4 +1,5 @@
 import { flagCodec, integerCodec, stringListCodec, textCodec, type Decoded } from './codecs.ts';
+import { relationUsersCodec } from './relation-users.ts';
 
 /** The peer relation every unit of the application shares (metadata.yaml `peers`). */
 export const PEER_RELATION = 'database-peers';
@@ -21,6 +22,8 @@ export const appPeerCodecs = {
   's3-initialization-block-message': textCodec,
   stanza: textCodec,
   'internal-secret': textCodec,
+  /** Users the charm created for client relations (src/state/relation-users.ts). */
+  'relation-users': relationUsersCodec,
 } as const;
 
 /** Unit databag of the peer relation (each unit writes its own). */

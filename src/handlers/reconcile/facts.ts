@@ -9,6 +9,8 @@ import type { KnownEvent } from '../../juju/dispatcher.ts';
 import type { MemberStatus } from '../../patroni/index.ts';
 import type { AppPeerData, UnitPeerData } from '../../state/peer-schemas.ts';
 import type { PasswordUser } from '../../state/secrets.ts';
+import type { ClientRelationsSnapshot } from '../../relations/client-relations.ts';
+import type { HbaDatabases } from '../../workload/pg-hba.ts';
 import type { WorkloadFacts, WorkloadResources } from '../../workload-probe/index.ts';
 
 export type Passwords = Readonly<Partial<Record<PasswordUser, string>>>;
@@ -23,6 +25,17 @@ export interface RenderedConfig {
   readonly tls: boolean;
   /** This hook pushed a new patroni.yml (a running Patroni must re-read it). */
   readonly changed: boolean;
+}
+
+/** The client relations as this hook read them, and the users they give pg_hba rules. */
+export interface ClientRelationFacts {
+  readonly snapshot: ClientRelationsSnapshot;
+  /** User → databases from relation data alone: the same on every unit (its hash is `user_hash`). */
+  readonly plannedUsers: Readonly<Record<string, HbaDatabases>>;
+  /** This unit's peer-bag `user_hash` once its pg_hba admits `plannedUsers`. */
+  readonly plannedHash: string;
+  /** Every client user pg_hba admits here: the planned ones and those found in PostgreSQL. */
+  readonly userDatabases: Readonly<Record<string, HbaDatabases>>;
 }
 
 export interface ReconcileFacts {
@@ -53,6 +66,7 @@ export interface ReconcileFacts {
   readonly serviceStarted: boolean;
   /** This member's Patroni status, once it runs. */
   readonly member: MemberStatus;
+  readonly clients: ClientRelationFacts;
 }
 
 export type FactName = keyof ReconcileFacts;

@@ -41,4 +41,9 @@ export const MESSAGES = {
   pluginDependencies: 'Unsatisfied plugin dependencies. Please check the logs',
   pluginsInUse: 'Cannot disable plugins: Existing objects depend on it. See logs',
   awaitingRestart: 'Awaiting restart operation',
+  /** Client relations (the reference's src/relations/postgresql_provider.py and db.py). */
+  multipleClientEndpoints: 'Please choose one endpoint to use. No need to relate all of them simultaneously!',
+  relationInitFailed: 'Failed to initialize database relation',
+  relationUserDeleteFailed: 'Failed to delete user during database relation broken event',
+  clientUsersPending: 'Waiting for every unit to admit the new client users',
 } as const;

@@ -81,11 +81,11 @@ async function keepsOutOfSyncSet(tools: HandlerDeps['tools'], leavingNow: boolea
 export const patroniConfigFileStep = step({
   name: 'patroni-config',
   retryMessage: 'waiting to write the Patroni configuration',
-  requires: ['config', 'workload', 'resources', 'passwords', 'app', 'appExtra', 'unit', 'leavingSyncSet'],
+  requires: ['config', 'workload', 'resources', 'passwords', 'app', 'appExtra', 'unit', 'leavingSyncSet', 'clients'],
   provides: ['rendered'],
   async run(
     deps: Pick<HandlerDeps, 'unitName' | 'modelName' | 'dcs' | 'secrets' | 'pebble' | 'tools' | 'logger'>,
-    { config, workload, resources, passwords, app, appExtra, unit, leavingSyncSet },
+    { config, workload, resources, passwords, app, appExtra, unit, leavingSyncSet, clients },
   ) {
     const dcsChoice = dcsOrBlocked(deps);
     if ('report' in dcsChoice) return halt(dcsChoice.report);
@@ -118,6 +118,7 @@ export const patroniConfigFileStep = step({
         app,
         appExtra,
         unit,
+        clientUserDatabases: clients.userDatabases,
       }),
     );
     const changed = await pushIfChanged(await deps.pebble(), DEFAULT_WORKLOAD_PATHS.patroniConfig, text, PATRONI_CONFIG_MODE);

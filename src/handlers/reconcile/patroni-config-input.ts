@@ -90,6 +90,8 @@ export interface PatroniInputFacts {
   readonly app: AppPeerData;
   readonly appExtra: Readonly<Record<string, string>>;
   readonly unit: UnitPeerData;
+  /** Client-relation users and the databases each may reach (src/handlers/reconcile/client-relations.ts). */
+  readonly clientUserDatabases?: Readonly<Record<string, HbaDatabases>>;
 }
 
 export function patroniConfigInput(facts: PatroniInputFacts): PatroniConfigInput {
@@ -118,7 +120,7 @@ export function patroniConfigInput(facts: PatroniInputFacts): PatroniConfigInput
     },
     tls: facts.tls,
     connectivity: (unit.connectivity ?? 'on') === 'on',
-    userDatabases: systemUserDatabases(app.cluster_initialised === true),
+    userDatabases: { ...systemUserDatabases(app.cluster_initialised === true), ...facts.clientUserDatabases },
     synchronousNodeCount: synchronous.synchronous_node_count,
     maximumLagOnFailover: config.durability_maximum_lag_on_failover,
     parameters: facts.parameters,

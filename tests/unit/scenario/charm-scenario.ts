@@ -1,7 +1,22 @@
 import { Writable } from 'node:stream';
 import { join } from 'node:path';
 import type { HookEnv } from '../../../sandbox/juju/engine/index.ts';
-import { enqueueAction, setLeader, startAction, status as jujuStatus, type Action, type ConfigValue } from '../../../sandbox/juju/model.ts';
+import { charmMetaFromYaml } from '../../../sandbox/juju/charm-meta.ts';
+import {
+  addApplication,
+  addRelation,
+  addUnit,
+  enqueueAction,
+  enterScope,
+  markRelationDying,
+  setLeader,
+  startAction,
+  status as jujuStatus,
+  type Action,
+  type ConfigValue,
+  type Model,
+  type Secret,
+} from '../../../sandbox/juju/model.ts';
 import { CharmContext } from '../../../src/charm-context.ts';
 import type { ClientFactories } from '../../../src/clients/factories.ts';
 import { NOT_ON_KUBERNETES, type KubernetesObjects } from '../../../src/clients/kubernetes-objects.ts';
@@ -44,6 +59,7 @@ export type Hook =
   | { hook: 'peer-relation'; kind: 'created' | 'joined' | 'changed' | 'departed'; remoteUnit?: number; departingUnit?: number }
   | { hook: 'storage-detaching' }
   | { hook: 'secret-changed'; label?: string }
+  | { hook: 'client-relation'; id: number; kind: 'created' | 'joined' | 'changed' | 'departed' | 'broken'; remoteUnit?: string; departingUnit?: string }
   | { hook: 'action'; action: string; params?: Record<string, unknown> };
 
 export interface ScenarioState {
@@ -82,10 +98,65 @@ export interface ScenarioState {
   /** The pod's environment (the DCS); default the sandbox's etcd3. */
   env?: Record<string, string>;
   timing?: Partial<ReconcileTiming>;
+  /** Client relations (`database`, `db`, `db-admin`) with their bags. */
+  clientRelations?: ClientRelationState[];
+  /** Secrets our application owns for client relations (as the previous hook left them). */
+  relationSecrets?: Secret[];
+}
+
+/** One client relation: a remote application of `remoteUnits` units related on `endpoint`. */
+export interface ClientRelationState {
+  id: number;
+  endpoint: 'database' | 'db' | 'db-admin';
+  remoteApp: string;
+  /** Remote units in scope (default 1; 0 once all departed). */
+  remoteUnits?: number;
+  remoteAppData?: Record<string, string>;
+  /** Remote unit number → its bag. */
+  remoteUnitData?: Record<number, Record<string, string>>;
+  /** Our application's bag. */
+  localAppData?: Record<string, string>;
+  /** Our unit number → its bag. */
+  localUnitData?: Record<number, Record<string, string>>;
+  /** Being removed (relation-broken runs). */
+  dying?: boolean;
+}
+
+const CLIENT_METADATA = `name: client
+requires:
+  database:
+    interface: postgresql_client
+  db:
+    interface: pgsql
+  db-admin:
+    interface: pgsql
+`;
+
+/** Put the client relations into the model with the ids and bags the state gives. */
+function addClientRelations(model: Model, relations: readonly ClientRelationState[], ourUnits: number): void {
+  for (const state of relations) {
+    if (model.applications[state.remoteApp] === undefined) addApplication(model, { name: state.remoteApp, charm: charmMetaFromYaml({ metadata: CLIENT_METADATA }) });
+    const remoteUnits = state.remoteUnits ?? 1;
+    while (model.applications[state.remoteApp]!.nextUnitNumber < remoteUnits) addUnit(model, state.remoteApp, { address: `10.2.0.${model.applications[state.remoteApp]!.nextUnitNumber + 10}` });
+    model.nextRelationId = state.id;
+    const relation = addRelation(model, `${APP}:${state.endpoint}`, `${state.remoteApp}:${state.endpoint}`);
+    model.nextRelationId = Math.max(model.nextRelationId, ...model.relations.map((r) => r.id + 1));
+    for (let n = 0; n < ourUnits; n++) enterScope(model, relation.id, unitName(n));
+    for (let n = 0; n < remoteUnits; n++) enterScope(model, relation.id, `${state.remoteApp}/${n}`);
+    relation.appData[state.remoteApp] = { ...state.remoteAppData };
+    relation.appData[APP] = { ...state.localAppData };
+    for (const [n, bag] of Object.entries(state.remoteUnitData ?? {})) relation.unitData[`${state.remoteApp}/${n}`] = { ...relation.unitData[`${state.remoteApp}/${n}`], ...bag };
+    for (const [n, bag] of Object.entries(state.localUnitData ?? {})) relation.unitData[unitName(Number(n))] = { ...relation.unitData[unitName(Number(n))], ...bag };
+    if (state.dying) markRelationDying(model, relation.id);
+  }
 }
 
 export interface ScenarioResult {
   exitCode: number;
+  /** Each client relation's bags on our side after the hook, by relation id. */
+  clientRelations: Record<number, { localApp: Record<string, string>; localUnits: Record<number, Record<string, string>> }>;
+  /** The secrets our application owns for client relations after the hook. */
+  relationSecrets: Secret[];
   logs: string;
   status: { status: string; message: string };
   appStatus: { status: string; message: string };
@@ -113,7 +184,7 @@ export interface ScenarioResult {
 
 let metadata: Promise<CharmMetadata> | undefined;
 
-function dispatchEnv(hook: Hook, unit: string, actionId: string | undefined): { env: Record<string, string>; hookEnv: Omit<HookEnv, 'unit'> } {
+function dispatchEnv(hook: Hook, unit: string, actionId: string | undefined, clientRelations: readonly ClientRelationState[] = []): { env: Record<string, string>; hookEnv: Omit<HookEnv, 'unit'> } {
   switch (hook.hook) {
     case 'pebble-ready':
     case 'pebble-check-failed':
@@ -154,6 +225,28 @@ function dispatchEnv(hook: Hook, unit: string, actionId: string | undefined): { 
         env: { JUJU_DISPATCH_PATH: 'hooks/secret-changed', JUJU_SECRET_ID: 'secret:d2rkv2hmp25c77a4nmkg', JUJU_SECRET_LABEL: hook.label ?? '' },
         hookEnv: { hookName: 'secret-changed', secretId: 'secret:d2rkv2hmp25c77a4nmkg', ...(hook.label === undefined ? {} : { secretLabel: hook.label }) },
       };
+    case 'client-relation': {
+      const relation = clientRelations.find((r) => r.id === hook.id);
+      if (relation === undefined) throw new Error(`no client relation ${hook.id} in the state`);
+      const name = `${relation.endpoint}-relation-${hook.kind}`;
+      return {
+        env: {
+          JUJU_DISPATCH_PATH: `hooks/${name}`,
+          JUJU_RELATION: relation.endpoint,
+          JUJU_RELATION_ID: `${relation.endpoint}:${relation.id}`,
+          JUJU_REMOTE_APP: relation.remoteApp,
+          JUJU_REMOTE_UNIT: hook.remoteUnit ?? '',
+          ...(hook.departingUnit === undefined ? {} : { JUJU_DEPARTING_UNIT: hook.departingUnit }),
+        },
+        hookEnv: {
+          hookName: name,
+          relationId: relation.id,
+          remoteApp: relation.remoteApp,
+          ...(hook.remoteUnit === undefined ? {} : { remoteUnit: hook.remoteUnit }),
+          ...(hook.departingUnit === undefined ? {} : { departingUnit: hook.departingUnit }),
+        },
+      };
+    }
     case 'action':
       return {
         env: { JUJU_DISPATCH_PATH: `actions/${hook.action}`, JUJU_ACTION_NAME: hook.action, JUJU_ACTION_UUID: actionId ?? '1' },
@@ -203,6 +296,8 @@ export async function runScenario(hook: Hook, input: ScenarioState = {}): Promis
   peer.appData[APP] = { ...state.peerApp };
   for (const [n, bag] of Object.entries(state.peerUnits ?? {})) peer.unitData[unitName(Number(n))] = { ...bag };
   for (const n of state.dying ?? []) model.units[unitName(n)]!.life = 'dying';
+  addClientRelations(model, state.clientRelations ?? [], units);
+  for (const secret of state.relationSecrets ?? []) model.secrets[secret.id] = structuredClone(secret);
   const unitRecord = model.units[unitName(self)]!;
   if (state.status !== undefined) unitRecord.workloadStatus = jujuStatus(state.status.status, state.status.message);
   unitRecord.state = { ...state.charmState };
@@ -226,7 +321,7 @@ export async function runScenario(hook: Hook, input: ScenarioState = {}): Promis
     action = enqueueAction(model, unitName(self), hook.action, hook.params ?? {});
     startAction(model, action.id);
   }
-  const { env, hookEnv } = dispatchEnv(hook, unitName(self), action?.id);
+  const { env, hookEnv } = dispatchEnv(hook, unitName(self), action?.id, state.clientRelations);
   const dispatch = parseDispatchContext({
     JUJU_HOOK_NAME: hookEnv.hookName,
     JUJU_UNIT_NAME: unitName(self),
@@ -283,8 +378,21 @@ export async function runScenario(hook: Hook, input: ScenarioState = {}): Promis
     return Object.fromEntries(values.filter((entry): entry is readonly [string, string] => entry[1] !== undefined));
   };
   const peerAfter = model.relations.find((relation) => relation.interface === 'postgresql_peers');
+  const clientAfter = (state.clientRelations ?? []).map((client) => [client.id, model.relations.find((relation) => relation.id === client.id)] as const);
   return {
     exitCode,
+    clientRelations: Object.fromEntries(
+      clientAfter.map(([id, relation]) => [
+        id,
+        {
+          localApp: { ...(relation?.appData[APP] ?? {}) },
+          localUnits: Object.fromEntries(Array.from({ length: units }, (_, n) => [n, { ...(relation?.unitData[unitName(n)] ?? {}) }])),
+        },
+      ]),
+    ),
+    relationSecrets: Object.values(model.secrets)
+      .filter((secret) => secret.owner.kind === 'application' && /^(database|db|db-admin)\.\d+\./.test(secret.label ?? ''))
+      .map((secret) => structuredClone(secret)),
     logs: log.text(),
     status: { status: unitRecord.workloadStatus.status, message: unitRecord.workloadStatus.message },
     appStatus: { status: model.applications[APP]!.status.status, message: model.applications[APP]!.status.message },
@@ -338,6 +446,16 @@ export function nextState(state: ScenarioState, result: ScenarioResult): Scenari
     cluster: structuredClone(result.cluster),
     patroniConfig: structuredClone(result.patroniConfig),
     database: structuredClone({ ...result.database, failures: {} }),
+    relationSecrets: structuredClone(result.relationSecrets),
+    ...(state.clientRelations === undefined
+      ? {}
+      : {
+          clientRelations: state.clientRelations.map((client) => ({
+            ...client,
+            localAppData: { ...result.clientRelations[client.id]?.localApp },
+            localUnitData: structuredClone(result.clientRelations[client.id]?.localUnits ?? {}),
+          })),
+        }),
   };
   if (Object.keys(result.appSecret).length > 0) carried.appSecret = { ...result.appSecret };
   return carried;

@@ -1,3 +1,7 @@
+import {
+  classifyExtraUserRoles,
+  PostgreSQLCreateDatabaseError,
+} from '../../../lib/postgresql/index.ts';
 import type { LifecyclePostgreSQL } from '../../../src/handlers/deps.ts';
 
 /**
@@ -20,6 +24,16 @@ export interface DatabaseState {
   passwords?: Record<string, string>;
   /** What `pg_current_wal_lsn()` answers (default `0/3000060`). */
   walLsn?: string;
+  /** Client databases created (createDatabase). */
+  databases?: string[];
+  /** User → the databases it was granted (createDatabase). */
+  grants?: Record<string, string[]>;
+  /** User → the extra roles it was created or last updated with (createUser). */
+  roles?: Record<string, string[]>;
+  /** Users whose sessions were terminated before they were dropped (deleteUser). */
+  terminated?: string[];
+  /** What `SELECT version()` gives as its second word (default `16.4`). */
+  version?: string;
 }
 
 /** What the double records: the lifecycle's methods, set-password's, and raw `query` through `run`. */
@@ -75,7 +89,43 @@ export class InMemoryPostgreSQL implements LifecyclePostgreSQL {
   async createUser(user: string, options: Parameters<LifecyclePostgreSQL['createUser']>[1] = {}): Promise<void> {
     // The password never enters the record: tests assert that it was given, not what it is.
     this.#call('createUser', [user, { ...options, password: options.password === undefined ? undefined : '<given>' }]);
+    const extra = options.extraUserRoles ?? [];
+    if (extra.length > 0) {
+      // The library's own check, against the roles this double knows.
+      const existing = new Set([...this.state.users, ...this.state.accessGroups, 'admin', 'pg_monitor', 'pg_read_all_data']);
+      classifyExtraUserRoles(extra, existing);
+    }
     if (!this.state.users.includes(user)) this.state.users.push(user);
+    if (options.password !== undefined) this.state.passwords = { ...this.state.passwords, [user]: options.password };
+    this.state.roles = { ...this.state.roles, [user]: [...extra] };
+  }
+
+  async deleteUser(user: string, options: Parameters<LifecyclePostgreSQL['deleteUser']>[1] = {}): Promise<void> {
+    this.#call('deleteUser', [user, options]);
+    if (!this.state.users.includes(user)) return;
+    if (options.terminateConnections) this.state.terminated = [...(this.state.terminated ?? []), user];
+    this.state.users = this.state.users.filter((name) => name !== user);
+    if (this.state.grants !== undefined) delete this.state.grants[user];
+    if (this.state.roles !== undefined) delete this.state.roles[user];
+  }
+
+  async createDatabase(database: string, user: string, options: Parameters<LifecyclePostgreSQL['createDatabase']>[2] = {}): Promise<void> {
+    this.#call('createDatabase', [database, user, options]);
+    if (!this.state.users.includes(user)) throw new PostgreSQLCreateDatabaseError(`Failed to create database ${database}`, { cause: new Error(`role "${user}" does not exist`) });
+    if (!(this.state.databases ?? []).includes(database)) this.state.databases = [...(this.state.databases ?? []), database];
+    const granted = this.state.grants?.[user] ?? [];
+    if (!granted.includes(database)) this.state.grants = { ...this.state.grants, [user]: [...granted, database] };
+  }
+
+  async listAccessibleDatabasesForUser(user: string): Promise<string[]> {
+    this.#call('listAccessibleDatabasesForUser', [user]);
+    if ((this.state.roles?.[user] ?? []).includes('superuser')) return ['all'];
+    return [...(this.state.grants?.[user] ?? [])];
+  }
+
+  async getPostgreSQLVersion(): Promise<string> {
+    this.#call('getPostgreSQLVersion', []);
+    return this.state.version ?? '16.4';
   }
 
   async setUpDatabase(): Promise<void> {

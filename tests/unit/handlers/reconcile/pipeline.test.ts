@@ -68,14 +68,17 @@ describe('reconcile pipeline', () => {
       'disk-space',
       'passwords-available',
       'database-config',
+      'client-relations',
       'patroni-config',
       'service',
       'service-health',
       'member',
+      'user-hash',
       'initialise',
       'dynamic-config',
       'restart',
       'extensions',
+      'client-serve',
     ]);
   });
 
@@ -95,7 +98,7 @@ describe('reconcile pipeline', () => {
 
     expect(error).toBeInstanceOf(MissingFactError);
     expect((error as MissingFactError).code).toBe('reconcile-missing-fact');
-    expect((error as Error).message).toBe('reconcile step patroni-config runs before what provides config, workload, resources, passwords');
+    expect((error as Error).message).toBe('reconcile step patroni-config runs before what provides config, workload, resources, passwords, clients');
   });
 
   it('throws MissingFactError for a missing base fact before any step runs', async () => {

@@ -1,0 +1,8 @@
+/**
+ * The client endpoint kinds the reconcile serves, in order. A new kind (the legacy `db` /
+ * `db-admin`) is added here, and nowhere else.
+ */
+import { databaseEndpointKind } from './database/provider.ts';
+import type { ClientEndpointKind } from './endpoint-kind.ts';
+
+export const CLIENT_ENDPOINT_KINDS: readonly ClientEndpointKind[] = [databaseEndpointKind];
