@@ -32,9 +32,10 @@ import { DEFAULT_API_ADDRESSES, DEFAULT_JUJU_VERSION, defaultBasePath } from './
 import { chooseLeader } from './leader-choice.ts';
 import { Lifecycle, type UnitLifecycle } from './lifecycle.ts';
 import type { RunningDispatch } from './orphans.ts';
-import type { HookEvent } from './queued-event.ts';
+import { type HookEvent, hookEvent } from './queued-event.ts';
 import { ActionWaiters, type ControllerStatus, findRelation, restoreModelState, unitProgress } from './controller-support.ts';
-import { HostRuntime, ImmediateWorkloadProbe, type ModelCluster, type UnitRuntime, type WorkloadProbe } from './runtime.ts';
+import { HostRuntime, ImmediateWorkloadProbe, type ModelCluster, type UnitRuntime, type WorkloadNotices, type WorkloadProbe } from './runtime.ts';
+import { NoticeWatcher } from './notice-watcher.ts';
 import { type RetryPolicy, Scheduler } from './scheduler.ts';
 import { type SecretTriggerState, SecretTriggers } from './secret-triggers.ts';
 import { UnitCharmDirs } from './unit-charm-dir.ts';
@@ -71,6 +72,11 @@ export interface ControllerOptions {
   secretClock?: () => Date;
   /** How often rotations and expiries are checked; 1 s by default. */
   secretCheckIntervalMs?: number;
+  /** The workloads' Pebble notices, turned into `<container>-pebble-custom-notice` hooks (none without). */
+  notices?: WorkloadNotices;
+  /** How long one notice query waits, and how long after a failed one the next starts (30 s, 1 s). */
+  noticeWaitMs?: number;
+  noticeRetryMs?: number;
   logger?: Logger;
 }
 
@@ -91,6 +97,7 @@ export class Controller {
   private readonly scheduler: Scheduler;
   private readonly lifecycle: Lifecycle;
   private readonly watcher: WorkloadWatcher;
+  private readonly noticeWatcher: NoticeWatcher | null;
   private readonly actionWaiters: ActionWaiters;
   private readonly secretTriggers: SecretTriggers;
   private secretTimer: NodeJS.Timeout | null = null;
@@ -177,6 +184,26 @@ export class Controller {
       onDownChange: () => this.scheduler.poke(),
       logger: options.logger,
     });
+    const noticeHook = (container: string) => `${container}-pebble-custom-notice`;
+    this.noticeWatcher = options.notices
+      ? new NoticeWatcher({
+          notices: options.notices,
+          watched: () => this.lifecycle.watchedWorkloads(),
+          after: (unit, container) => this.lifecycle.records[unit]?.noticesAfter?.[container],
+          onNotice: (unit, container, notice) => {
+            const record = this.lifecycle.records[unit];
+            if (!record || this.model.units[unit]?.life !== 'alive') return;
+            record.noticesAfter = { ...record.noticesAfter, [container]: notice.lastRepeated };
+            this.scheduler.enqueue(hookEvent(unit, noticeHook(container), { workloadName: container, noticeId: notice.id, noticeType: notice.type, noticeKey: notice.key }));
+            this.persist();
+          },
+          pending: (unit, container) => this.scheduler.references((e) => e.kind === 'hook' && e.unit === unit && e.hook === noticeHook(container)),
+          intervalMs: options.probeIntervalMs ?? 1_000,
+          waitMs: options.noticeWaitMs,
+          retryMs: options.noticeRetryMs,
+          logger: options.logger,
+        })
+      : null;
     this.actionWaiters = new ActionWaiters();
     this.secretTriggers = new SecretTriggers({ model, enqueue: (event) => this.scheduler.enqueue(event), now: options.secretClock, restored: secretTriggerState });
     // What the controller decides outside dispatches goes to the units' debug logs too.
@@ -220,6 +247,7 @@ export class Controller {
     await controller.saveNow();
     controller.scheduler.start();
     controller.watcher.start();
+    controller.noticeWatcher?.start();
     controller.secretTimer = setInterval(() => controller.checkSecrets(), options.secretCheckIntervalMs ?? 1_000);
     return controller;
   }
@@ -441,6 +469,7 @@ export class Controller {
     this.stopped = true;
     if (this.secretTimer) clearInterval(this.secretTimer);
     await this.watcher.stop();
+    await this.noticeWatcher?.stop();
     await this.scheduler.stop(this.options.stopGraceMs);
     this.actionWaiters.rejectAll(new ControllerError('controller stopped'));
     await this.saveNow();

@@ -35,6 +35,8 @@ export const UnitLifecycleSchema = z.object({
   workloadsReady: z.array(z.string()).default([]),
   /** The boot id of each ready container's Pebble: a new one means the container restarted. */
   workloadBootIds: z.record(z.string(), z.string()).default({}),
+  /** By container: the last-repeated time of the last Pebble notice queued as a hook (notice-watcher.ts). */
+  noticesAfter: z.record(z.string(), z.string()).optional(),
 });
 export type UnitLifecycle = z.infer<typeof UnitLifecycleSchema>;
 

@@ -80,6 +80,24 @@ export interface WorkloadProbe {
   probe(unit: string, container: string): Promise<WorkloadAnswer>;
 }
 
+/** A Pebble notice as the notice watcher needs it (canonical/pebble client.Notice). */
+export interface WorkloadNotice {
+  id: string;
+  type: string;
+  key: string;
+  /** RFC 3339 with nanoseconds, as Pebble sends it; the next query's `after`. */
+  lastRepeated: string;
+}
+
+/** Long-polls a unit's workload Pebble for custom notices (`GET /v1/notices`). */
+export interface WorkloadNotices {
+  /**
+   * The container's custom notices repeated after `after` (every one when undefined), waiting
+   * up to `waitMs` for the first to arrive; rejects when its Pebble does not answer.
+   */
+  wait(unit: string, container: string, options: { after?: string; waitMs: number; signal: AbortSignal }): Promise<WorkloadNotice[]>;
+}
+
 /** Units are plain child processes of the controller, in their own process group. */
 export class HostRuntime implements UnitRuntime {
   spawn(_unit: string, argv: readonly string[], options: UnitSpawnOptions): ChildProcess {

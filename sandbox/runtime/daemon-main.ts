@@ -22,6 +22,7 @@ import { ensureEtcd } from './etcd.ts';
 import { SandboxError } from './errors.ts';
 import { KubeModelCluster, KubePodCluster, ServiceDns, startKubeApi } from './kubernetes.ts';
 import { SandboxPaths } from './paths.ts';
+import { PebbleNotices } from './pebble-notices.ts';
 import { PebbleProbe, PodRuntime } from './pod-runtime.ts';
 import { commandLine, isAlive, readPid, removePid } from './processes.ts';
 import { requireSettings } from './settings.ts';
@@ -103,6 +104,7 @@ export async function runDaemon(stateDir: string, logger: Logger): Promise<Daemo
         stateDir: paths.stateDir,
         runtime,
         probe: new PebbleProbe(runtime),
+        notices: new PebbleNotices(async (unit, container) => (runtime.pod(unit) ? runtime.pebble(unit, container).socket() : null)),
         modelName: settings.model,
         updateStatusIntervalMs: settings.updateStatusIntervalSec * 1000,
         unitEnv: () => unitEnv,

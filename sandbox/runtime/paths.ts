@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
  *   charms/<app>/                  each application's charm directory
  *   agents/unit-<app>-<n>/charm/   each unit's own copy of it, its JUJU_CHARM_DIR (the controller's)
  *   pebble/<pod>/<container>/      a unit's Pebble: state, pebble.pid, pebble.log
+ *   bin/pebble                     the `pebble` command on the workloads' PATH (pebble-cli.ts)
  */
 
 /** The repository this file belongs to (where dist/, dispatch and the yaml files are). */
@@ -47,6 +48,10 @@ export class SandboxPaths {
   }
   get etcdDir(): string {
     return path.join(this.stateDir, 'etcd');
+  }
+  /** Commands for the pods' workloads (the `pebble` CLI, see pebble-cli.ts). */
+  get binDir(): string {
+    return path.join(this.stateDir, 'bin');
   }
   get debugLogDir(): string {
     return path.join(this.stateDir, 'logs');

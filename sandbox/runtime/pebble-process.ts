@@ -5,6 +5,7 @@ import type { Logger } from '../../src/logging.ts';
 import { podPath, runInPod, type Pod } from '../pods/index.ts';
 import { SandboxError } from './errors.ts';
 import { PEBBLE_SCRIPT, pebbleSocketIn, type SandboxPaths, TSX_LOADER } from './paths.ts';
+import { installPebbleCli } from './pebble-cli.ts';
 import { findOwnProcess, removePid, terminate, writePid, outputFd } from './processes.ts';
 import { reachableSocket } from './unix-http.ts';
 
@@ -17,9 +18,10 @@ import { reachableSocket } from './unix-http.ts';
  */
 
 /** The environment of the workload container's Pebble, which its services inherit. */
-function containerEnv(container: string): Record<string, string> {
+function containerEnv(container: string, binDir: string): Record<string, string> {
   return {
-    PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+    // binDir first: the `pebble` command (notify), as Juju's /charm/bin/pebble in a workload container.
+    PATH: `${binDir}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`,
     LANG: 'C.UTF-8',
     HOME: '/root',
     PEBBLE: `/charm/containers/${container}`,
@@ -70,6 +72,7 @@ export class PebbleProcess {
     const running = await this.pid();
     if (running !== null) return running;
     await mkdir(this.stateDir, { recursive: true, mode: 0o700 });
+    await installPebbleCli(this.paths.binDir);
     const log = openSync(this.logFile, 'a', 0o600);
     let pid: number | undefined;
     try {
@@ -80,7 +83,7 @@ export class PebbleProcess {
         stdout: outputFd(log),
         stderr: outputFd(log),
         extendEnv: false,
-        env: { ...containerEnv(this.container), ...this.extraEnv },
+        env: { ...containerEnv(this.container, this.paths.binDir), ...this.extraEnv },
       });
       child.unref();
       pid = child.pid;

@@ -32,7 +32,8 @@ export async function sshCommand(ctx: CliContext, argv: string[]): Promise<numbe
   const env: Record<string, string> = {
     // As `kubectl exec` gets the container's environment: patronictl finds the API server.
     ...(settings === null ? {} : kubeServiceEnv(settings)),
-    PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+    // The workload view has the `pebble` command (notify) its Pebble's services have.
+    PATH: `${charmView ? '' : `${ctx.paths.binDir}:`}/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`,
     HOME: '/root',
     LANG: 'C.UTF-8',
     TERM: process.env['TERM'] ?? 'xterm',
