@@ -8,11 +8,14 @@ import type { ClientRelationState, ScenarioResult } from '../../scenario/charm-s
 /** data_interfaces 0.58 `DatabaseRequires` default `requested-secrets`. */
 export const DEFAULT_REQUESTED_SECRETS = ['username', 'password', 'tls', 'tls-ca', 'uris', 'read-only-uris', 'entity-name', 'entity-password'];
 
+/** A list as Python's json.dumps writes it (`["a", "b"]`), as the requirer's library does. */
+export const pythonList = (items: readonly string[]): string => `[${items.map((item) => JSON.stringify(item)).join(', ')}]`;
+
 /** What a data_interfaces 0.58 requirer leader writes into its app bag on relation-created. */
 export function requirerAppBag(database: string, extra: Record<string, string> = {}): Record<string, string> {
   return {
-    'requested-secrets': JSON.stringify(DEFAULT_REQUESTED_SECRETS),
-    'provided-secrets': JSON.stringify(['mtls-cert']),
+    'requested-secrets': pythonList(DEFAULT_REQUESTED_SECRETS),
+    'provided-secrets': pythonList(['mtls-cert']),
     database,
     ...extra,
   };
