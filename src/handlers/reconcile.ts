@@ -25,6 +25,7 @@
  *   extensions           (leader) plugin_* options, with dependency checks
  *   client-serve         (leader) client relations: users of gone relations dropped, each relation
  *                        answered once every unit admits its user (docs/relations.md)
+ *   legacy-unit-bags     (non-leaders) the legacy db/db-admin databag in this unit's own bag
  * then the unit (and, on the leader, application) status.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -41,6 +42,7 @@ import { databaseConfigChecksStep } from './reconcile/database-config-checks.ts'
 import { dynamicConfigStep } from './reconcile/dynamic-config.ts';
 import { endpointsStep } from './reconcile/endpoints.ts';
 import { extensionsStep } from './reconcile/extensions.ts';
+import { legacyUnitBagsStep } from './reconcile/legacy-unit-bags.ts';
 import type { BaseFacts, ReconcileFacts } from './reconcile/facts.ts';
 import { memberStartedStep } from './reconcile/member-started.ts';
 import { MESSAGES } from './reconcile/outcome.ts';
@@ -82,7 +84,8 @@ export const RECONCILE = Pipeline.start<HandlerDeps>()
   .then(dynamicConfigStep)
   .then(restartStep)
   .then(extensionsStep)
-  .then(clientServeStep);
+  .then(clientServeStep)
+  .then(legacyUnitBagsStep);
 
 export interface ReconcileOptions {
   /** This unit is going away: render patroni.yml with `nosync` (pgdata-storage-detaching). */

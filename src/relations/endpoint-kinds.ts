@@ -4,5 +4,6 @@
  */
 import { databaseEndpointKind } from './database/provider.ts';
 import type { ClientEndpointKind } from './endpoint-kind.ts';
+import { legacyEndpointKind } from './legacy/provider.ts';
 
-export const CLIENT_ENDPOINT_KINDS: readonly ClientEndpointKind[] = [databaseEndpointKind];
+export const CLIENT_ENDPOINT_KINDS: readonly ClientEndpointKind[] = [databaseEndpointKind, legacyEndpointKind];

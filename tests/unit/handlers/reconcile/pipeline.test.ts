@@ -79,6 +79,7 @@ describe('reconcile pipeline', () => {
       'restart',
       'extensions',
       'client-serve',
+      'legacy-unit-bags',
     ]);
   });
 
