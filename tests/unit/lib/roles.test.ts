@@ -93,6 +93,16 @@ describe('roleDefinitionStatement', () => {
     ).toBe(`CREATE ROLE "u" WITH LOGIN CREATEDB SUPERUSER ENCRYPTED PASSWORD 'p'`);
   });
 
+  it('turns off the allowed attributes not asked for when updating a client to its new request', () => {
+    expect(roleDefinitionStatement({ exists: true, user: 'relation_id_7', attributes: ['createdb'], resetOtherAttributes: true })).toBe(
+      'ALTER ROLE "relation_id_7" WITH LOGIN CREATEDB NOCREATEROLE NOSUPERUSER',
+    );
+    // Only for an existing role: a new one has none to turn off.
+    expect(roleDefinitionStatement({ exists: false, user: 'relation_id_7', attributes: ['createdb'], resetOtherAttributes: true })).toBe(
+      'CREATE ROLE "relation_id_7" WITH LOGIN CREATEDB',
+    );
+  });
+
   it('refuses attributes outside the allowed set (they are spliced as keywords)', () => {
     expect(() =>
       roleDefinitionStatement({ exists: false, user: 'u', attributes: ['replication'] }),
