@@ -39,6 +39,9 @@ export class PostgreSQL {
   deleteUser(user: string, options?: roles.DeleteUserOptions) {
     return roles.deleteUser(this.connector, user, options);
   }
+  terminateUserSessions(user: string, options?: roles.HostChoice) {
+    return roles.terminateUserSessions(this.connector, user, options);
+  }
   updateUserPassword(user: string, password: string, options: Pick<Target, 'host'> = {}) {
     return roles.updateUserPassword(this.connector, user, password, options);
   }

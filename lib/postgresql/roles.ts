@@ -20,6 +20,7 @@ import {
   PostgreSQLListAccessibleDatabasesForUserError,
   PostgreSQLListGroupsError,
   PostgreSQLListUsersError,
+  PostgreSQLQueryError,
   PostgreSQLUpdateUserPasswordError,
 } from './errors.ts';
 import { firstColumn, ident, identList, literal, runUnlogged } from './sql.ts';
@@ -205,6 +206,25 @@ export async function deleteUser(db: PostgreSQLConnector, user: string, options:
     await db.run((client) => client.query(`DROP ROLE ${ident(user)}`));
   } catch (cause) {
     throw new PostgreSQLDeleteUserError(`Failed to delete user ${user}`, { cause });
+  }
+}
+
+/**
+ * End every session of `user` on the server this reaches. A replica keeps the sessions it
+ * authenticated after the primary's DROP ROLE replays, so a dropped client user's read-only
+ * connections are ended member by member. Returns how many were ended.
+ */
+export async function terminateUserSessions(db: PostgreSQLConnector, user: string, options: HostChoice = {}): Promise<number> {
+  try {
+    return await db.run(async (client) => {
+      const result = await client.query(
+        'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1 AND pid <> pg_backend_pid()',
+        [user],
+      );
+      return result.rowCount ?? 0;
+    }, options);
+  } catch (cause) {
+    throw new PostgreSQLQueryError(`Failed to end the sessions of ${user}`, { cause });
   }
 }
 

@@ -62,6 +62,7 @@ export type LifecyclePostgreSQL = Pick<
   | 'createDatabase'
   | 'listAccessibleDatabasesForUser'
   | 'getPostgreSQLVersion'
+  | 'terminateUserSessions'
 >;
 
 export interface HandlerDeps {
@@ -88,6 +89,6 @@ export interface HandlerDeps {
   patroni(): Promise<PatroniClient>;
   /** `/cluster` as this hook last read it (one per hook). */
   readonly cluster: ClusterSnapshot;
-  /** PostgreSQL as `operator`, on `primaryHost` (default this member) for writes. */
-  postgresql(options?: { primaryHost?: string }): Promise<LifecyclePostgreSQL>;
+  /** PostgreSQL as `operator`, on `primaryHost` (default this member) for writes; `member` aims at one member. */
+  postgresql(options?: { primaryHost?: string; member?: { host: string; port: number } }): Promise<LifecyclePostgreSQL>;
 }

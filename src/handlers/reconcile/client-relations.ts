@@ -29,6 +29,7 @@ import type { ClientLeaderContext, RelationUserBook } from '../../relations/endp
 import { CLIENT_ENDPOINT_KINDS } from '../../relations/endpoint-kinds.ts';
 import { removeRelationSecret } from '../../relations/relation-secrets.ts';
 import type { RelationUserRecord, RelationUsers } from '../../state/relation-users.ts';
+import { isStarted, type ClusterMember } from '../../patroni/index.ts';
 import { SYSTEM_USERS, type HbaDatabases } from '../../workload/index.ts';
 import type { HandlerDeps, LifecyclePostgreSQL } from '../deps.ts';
 import { runningPrimaryHost } from './cluster-initialisation.ts';
@@ -190,9 +191,27 @@ function mostUrgent(reports: readonly StepReport[]): StepReport | undefined {
   return reports.find((report) => report.kind === 'blocked') ?? reports[0];
 }
 
+/**
+ * End a dropped user's sessions on the other running members: each replica keeps the sessions it
+ * authenticated after the DROP ROLE replays. A member that cannot be reached now is logged and
+ * left (its sessions end with it or at the next restart).
+ */
+async function endSessionsOnReplicas(deps: Pick<HandlerDeps, 'postgresql' | 'logger'>, members: readonly ClusterMember[], user: string): Promise<void> {
+  for (const member of members) {
+    try {
+      const ended = await (await deps.postgresql({ member: { host: member.host, port: member.port } })).terminateUserSessions(user, { currentHost: true });
+      if (ended > 0) deps.logger.info({ user, member: member.name, ended }, "ended a dropped user's sessions on a replica");
+    } catch (error) {
+      if (!(error instanceof LibError)) throw error;
+      deps.logger.warn({ user, member: member.name, code: error.code }, "cannot end a dropped user's sessions on this member now");
+    }
+  }
+}
+
 async function dropGoneUsers(
-  deps: Pick<HandlerDeps, 'tools' | 'logger'>,
+  deps: Pick<HandlerDeps, 'tools' | 'postgresql' | 'logger'>,
   postgresql: LifecyclePostgreSQL,
+  replicas: readonly ClusterMember[],
   book: RelationUserBook,
   users: readonly string[],
 ): Promise<StepReport[]> {
@@ -206,6 +225,7 @@ async function dropGoneUsers(
       reports.push(blocked(MESSAGES.relationUserDeleteFailed));
       continue;
     }
+    await endSessionsOnReplicas(deps, replicas, user);
     const id = relationIdOfUser(user);
     if (id !== undefined) {
       // The reference leaves them; nothing reads them once the relation is gone.
@@ -236,11 +256,13 @@ export const clientServeStep = step({
     const gone = departing ? [] : goneUsers(recorded, snapshot);
     if (snapshot.relations.length === 0 && gone.length === 0) return proceed(mostUrgent(reports));
 
-    const primaryHost = runningPrimaryHost(await deps.cluster.latest());
+    const cluster = await deps.cluster.latest();
+    const primaryHost = runningPrimaryHost(cluster);
     if (primaryHost === undefined) return proceed(mostUrgent([...reports, waiting(MESSAGES.primaryNotReady)]));
     const postgresql = await deps.postgresql({ primaryHost });
     const book = new PeerUserBook(deps.peers, recorded);
-    reports.push(...(await dropGoneUsers(deps, postgresql, book, gone)));
+    const replicas = cluster.members.filter((member) => member.host !== primaryHost && isStarted(member.state));
+    reports.push(...(await dropGoneUsers(deps, postgresql, replicas, book, gone)));
 
     let admitted: Promise<boolean> | undefined;
     const context: ClientLeaderContext = {

@@ -206,4 +206,14 @@ describe('database relation against PostgreSQL', () => {
     expect(Object.keys(JSON.parse(peerApp['relation-users']!))).toEqual(['relation_id_9']);
     expect(Object.values(model.secrets).filter((secret) => secret.label?.startsWith('database.7.'))).toEqual([]);
   });
+
+  it('ends a user\'s sessions on a member (what the leader does on each replica after a drop)', async () => {
+    const password = model.relations.find((r) => r.id === 9)!.appData[APP]!['password']!;
+    const reader = new pg.Client({ host: instance.host, port: instance.port, user: 'relation_id_9', password, database: 'rolesdb' });
+    reader.on('error', () => undefined);
+    await reader.connect();
+    expect(await postgresql.terminateUserSessions('relation_id_9', { currentHost: true })).toBe(1);
+    await expect(reader.query('SELECT 1')).rejects.toThrow();
+    await reader.end().catch(() => undefined);
+  });
 });

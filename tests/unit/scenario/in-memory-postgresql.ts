@@ -123,6 +123,12 @@ export class InMemoryPostgreSQL implements LifecyclePostgreSQL {
     return [...(this.state.grants?.[user] ?? [])];
   }
 
+  /** Ends the user's sessions on the member this client was aimed at (recorded with its host). */
+  async terminateUserSessions(user: string): Promise<number> {
+    this.#call('terminateUserSessions', [user]);
+    return 0;
+  }
+
   async getPostgreSQLVersion(): Promise<string> {
     this.#call('getPostgreSQLVersion', []);
     return this.state.version ?? '16.4';

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { userHash } from '../../../../src/handlers/reconcile/client-relations.ts';
 import { MESSAGES } from '../../../../src/handlers/reconcile/outcome.ts';
-import { member, nextState, PASSWORDS, runScenario, type Hook, type ScenarioState } from '../../scenario/charm-scenario.ts';
+import { member, memberHost, nextState, PASSWORDS, runScenario, type Hook, type ScenarioState } from '../../scenario/charm-scenario.ts';
 import {
   databaseRelation,
   DEFAULT_REQUESTED_SECRETS,
@@ -246,6 +246,18 @@ describe('database relation: when it goes', () => {
     expect(result.relationSecrets).toEqual([]);
     expect(patroniYml(result)!['postgresql']['pg_hba']).not.toContain('host myapp relation_id_7 0.0.0.0/0 md5');
     expect(result.status).toEqual({ status: 'active', message: 'Primary' });
+  });
+
+  it('also ends the dropped user\'s sessions on every replica (they outlive the DROP ROLE there)', async () => {
+    const state = peersAdmitting(withRelations(await leaderOfThree(), databaseRelation(7, requirerAppBag('myapp'))), { relation_id_7: ['myapp'] }, 1, 2);
+    const after = nextState(state, await runScenario(changed(7), state));
+    const result = await runScenario(broken(7), { ...after, clientRelations: [{ ...after.clientRelations![0]!, dying: true, remoteUnits: 0 }] });
+
+    expect(result.sql.filter((call) => ['deleteUser', 'terminateUserSessions'].includes(call.method)).map((call) => [call.method, call.host, call.args[0]])).toEqual([
+      ['deleteUser', memberHost(0), 'relation_id_7'],
+      ['terminateUserSessions', memberHost(1), 'relation_id_7'],
+      ['terminateUserSessions', memberHost(2), 'relation_id_7'],
+    ]);
   });
 
   it('drops a recorded user whose relation is found missing in a later hook', async () => {
