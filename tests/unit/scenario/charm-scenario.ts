@@ -22,6 +22,7 @@ import type { ClientFactories } from '../../../src/clients/factories.ts';
 import { NOT_ON_KUBERNETES, type KubernetesObjects } from '../../../src/clients/kubernetes-objects.ts';
 import { createDispatcher } from '../../../src/handlers/index.ts';
 import { parseDispatchContext } from '../../../src/juju/context.ts';
+import { SecretNotFoundError } from '../../../src/juju/errors.ts';
 import { runDispatch } from '../../../src/juju/dispatcher.ts';
 import { eventFromContext } from '../../../src/juju/events.ts';
 import { loadCharmMetadata, type CharmMetadata } from '../../../src/juju/metadata.ts';
@@ -373,9 +374,13 @@ export async function runScenario(hook: Hook, input: ScenarioState = {}): Promis
   const readSecret = async (): Promise<Record<string, string>> => {
     const reader = harness.hook(unitName(self)).tools;
     const store = new SecretStore(reader, APP);
-    const fields = ['backup', 'operator', 'replication', 'rewind', 'monitoring', 'patroni'].map((user) => `${user}-password`);
-    const values = await Promise.all(fields.map(async (field) => [field, await store.get('app', field)] as const));
-    return Object.fromEntries(values.filter((entry): entry is readonly [string, string] => entry[1] !== undefined));
+    // Every field: the passwords, and what else the charm keeps there (legacy relation credentials).
+    try {
+      return { ...(await reader.secretGet({ label: store.label('app') }, { refresh: true })) };
+    } catch (error) {
+      if (error instanceof SecretNotFoundError) return {};
+      throw error;
+    }
   };
   const peerAfter = model.relations.find((relation) => relation.interface === 'postgresql_peers');
   const clientAfter = (state.clientRelations ?? []).map((client) => [client.id, model.relations.find((relation) => relation.id === client.id)] as const);
