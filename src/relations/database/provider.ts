@@ -139,7 +139,8 @@ async function serveRelation(context: ClientLeaderContext, relation: ClientRelat
   const answered = hasCredentials(bag) && bag['database'] === request.database;
   if (!answered && !(await context.usersAdmitted())) return waiting(MESSAGES.clientUsersPending);
 
-  const known = answered ? await publishedPassword(context, relation, request) : undefined;
+  // The password already handed out is kept, also when the requirer renames its database.
+  const known = hasCredentials(bag) ? await publishedPassword(context, relation, request) : undefined;
   const password = known ?? generatePassword();
   const record = context.book.users[user];
   const inPlace = known !== undefined && record !== undefined && record.database === request.database && sameRoles(record.roles, request.roles);

@@ -141,6 +141,25 @@ describe('database relation: the first answer', () => {
   });
 });
 
+describe('database relation: a renamed database', () => {
+  it('gives the user the new database once every unit admits it, keeping the password', async () => {
+    const state = withRelations(await leader(), databaseRelation(7, requirerAppBag('myapp')));
+    const first = await runScenario(changed(7), state);
+    const after = nextState(state, first);
+    const renamed = { ...after, clientRelations: [{ ...after.clientRelations![0]!, remoteAppData: requirerAppBag('newapp') }] };
+    const result = await runScenario(changed(7), renamed);
+
+    expect(result.clientRelations[7]!.localApp['database']).toBe('newapp');
+    expect(result.database.databases).toEqual(['myapp', 'newapp']);
+    const before = latestContent(secretByLabel(first, 'database.7.user.secret')!);
+    const now = latestContent(secretByLabel(result, 'database.7.user.secret')!);
+    expect(now['password']).toBe(before['password']);
+    expect(now['uris']).toBe(`postgresql://relation_id_7:${before['password']}@${PRIMARY}/newapp`);
+    // PostgreSQL still grants it the old one too, and pg_hba follows what PostgreSQL grants.
+    expect(patroniYml(result)!['postgresql']['pg_hba']).toContain('host myapp,newapp relation_id_7 0.0.0.0/0 md5');
+  });
+});
+
 describe('database relation: every unit admits the user before it gets credentials', () => {
   it('waits while a peer has not announced the new user (no credentials, nothing created), then answers', async () => {
     const state = withRelations(await leaderOfThree(), databaseRelation(7, requirerAppBag('myapp')));
