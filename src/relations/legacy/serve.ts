@@ -18,12 +18,8 @@
  * so a hook with nothing new writes nothing. Users of relations that are gone are dropped by the
  * shared client-relation step; here the leader only forgets their shared entries.
  */
-import {
-  isConnectionFailure,
-  PostgreSQLCreateDatabaseError,
-  PostgreSQLCreateUserError,
-  PostgreSQLGetPostgreSQLVersionError,
-} from '../../../lib/postgresql/index.ts';
+import { LibError } from '../../../lib/errors.ts';
+import { isConnectionFailure, PostgreSQLGetPostgreSQLVersionError } from '../../../lib/postgresql/index.ts';
 import { ACCESS_GROUP_RELATION } from '../../../lib/postgresql/index.ts';
 import type { HookTools } from '../../juju/hook-tools.ts';
 import type { Logger } from '../../logging.ts';
@@ -125,8 +121,9 @@ async function setUp(deps: LegacyServeDeps, input: LegacyServeInput, plan: Legac
     await sql.createUser(plan.user, { password, admin: plan.superuser, extraUserRoles: [ACCESS_GROUP_RELATION] });
     await sql.createDatabase(database, plan.user, { plugins: input.plugins });
   } catch (error) {
-    if (isConnectionFailure(error)) throw error;
-    if (!(error instanceof PostgreSQLCreateUserError) && !(error instanceof PostgreSQLCreateDatabaseError)) throw error;
+    // A server that cannot be reached is retried by the pipeline; anything else PostgreSQL
+    // refused (the user, the database, an extension) blocks until a later hook succeeds.
+    if (isConnectionFailure(error) || !(error instanceof LibError)) throw error;
     deps.logger.warn({ err: error, relation: plan.relation.id }, 'failed to set up the legacy relation user or database');
     return failedMessage(plan.endpoint);
   }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PostgreSQLCreateUserError } from '../../../../lib/postgresql/index.ts';
+import { PostgreSQLCreateUserError, PostgreSQLEnableDisableExtensionError } from '../../../../lib/postgresql/index.ts';
 import { parseCharmConfigOrThrow } from '../../../../src/config/index.ts';
 import type { ClientRelation } from '../../../../src/relations/client-relations.ts';
 import { legacyBlockedMessage, legacyPlannedUsers, planLegacyRelations } from '../../../../src/relations/legacy/plan.ts';
@@ -158,6 +158,18 @@ describe('serveLegacyRelations on the leader', () => {
     expect(result).toEqual({ blockedMessage: "Failed to initialize db-admin relation", published: [], pending: [] });
     expect(world.writes).toEqual([]);
     expect(world.secret[SHARED_CREDENTIALS_FIELD]).toBeUndefined();
+  });
+
+  it('blocks rather than failing the hook when an extension cannot be enabled in the new database', async () => {
+    const world = fresh();
+    const sql = async (): Promise<LegacySql> => ({
+      ...recordingSql(world),
+      createDatabase: async () => {
+        throw new PostgreSQLEnableDisableExtensionError('Failed to enable pg_trgm');
+      },
+    });
+    const result = await serveLegacyRelations(harness(world), input(world, [relation()], { sql }));
+    expect(result.blockedMessage).toBe('Failed to initialize db relation');
   });
 
   it('forgets the shared entry of a relation that is gone', async () => {
