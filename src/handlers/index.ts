@@ -1,9 +1,10 @@
 import type { ActionDeps } from '../actions/index.ts';
 import type { CharmContext } from '../charm-context.ts';
 import { Dispatcher, type KnownEvent } from '../juju/dispatcher.ts';
-import type { ActionEvent } from '../juju/events.ts';
+import type { ActionEvent, PebbleCustomNoticeEvent } from '../juju/events.ts';
 import type { Logger } from '../logging.ts';
 import { PEER_RELATION } from '../state/peer-schemas.ts';
+import { AUTHORISATION_RULES_CHANGED_NOTICE } from '../workload/authorisation-rules-observer.ts';
 import { onInstall } from './install.ts';
 import { ensureWorkloadPorts } from './ports.ts';
 
@@ -29,6 +30,18 @@ async function reconcileHandler(event: KnownEvent, charm: CharmContext): Promise
   // The unit leaving the relation has nothing left to converge to.
   if (event.kind === 'relation-departed' && event.departingUnit === charm.unitName) return;
   await (await loadReconcile()).reconcile(charm, event);
+}
+
+/**
+ * The workload's authorisation rules observer (src/workload/authorisation-rules-observer.ts) saw
+ * users, databases or grants change in PostgreSQL: render pg_hba again. Other keys are not ours.
+ */
+async function customNoticeHandler(event: PebbleCustomNoticeEvent, charm: CharmContext): Promise<void> {
+  if (event.notice.key !== AUTHORISATION_RULES_CHANGED_NOTICE) {
+    charm.logger.debug({ key: event.notice.key, id: event.notice.id }, 'ignoring a custom notice this charm does not record');
+    return;
+  }
+  await reconcileHandler(event, charm);
 }
 
 /**
@@ -100,6 +113,7 @@ export function createDispatcher(logger: Logger): Dispatcher<CharmContext> {
   for (const kind of LIFECYCLE_RECONCILE) dispatcher.on(kind, reconcileHandler);
   for (const kind of PEER_RECONCILE) dispatcher.on(kind, PEER_RELATION, reconcileHandler);
   for (const kind of WORKLOAD_RECONCILE) dispatcher.on(kind, CONTAINER, reconcileHandler);
+  dispatcher.on('pebble-custom-notice', CONTAINER, customNoticeHandler);
   for (const endpoint of CLIENT_ENDPOINTS) for (const kind of CLIENT_RECONCILE) dispatcher.on(kind, endpoint, clientRelationHandler);
   for (const [action, run] of Object.entries(ACTIONS)) dispatcher.on('action', action, (event, charm) => run(event, actionDeps(charm, event)));
   return dispatcher;

@@ -4,6 +4,7 @@
  * rotation, and the ready check on Patroni's `/health`. Pure: every varying fact is an input.
  */
 import type { Check, Layer, Service } from '../pebble/types.ts';
+import { authorisationRulesObserverService, SERVICE_AUTHORISATION_RULES_OBSERVER } from './authorisation-rules-observer.ts';
 import { dcsServiceEnvironment, type DcsConfig } from './dcs.ts';
 import { clusterName, memberEndpoint, parseUnitName, podName } from './names.ts';
 import { DEFAULT_WORKLOAD_PATHS, WORKLOAD_OS_GROUP, WORKLOAD_OS_USER, type WorkloadPaths } from './paths.ts';
@@ -87,6 +88,12 @@ export function buildPebbleLayer(input: PebbleLayerInput): Layer {
       // Started once the pgBackRest config is rendered; stopped when S3 goes away.
       startup: 'disabled',
     },
+    // Not in the reference's layer: its observer is a charm-container process (see the module).
+    [SERVICE_AUTHORISATION_RULES_OBSERVER]: authorisationRulesObserverService({
+      ...(input.monitoringPassword === undefined ? {} : { monitoringPassword: input.monitoringPassword }),
+      paths,
+      postgresqlPort: ports.postgresql,
+    }),
   };
 
   const checks: Record<string, Check> = {

@@ -57,6 +57,7 @@ export const ETCD_ENV = { POSTGRESQL_DCS_ETCD_HOSTS: '127.0.0.1:2379' };
 export type Hook =
   | { hook: 'install' | 'start' | 'config-changed' | 'leader-elected' | 'update-status' | 'upgrade-charm' | 'stop' }
   | { hook: 'pebble-ready' | 'pebble-check-failed' | 'pebble-check-recovered' }
+  | { hook: 'pebble-custom-notice'; key: string; id?: string }
   | { hook: 'peer-relation'; kind: 'created' | 'joined' | 'changed' | 'departed'; remoteUnit?: number; departingUnit?: number }
   | { hook: 'storage-detaching' }
   | { hook: 'secret-changed'; label?: string }
@@ -193,6 +194,11 @@ function dispatchEnv(hook: Hook, unit: string, actionId: string | undefined, cli
       const name = `postgresql-${hook.hook}`;
       const check: Record<string, string> = hook.hook === 'pebble-ready' ? {} : { JUJU_PEBBLE_CHECK_NAME: 'postgresql' };
       return { env: { JUJU_DISPATCH_PATH: `hooks/${name}`, JUJU_WORKLOAD_NAME: 'postgresql', ...check }, hookEnv: { hookName: name, workloadName: 'postgresql' } };
+    }
+    case 'pebble-custom-notice': {
+      const name = 'postgresql-pebble-custom-notice';
+      const notice = { JUJU_NOTICE_ID: hook.id ?? '1', JUJU_NOTICE_TYPE: 'custom', JUJU_NOTICE_KEY: hook.key };
+      return { env: { JUJU_DISPATCH_PATH: `hooks/${name}`, JUJU_WORKLOAD_NAME: 'postgresql', ...notice }, hookEnv: { hookName: name, workloadName: 'postgresql' } };
     }
     case 'peer-relation': {
       const name = `database-peers-relation-${hook.kind}`;
