@@ -162,6 +162,14 @@ function createDispatcher(ctx: Ctx): Dispatcher<Ctx> {
     });
   }
   dispatcher.on('secret-changed', async (_event, { tools }) => countEvents(tools, ['secret-changed']));
+  // As data-integrator does: a changed database-name or extra-user-roles is written again into
+  // the request, so a client that asked for something refused can fix it without relating again.
+  dispatcher.on('config-changed', async (_event, { tools }) => {
+    const [relation] = await tools.relationIds(DATABASE_ENDPOINT);
+    if (relation === undefined || !(await tools.isLeader())) return;
+    const config = await tools.configGet();
+    await tools.relationSet(relation, { database: databaseName(tools.appName, config['database-name']), 'extra-user-roles': configString(config, 'extra-user-roles') }, { app: true });
+  });
 
   dispatcher.on('action', 'start-continuous-writes', async (_event, c) => {
     const params = await c.tools.actionGet();
