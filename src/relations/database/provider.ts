@@ -54,7 +54,11 @@ export function databasePlannedUsers(snapshot: ClientRelationsSnapshot): Record<
   const users: Record<string, HbaDatabases> = {};
   for (const relation of relationsOf(snapshot, DATABASE_ENDPOINT)) {
     const parsed = parseDatabaseRequest(relation, relation.remoteAppBag);
-    if (parsed.kind === 'requested') users[relationUser(relation.id)] = [parsed.request.database];
+    if (parsed.kind !== 'requested') continue;
+    // A superuser may connect to every database, and its client does (PgBouncer installs its
+    // auth function in `postgres` and each client database right after database_created), so
+    // its rule covers them all from the start, not only once PostgreSQL lists it as a superuser.
+    users[relationUser(relation.id)] = parsed.request.roles.includes('superuser') ? 'all' : [parsed.request.database];
   }
   return users;
 }

@@ -316,9 +316,17 @@ describe('client users in pg_hba', () => {
     );
     const result = await runScenario(changed(7), state);
     const hba: string[] = patroniYml(result)!['postgresql']['pg_hba'];
-    expect(hba).toEqual(expect.arrayContaining(['host all pgbouncer_auth_relation_id_7 0.0.0.0/0 md5', 'host appdb relation_id_12 0.0.0.0/0 md5', 'host pgbouncer relation_id_7 0.0.0.0/0 md5']));
+    expect(hba).toEqual(expect.arrayContaining(['host all pgbouncer_auth_relation_id_7 0.0.0.0/0 md5', 'host appdb relation_id_12 0.0.0.0/0 md5', 'host all relation_id_7 0.0.0.0/0 md5']));
     // user_hash covers the planned users only: the same on every unit, whatever PostgreSQL answered.
-    expect(result.peerUnits[0]!['user_hash']).toBe(userHash({ relation_id_7: ['pgbouncer'] }));
+    expect(result.peerUnits[0]!['user_hash']).toBe(userHash({ relation_id_7: 'all' }));
+  });
+
+  it('plans a SUPERUSER relation user for every database before PostgreSQL has it', async () => {
+    // PgBouncer connects to `postgres` and each client database as soon as it has credentials.
+    const state = withRelations(await leader(), databaseRelation(7, requirerAppBag('pgbouncer', { 'extra-user-roles': 'SUPERUSER' })));
+    const result = await runScenario(changed(7), state);
+    expect(patroniYml(result)!['postgresql']['pg_hba']).toContain('host all relation_id_7 0.0.0.0/0 md5');
+    expect(patroniYml(result)!['postgresql']['pg_hba']).not.toContain('host pgbouncer relation_id_7 0.0.0.0/0 md5');
   });
 });
 
