@@ -7,7 +7,8 @@
  *
  * 1. `POSTGRESQL_DCS_ETCD_HOSTS` set (comma list of `host:port`) → etcd3, with optional
  *    `POSTGRESQL_DCS_ETCD_PROTOCOL` (`http`|`https`), `POSTGRESQL_DCS_ETCD_CACERT` (absolute
- *    path; implies https) and `POSTGRESQL_DCS_ETCD_NAMESPACE` (key prefix);
+ *    path; implies https), `POSTGRESQL_DCS_ETCD_NAMESPACE` (key prefix) and, where etcd has auth
+ *    enabled, `POSTGRESQL_DCS_ETCD_USERNAME` with `POSTGRESQL_DCS_ETCD_PASSWORD` (both or neither);
  * 2. else `KUBERNETES_SERVICE_HOST` set (every pod has it) → kubernetes;
  * 3. else DcsNotConfiguredError naming both variables.
  *
@@ -20,6 +21,8 @@ export const ETCD_HOSTS_VARIABLE = 'POSTGRESQL_DCS_ETCD_HOSTS';
 export const ETCD_PROTOCOL_VARIABLE = 'POSTGRESQL_DCS_ETCD_PROTOCOL';
 export const ETCD_CACERT_VARIABLE = 'POSTGRESQL_DCS_ETCD_CACERT';
 export const ETCD_NAMESPACE_VARIABLE = 'POSTGRESQL_DCS_ETCD_NAMESPACE';
+export const ETCD_USERNAME_VARIABLE = 'POSTGRESQL_DCS_ETCD_USERNAME';
+export const ETCD_PASSWORD_VARIABLE = 'POSTGRESQL_DCS_ETCD_PASSWORD';
 export const KUBERNETES_VARIABLE = 'KUBERNETES_SERVICE_HOST';
 
 /** Patroni labels the leader pod `role=<this>`; the primary Service selects on it. */
@@ -38,6 +41,13 @@ export interface Etcd3Dcs {
   readonly cacert?: string;
   /** Key prefix; Patroni keeps `<namespace><scope>/leader`, `/config`, `/sync`, ... */
   readonly namespace: string;
+  /** etcd's user for Patroni, where etcd requires authentication; the password goes only into patroni.yml. */
+  readonly credentials?: EtcdCredentials;
+}
+
+export interface EtcdCredentials {
+  readonly username: string;
+  readonly password: string;
 }
 
 export interface KubernetesDcs {
@@ -99,7 +109,25 @@ function etcd3FromEnvironment(hostList: string, env: Environment, cluster: DcsCl
     protocol,
     ...(cacert === undefined ? {} : { cacert }),
     namespace: normaliseNamespace(read(env, ETCD_NAMESPACE_VARIABLE) ?? defaultEtcdNamespace(cluster.model)),
+    ...etcdCredentials(env),
   };
+}
+
+/**
+ * Patroni's etcd user, both variables or neither. The password is taken as it is (spaces are
+ * legal in etcd passwords) and never put into an error message.
+ */
+function etcdCredentials(env: Environment): { credentials?: EtcdCredentials } {
+  const username = read(env, ETCD_USERNAME_VARIABLE);
+  const password = env[ETCD_PASSWORD_VARIABLE] ? env[ETCD_PASSWORD_VARIABLE] : undefined;
+  if (username === undefined && password === undefined) return {};
+  if (username === undefined) {
+    throw new InvalidDcsSettingError(ETCD_USERNAME_VARIABLE, '', `must be set when ${ETCD_PASSWORD_VARIABLE} is`);
+  }
+  if (password === undefined) {
+    throw new InvalidDcsSettingError(ETCD_PASSWORD_VARIABLE, '', `must be set when ${ETCD_USERNAME_VARIABLE} is`);
+  }
+  return { credentials: { username, password } };
 }
 
 /**
@@ -179,6 +207,7 @@ export function dcsPatroniSection(dcs: DcsConfig): Record<string, unknown> {
         hosts: dcs.hosts.map(({ host, port }) => `${host}:${port}`),
         protocol: dcs.protocol,
         ...(dcs.cacert === undefined ? {} : { cacert: dcs.cacert }),
+        ...(dcs.credentials === undefined ? {} : { username: dcs.credentials.username, password: dcs.credentials.password }),
       },
     };
   }

@@ -126,3 +126,33 @@ describe('what each DCS contributes', () => {
     });
   });
 });
+
+describe('etcd credentials (etcd with auth enabled)', () => {
+  const hosts = { POSTGRESQL_DCS_ETCD_HOSTS: 'etcd:2379' };
+
+  it('reads the user and password as given (spaces kept) and puts them only into the etcd3 section', () => {
+    const dcs = selectDcs({ ...hosts, POSTGRESQL_DCS_ETCD_USERNAME: 'patroni', POSTGRESQL_DCS_ETCD_PASSWORD: " p w'x\\y " }, cluster);
+    expect(dcs).toMatchObject({ kind: 'etcd3', credentials: { username: 'patroni', password: " p w'x\\y " } });
+    expect(dcsPatroniSection(dcs)).toEqual({
+      namespace: '/service/dev/',
+      etcd3: { hosts: ['etcd:2379'], protocol: 'http', username: 'patroni', password: " p w'x\\y " },
+    });
+    expect(dcsServiceEnvironment(dcs)).toEqual({});
+  });
+
+  it('has no credentials when neither variable is set (or both are empty)', () => {
+    const dcs = selectDcs({ ...hosts, POSTGRESQL_DCS_ETCD_USERNAME: '', POSTGRESQL_DCS_ETCD_PASSWORD: '' }, cluster);
+    expect(dcs).not.toHaveProperty('credentials');
+    expect(dcsPatroniSection(dcs)['etcd3']).not.toHaveProperty('username');
+    expect(dcsPatroniSection(dcs)['etcd3']).not.toHaveProperty('password');
+  });
+
+  it('refuses one without the other, naming the missing variable and never printing the password', () => {
+    const noUser = thrown(() => selectDcs({ ...hosts, POSTGRESQL_DCS_ETCD_PASSWORD: 'hunter2-secret' }, cluster));
+    expect(noUser).toBeInstanceOf(InvalidDcsSettingError);
+    expect((noUser as InvalidDcsSettingError).variable).toBe('POSTGRESQL_DCS_ETCD_USERNAME');
+    expect(noUser.message).not.toContain('hunter2-secret');
+    const noPassword = thrown(() => selectDcs({ ...hosts, POSTGRESQL_DCS_ETCD_USERNAME: 'patroni' }, cluster));
+    expect((noPassword as InvalidDcsSettingError).variable).toBe('POSTGRESQL_DCS_ETCD_PASSWORD');
+  });
+});

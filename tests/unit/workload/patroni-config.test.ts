@@ -370,3 +370,19 @@ describe('renderPatroniYaml on etcd3', () => {
     expect(config.postgresql.pg_hba.length).toBeGreaterThan(0);
   });
 });
+
+describe('renderPatroniYaml on etcd3 with auth', () => {
+  const password = "p w'x\\y:z\"#{}";
+  const dcs = selectDcs(
+    { POSTGRESQL_DCS_ETCD_HOSTS: '127.0.0.1:2379', POSTGRESQL_DCS_ETCD_USERNAME: 'patroni', POSTGRESQL_DCS_ETCD_PASSWORD: password },
+    { app: 'pgtest', model: 'sandbox' },
+  );
+  const text = renderPatroniYaml({ ...base, unitName: 'pgtest/0', model: 'sandbox', dcs, memberHost: '127.0.0.1', endpoints: ['127.0.0.1'], postgresqlVersion: 15 });
+
+  it("gives Patroni etcd's user and password in the etcd3 section, any character intact, and nowhere else", () => {
+    const config = load(text);
+    expect(config.etcd3).toEqual({ hosts: ['127.0.0.1:2379'], protocol: 'http', username: 'patroni', password });
+    const leaves = (value: unknown): unknown[] => (value !== null && typeof value === 'object' ? Object.values(value).flatMap(leaves) : [value]);
+    expect(leaves(config).filter((leaf) => typeof leaf === 'string' && leaf.includes('x\\y')).length).toBe(1);
+  });
+});
