@@ -77,7 +77,13 @@ export async function runDaemon(stateDir: string, logger: Logger): Promise<Daemo
     } else {
       const etcd = await ensureEtcd({ dir: paths.etcdDir, host: network.bridgeIp, logger });
       logger.info({ etcd: etcd.hostPort, adopted: !etcd.started }, 'etcd ready');
-      unitEnv = { POSTGRESQL_DCS_ETCD_HOSTS: etcd.hostPort };
+      // The charm container's environment is how the charm learns etcd's user (docs/dcs.md):
+      // readable only by the charm's own processes, never given to Pebble's services.
+      unitEnv = {
+        POSTGRESQL_DCS_ETCD_HOSTS: etcd.hostPort,
+        POSTGRESQL_DCS_ETCD_USERNAME: etcd.patroni.username,
+        POSTGRESQL_DCS_ETCD_PASSWORD: etcd.patroni.password,
+      };
     }
     const closeKube = async () => {
       kube?.dns.close();

@@ -5,13 +5,15 @@ import http from 'node:http';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../../src/logging.ts';
+import { enableEtcdAuth, type EtcdCredentials, newEtcdAuth, readEtcdAuth, writeEtcdAuth } from './etcd-auth.ts';
 import { SandboxError } from './errors.ts';
 import { findOwnProcess, isAlive, removePid, tailOf, terminate, writePid, outputFd } from './processes.ts';
 
 /**
  * The sandbox's control plane: one etcd (v3 API, Debian's etcd 3.4) that every unit's Patroni
  * uses as its DCS. It listens on the bridge address, the one host address pods can reach, keeps
- * its data in the state dir, and runs detached so it outlives a daemon restart.
+ * its data in the state dir, and runs detached so it outlives a daemon restart. Auth is on
+ * (etcd-auth.ts): pods without Patroni's credentials can neither read nor write it.
  */
 
 export const ETCD_CLIENT_PORT = 2379;
@@ -25,10 +27,12 @@ export interface EtcdHandle {
   logFile: string;
   /** False when an etcd left by an earlier daemon was adopted. */
   started: boolean;
+  /** The only etcd user the charm gets (read-write on Patroni's key prefix). */
+  patroni: EtcdCredentials;
 }
 
 function files(dir: string) {
-  return { pid: path.join(dir, 'etcd.pid'), log: path.join(dir, 'etcd.log'), data: path.join(dir, 'data') };
+  return { pid: path.join(dir, 'etcd.pid'), log: path.join(dir, 'etcd.log'), data: path.join(dir, 'data'), auth: path.join(dir, 'auth.json') };
 }
 
 /** The running etcd of this state dir, if any (checked by its data dir on the command line). */
@@ -38,21 +42,33 @@ export function findEtcd(dir: string): Promise<number | null> {
 }
 
 /** Adopt the running etcd or start one, and wait until it reports healthy. */
-export async function ensureEtcd(options: { dir: string; host: string; logger?: Logger; timeoutMs?: number }): Promise<EtcdHandle> {
+export async function ensureEtcd(options: {
+  dir: string;
+  host: string;
+  logger?: Logger;
+  timeoutMs?: number;
+  /** Default 2379 and 2380; tests on loopback pick free ones. */
+  ports?: { client: number; peer: number };
+}): Promise<EtcdHandle> {
   const f = files(options.dir);
-  const clientUrl = `http://${options.host}:${ETCD_CLIENT_PORT}`;
-  const peerUrl = `http://${options.host}:${ETCD_PEER_PORT}`;
-  const handle = (pid: number, started: boolean): EtcdHandle => ({
-    pid,
-    hostPort: `${options.host}:${ETCD_CLIENT_PORT}`,
-    clientUrl,
-    logFile: f.log,
-    started,
-  });
+  const clientPort = options.ports?.client ?? ETCD_CLIENT_PORT;
+  const clientUrl = `http://${options.host}:${clientPort}`;
+  const peerUrl = `http://${options.host}:${options.ports?.peer ?? ETCD_PEER_PORT}`;
+  const authenticated = async (pid: number, started: boolean): Promise<EtcdHandle> => {
+    let auth = await readEtcdAuth(f.auth);
+    if (auth === null) {
+      // A new etcd, or one an older sandbox ran without auth: turn it on now.
+      auth = newEtcdAuth();
+      await enableEtcdAuth(clientUrl, auth);
+      await writeEtcdAuth(f.auth, auth);
+      options.logger?.info({ user: auth.patroni.username }, 'etcd auth enabled');
+    }
+    return { pid, hostPort: `${options.host}:${clientPort}`, clientUrl, logFile: f.log, started, patroni: auth.patroni };
+  };
   const running = await findEtcd(options.dir);
   if (running !== null) {
     await waitHealthy(clientUrl, running, f.log, options.timeoutMs ?? 20_000);
-    return handle(running, false);
+    return authenticated(running, false);
   }
   await mkdir(f.data, { recursive: true, mode: 0o700 });
   const log = openSync(f.log, 'a', 0o600);
@@ -78,7 +94,7 @@ export async function ensureEtcd(options: { dir: string; host: string; logger?: 
   await writePid(f.pid, pid);
   options.logger?.info({ pid, clientUrl }, 'etcd started');
   await waitHealthy(clientUrl, pid, f.log, options.timeoutMs ?? 20_000);
-  return handle(pid, true);
+  return authenticated(pid, true);
 }
 
 /** Stop this state dir's etcd (if it runs) and forget its pidfile. */

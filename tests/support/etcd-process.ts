@@ -2,10 +2,14 @@ import { mkdir } from 'node:fs/promises';
 import http from 'node:http';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { enableEtcdAuth, type EtcdCredentials, newEtcdAuth } from '../../sandbox/runtime/etcd-auth.ts';
 import { freePorts } from './patroni-ports.ts';
 import { isAlive, signal, spawnLogged, tailOf, waitForExit } from './patroni-processes.ts';
 
-/** A single-member etcd 3.4 (v3 API, which Patroni's `etcd3` DCS uses) on loopback. */
+/**
+ * A single-member etcd 3.4 (v3 API, which Patroni's `etcd3` DCS uses) on loopback, with auth on as
+ * the sandbox runs it (sandbox/runtime/etcd-auth.ts): Patroni connects as `patroni`.
+ */
 export interface EtcdProcess {
   pid: number;
   /** `http://127.0.0.1:<port>` */
@@ -13,6 +17,8 @@ export interface EtcdProcess {
   /** `127.0.0.1:<port>`, the form Patroni's `etcd3.hosts` takes. */
   hostPort: string;
   logFile: string;
+  /** Read-write on `/service/` only; unauthenticated clients are refused. */
+  patroni: EtcdCredentials;
   stop(): Promise<void>;
 }
 
@@ -61,7 +67,14 @@ async function startOnce(dir: string, timeoutMs: number): Promise<EtcdProcess> {
     }
     await sleep(50);
   }
-  return { pid: proc.pid, clientUrl, hostPort: `127.0.0.1:${clientPort}`, logFile, stop };
+  const auth = newEtcdAuth();
+  try {
+    await enableEtcdAuth(clientUrl, auth);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { pid: proc.pid, clientUrl, hostPort: `127.0.0.1:${clientPort}`, logFile, patroni: auth.patroni, stop };
 }
 
 function isHealthy(clientUrl: string): Promise<boolean> {

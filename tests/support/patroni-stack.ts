@@ -235,7 +235,7 @@ function patroniConfig(input: {
       authentication: { username: 'patroni', password: input.restPassword },
       ...(tls ? { certfile: tls.certFile, keyfile: tls.keyFile, cafile: tls.caFile } : {}),
     },
-    etcd3: { hosts: input.etcd.hostPort },
+    etcd3: { hosts: input.etcd.hostPort, username: input.etcd.patroni.username, password: input.etcd.patroni.password },
     bootstrap: {
       dcs: {
         ttl: 10,
