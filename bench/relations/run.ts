@@ -123,7 +123,8 @@ async function measure(sbx: SandboxFixture, label: string, client: string, provi
 }
 
 async function deployClients(sbx: SandboxFixture, prefix: string, count: number): Promise<string[]> {
-  const names = Array.from({ length: count }, (_, i) => `${prefix}-${i + 1}`);
+  // Juju refuses an application name with an all-digit part (`client-1`): letters instead.
+  const names = Array.from({ length: count }, (_, i) => `${prefix}-${String.fromCharCode(97 + i)}`);
   for (const name of names) await sbx.cliOk(['deploy', 'test-client', name, '--timeout', '5m'], 6 * MIN);
   return names;
 }
@@ -151,6 +152,7 @@ async function benchUnits(units: number): Promise<void> {
     }
   } catch (error) {
     notes.push(`${units} unit(s): FAILED: ${String(error).slice(0, 3_000)}`);
+    process.stderr.write(`${notes.at(-1)!}\n`);
   } finally {
     const leftovers = await sbx.teardown();
     if (leftovers !== null && !isClean(leftovers)) notes.push(`sandbox left things behind: ${JSON.stringify(leftovers)}`);
