@@ -10,5 +10,6 @@ export * from './parameters.ts';
 export * from './plugins.ts';
 export * from './postgresql.ts';
 export * from './roles.ts';
+export * from './scram.ts';
 export * from './sql.ts';
 export * from './workers.ts';

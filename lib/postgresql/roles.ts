@@ -2,6 +2,7 @@
  * Users, roles and the access groups (the reference's `PostgreSQL.create_user`,
  * `create_access_groups` and the other role helpers of `lib/charms/postgresql_k8s/v0/postgresql.py`).
  */
+import { createHash } from 'node:crypto';
 import type { PostgreSQLConnector, Queryable, Target } from './connection.ts';
 import {
   ACCESS_GROUP_INTERNAL,
@@ -23,6 +24,7 @@ import {
   PostgreSQLQueryError,
   PostgreSQLUpdateUserPasswordError,
 } from './errors.ts';
+import { scramSha256Verifier } from './scram.ts';
 import { firstColumn, ident, identList, literal, runUnlogged } from './sql.ts';
 import { silentLogger, type LibLogger } from '../logger.ts';
 
@@ -88,12 +90,34 @@ export interface RoleDefinition {
   resetOtherAttributes?: boolean;
 }
 
+/** Turns a password into what a statement may carry: its verifier, never the password. */
+export type PasswordVerifier = (password: string) => string;
+
+/** PostgreSQL's md5 stored form: `md5` + hex(md5(password + username)). */
+export function md5Verifier(user: string, password: string): string {
+  return `md5${createHash('md5').update(password + user).digest('hex')}`;
+}
+
+/**
+ * The verifier the server would store itself under its `password_encryption` (the charm's
+ * `instance_password_encryption`): md5 when it says so, SCRAM-SHA-256 otherwise (the default).
+ */
+export function verifierForEncryption(encryption: string | undefined, user: string): PasswordVerifier {
+  return encryption === 'md5' ? (password) => md5Verifier(user, password) : (password) => scramSha256Verifier(password);
+}
+
+async function serverVerifier(client: Queryable, user: string): Promise<PasswordVerifier> {
+  const result = await client.query<{ value: string }>("SELECT current_setting('password_encryption') AS value");
+  return verifierForEncryption(result.rows[0]?.value, user);
+}
+
 /**
  * The CREATE/ALTER ROLE statement. Only `admin` is NOLOGIN. Without a password the clause is
- * left out (the reference would set the literal password 'None'). Attributes are validated
- * keywords, deduplicated because PostgreSQL rejects a repeated option.
+ * left out (the reference would set the literal password 'None'). The password clause holds a
+ * verifier computed here (SCRAM-SHA-256 by default), so the password never reaches the server. Attributes are
+ * validated keywords, deduplicated because PostgreSQL rejects a repeated option.
  */
-export function roleDefinitionStatement(definition: RoleDefinition): string {
+export function roleDefinitionStatement(definition: RoleDefinition, verifier: PasswordVerifier = scramSha256Verifier): string {
   const parts = [definition.exists ? 'ALTER ROLE' : 'CREATE ROLE', ident(definition.user), 'WITH'];
   parts.push(definition.user === PERMISSIONS_GROUP_ADMIN ? 'NOLOGIN' : 'LOGIN');
   const attributes = new Set((definition.attributes ?? []).map((a) => a.toUpperCase()));
@@ -109,7 +133,7 @@ export function roleDefinitionStatement(definition: RoleDefinition): string {
       if (!attributes.has(privilege.toUpperCase())) parts.push(`NO${privilege.toUpperCase()}`);
     }
   }
-  if (definition.password !== undefined) parts.push('ENCRYPTED PASSWORD', literal(definition.password));
+  if (definition.password !== undefined) parts.push('PASSWORD', literal(verifier(definition.password)));
   return parts.join(' ');
 }
 
@@ -132,8 +156,9 @@ export interface CreateUserOptions {
 }
 
 /**
- * Create the user, or update it when it exists, in one transaction that hides the statement
- * from the server log. `admin` in extraUserRoles grants the admin role and CREATEDB.
+ * Create the user, or update it when it exists, in one transaction that neither the server log
+ * nor pg_stat_statements records; a password goes as its verifier. `admin` in
+ * extraUserRoles grants the admin role and CREATEDB.
  */
 export async function createUser(
   db: PostgreSQLConnector,
@@ -151,6 +176,7 @@ export async function createUser(
     const attributes = extra.adminRole ? [...extra.privileges, 'createdb'] : extra.privileges;
     await db.run(async (client) => {
       const exists = await roleExists(client, user);
+      const verifier = options.password === undefined ? undefined : await serverVerifier(client, user);
       const definition = roleDefinitionStatement({
         exists,
         user,
@@ -158,7 +184,7 @@ export async function createUser(
         superuser: options.admin,
         attributes,
         resetOtherAttributes: options.replaceRoles !== undefined && !options.admin,
-      });
+      }, verifier);
       const revoked = exists ? (options.replaceRoles?.revoke ?? []).filter((role) => !grants.includes(role)) : [];
       const adminRevoked = exists && options.replaceRoles !== undefined && !extra.adminRole ? [PERMISSIONS_GROUP_ADMIN] : [];
       const revokeStatements = [...new Set([...revoked, ...adminRevoked])]
@@ -228,7 +254,15 @@ export async function terminateUserSessions(db: PostgreSQLConnector, user: strin
   }
 }
 
-/** Change a password without the statement reaching the server log. */
+/** The ALTER USER statement that sets `password`, carrying only its verifier (SCRAM-SHA-256 by default). */
+export function passwordChangeStatement(user: string, password: string, verifier: PasswordVerifier = scramSha256Verifier): string {
+  return `ALTER USER ${ident(user)} WITH PASSWORD ${literal(verifier(password))}`;
+}
+
+/**
+ * Change a password, sending only its verifier, in a transaction neither the server log nor
+ * pg_stat_statements records.
+ */
 export async function updateUserPassword(
   db: PostgreSQLConnector,
   user: string,
@@ -236,8 +270,10 @@ export async function updateUserPassword(
   options: Pick<Target, 'host'> = {},
 ): Promise<void> {
   try {
-    const statement = `ALTER USER ${ident(user)} WITH ENCRYPTED PASSWORD ${literal(password)}`;
-    await db.run((client) => runUnlogged(client, [statement]), { host: options.host });
+    await db.run(async (client) => {
+      const statement = passwordChangeStatement(user, password, await serverVerifier(client, user));
+      await runUnlogged(client, [statement]);
+    }, { host: options.host });
   } catch (cause) {
     throw new PostgreSQLUpdateUserPasswordError(`Failed to update the password of ${user}`, { cause });
   }

@@ -36,14 +36,35 @@ export async function inTransaction<T>(client: Queryable, fn: () => Promise<T>):
 }
 
 /**
- * Run statements that carry a secret in one transaction whose statements the server does not
- * log: neither as executed (`log_statement`) nor as the STATEMENT line of an error report
- * (`log_min_error_statement`). Both are switched back when the transaction ends.
+ * What a transaction that carries a secret switches off, for itself only (SET LOCAL ends with it):
+ * the statement as executed (`log_statement`), as the STATEMENT line of an error report
+ * (`log_min_error_statement`), and in the duration logs (`log_min_duration_statement`,
+ * `log_min_duration_sample`). PostgreSQL docs, "Error Reporting and Logging".
+ */
+export const UNLOGGED_TRANSACTION_SETTINGS: readonly string[] = [
+  "SET LOCAL log_statement = 'none'",
+  "SET LOCAL log_min_error_statement = 'panic'",
+  'SET LOCAL log_min_duration_statement = -1',
+  'SET LOCAL log_min_duration_sample = -1',
+];
+
+/**
+ * pg_stat_statements keeps the text of utility statements (CREATE/ALTER ROLE) while
+ * `pg_stat_statements.track_utility` is on, its default. The setting exists only where the
+ * extension is loaded, so it is looked up first (missing_ok) and switched off when it exists.
+ */
+export const TRACK_UTILITY_SETTING_QUERY = "SELECT current_setting('pg_stat_statements.track_utility', true) AS value";
+export const TRACK_UTILITY_OFF = 'SET LOCAL pg_stat_statements.track_utility = off';
+
+/**
+ * Run statements that carry a secret (even a SCRAM verifier) in one transaction that neither the
+ * server log nor pg_stat_statements records. Everything is switched back when the transaction ends.
  */
 export async function runUnlogged(client: Queryable, statements: readonly string[]): Promise<void> {
   await inTransaction(client, async () => {
-    await client.query("SET LOCAL log_statement = 'none'");
-    await client.query("SET LOCAL log_min_error_statement = 'panic'");
+    for (const setting of UNLOGGED_TRANSACTION_SETTINGS) await client.query(setting);
+    const trackUtility = await client.query<{ value: string | null }>(TRACK_UTILITY_SETTING_QUERY);
+    if ((trackUtility.rows[0]?.value ?? null) !== null) await client.query(TRACK_UTILITY_OFF);
     for (const statement of statements) await client.query(statement);
   });
 }

@@ -7,8 +7,14 @@ import {
 import {
   classifyExtraUserRoles,
   parseExtraUserRoles,
+  md5Verifier,
+  passwordChangeStatement,
   roleDefinitionStatement,
+  verifierForEncryption,
 } from '../../../lib/postgresql/roles.ts';
+
+/** Stands in for the SCRAM verifier so statements can be compared as text. */
+const fakeVerifier = (password: string) => `verifier-of-${password}`;
 
 function recordingLogger() {
   const warnings: string[] = [];
@@ -65,15 +71,23 @@ describe('classifyExtraUserRoles', () => {
 });
 
 describe('roleDefinitionStatement', () => {
-  it('creates a login role with an escaped password', () => {
-    expect(roleDefinitionStatement({ exists: false, user: 'app', password: "it's" })).toBe(
-      `CREATE ROLE "app" WITH LOGIN ENCRYPTED PASSWORD 'it''s'`,
+  it('creates a login role with the escaped verifier of its password, never the password', () => {
+    expect(roleDefinitionStatement({ exists: false, user: 'app', password: "it's" }, fakeVerifier)).toBe(
+      `CREATE ROLE "app" WITH LOGIN PASSWORD 'verifier-of-it''s'`,
     );
   });
 
+  it('computes a SCRAM-SHA-256 verifier by default, so the statement holds no password', () => {
+    const password = "p w'x\\y:z";
+    const statement = roleDefinitionStatement({ exists: false, user: 'app', password });
+    expect(statement).toMatch(/^CREATE ROLE "app" WITH LOGIN PASSWORD 'SCRAM-SHA-256\$4096:[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+:[A-Za-z0-9+/=]+'$/);
+    expect(statement).not.toContain(password);
+    expect(statement).not.toContain('p w');
+  });
+
   it('quotes hostile user names as one identifier', () => {
-    expect(roleDefinitionStatement({ exists: true, user: 'a"; DROP ROLE x; --', password: 'p' })).toBe(
-      `ALTER ROLE "a""; DROP ROLE x; --" WITH LOGIN ENCRYPTED PASSWORD 'p'`,
+    expect(roleDefinitionStatement({ exists: true, user: 'a"; DROP ROLE x; --', password: 'p' }, fakeVerifier)).toBe(
+      `ALTER ROLE "a""; DROP ROLE x; --" WITH LOGIN PASSWORD 'verifier-of-p'`,
     );
   });
 
@@ -89,8 +103,8 @@ describe('roleDefinitionStatement', () => {
         password: 'p',
         superuser: true,
         attributes: ['createdb', 'superuser', 'CREATEDB'],
-      }),
-    ).toBe(`CREATE ROLE "u" WITH LOGIN CREATEDB SUPERUSER ENCRYPTED PASSWORD 'p'`);
+      }, fakeVerifier),
+    ).toBe(`CREATE ROLE "u" WITH LOGIN CREATEDB SUPERUSER PASSWORD 'verifier-of-p'`);
   });
 
   it('turns off the allowed attributes not asked for when updating a client to its new request', () => {
@@ -107,6 +121,25 @@ describe('roleDefinitionStatement', () => {
     expect(() =>
       roleDefinitionStatement({ exists: false, user: 'u', attributes: ['replication'] }),
     ).toThrow(PostgreSQLCreateUserError);
+  });
+});
+
+describe('verifiers by password_encryption', () => {
+  it("hashes md5 as PostgreSQL stores it, and SCRAM-SHA-256 for anything else (the server's default)", () => {
+    // printf %s secretalice | md5sum
+    expect(md5Verifier('alice', 'secret')).toBe('md54a0a68b43b6cd5cf266fa02f196e2371');
+    expect(verifierForEncryption('md5', 'alice')('secret')).toBe('md54a0a68b43b6cd5cf266fa02f196e2371');
+    expect(verifierForEncryption('scram-sha-256', 'alice')('secret')).toMatch(/^SCRAM-SHA-256\$4096:/);
+    expect(verifierForEncryption(undefined, 'alice')('secret')).toMatch(/^SCRAM-SHA-256\$4096:/);
+  });
+});
+
+describe('passwordChangeStatement', () => {
+  it('alters the user with the verifier only', () => {
+    expect(passwordChangeStatement('op"x', "it's", fakeVerifier)).toBe(`ALTER USER "op""x" WITH PASSWORD 'verifier-of-it''s'`);
+    const statement = passwordChangeStatement('operator', 'Secret-Pass-123');
+    expect(statement).not.toContain('Secret-Pass-123');
+    expect(statement).toMatch(/^ALTER USER "operator" WITH PASSWORD 'SCRAM-SHA-256\$4096:/);
   });
 });
 

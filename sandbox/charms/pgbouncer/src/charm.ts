@@ -43,7 +43,8 @@ import {
   serviceEndpoint,
   statsUserName,
 } from './names.ts';
-import { generatePassword, md5Password, scramSha256Verifier } from './passwords.ts';
+import { generatePassword, md5Password } from './passwords.ts';
+import { scramSha256Verifier } from '../../../../lib/postgresql/scram.ts';
 import { clientFields, ownedSecret, parseClientRequest, publishClientData, wantsWildcard } from './provider.ts';
 import { authFilePath, INSTANCE, PgbouncerWorkload, SERVICE } from './service.ts';
 import {
