@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { allActive, APP, isClean, SandboxFixture, type UnitStatus } from '../../support/sandbox-fixture.ts';
 import { unitNames } from './helpers.ts';
 
@@ -37,6 +38,23 @@ describe('the charm on etcd (--dcs etcd)', () => {
     const environ = await sbx.ssh(primary, ['sh', '-c', ownPatroni]);
     expect(environ.stdout).toContain('PATRONI_NAME=');
     expect(environ.stdout).not.toContain('KUBERNETES_SERVICE_HOST');
+    expect(environ.stdout).not.toContain('POSTGRESQL_DCS_ETCD_PASSWORD');
+
+    // etcd requires credentials (docs/dcs.md#etcd-authentication): Patroni has them, in its 0600
+    // patroni.yml only; etcdctl from the pod without them can neither list nor write Patroni's keys.
+    const etcd3 = (parse(patroniYml) as { etcd3: { hosts: string[]; username?: string; password?: string } }).etcd3;
+    expect(etcd3.username).toBe('patroni');
+    expect(etcd3.password).toEqual(expect.any(String));
+    expect((await sbx.ssh(primary, ['stat', '-c', '%a %U', '/var/lib/postgresql/data/patroni.yml'])).stdout.trim()).toBe('600 postgres');
+    const etcdHost = etcd3.hosts[0]!;
+    const etcdctl = (...args: string[]) => sbx.ssh(primary, ['env', 'ETCDCTL_API=3', 'etcdctl', `--endpoints=${etcdHost}`, '--dial-timeout=3s', '--command-timeout=5s', ...args]);
+    const get = await etcdctl('get', '--prefix', '/service/');
+    expect(get.exitCode, get.stdout).not.toBe(0);
+    expect(get.stdout).not.toContain('/leader');
+    expect(get.stderr).toContain('user name is empty');
+    const put = await etcdctl('put', `/service/sandbox/patroni-${APP}/leader`, 'intruder');
+    expect(put.exitCode).not.toBe(0);
+    expect(put.stderr).toContain('user name is empty');
 
     await sbx.sql(primary, 'CREATE TABLE etcd_smoke (id int PRIMARY KEY)');
     await sbx.sql(primary, 'INSERT INTO etcd_smoke SELECT generate_series(1, 100)');
