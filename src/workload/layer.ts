@@ -8,7 +8,7 @@ import { authorisationRulesObserverService, SERVICE_AUTHORISATION_RULES_OBSERVER
 import { dcsServiceEnvironment, type DcsConfig } from './dcs.ts';
 import { clusterName, memberEndpoint, parseUnitName, podName } from './names.ts';
 import { DEFAULT_WORKLOAD_PATHS, WORKLOAD_OS_GROUP, WORKLOAD_OS_USER, type WorkloadPaths } from './paths.ts';
-import { ldapSyncEnvironment, metricsDataSourceName, type LdapSyncSettings } from './service-environment.ts';
+import { ldapSyncEnvironment, metricsExporterEnvironment, type LdapSyncSettings } from './service-environment.ts';
 import {
   CHECK_POSTGRESQL,
   DEFAULT_PATRONI_ON_FAILURE,
@@ -130,8 +130,9 @@ function patroniService(input: PebbleLayerInput, paths: WorkloadPaths, commands:
 }
 
 /**
- * The exporter starts with the plan once the monitoring password exists. Without one the
- * reference still renders `password=None`; we leave the environment out.
+ * The exporter starts with the plan once the monitoring password exists (the reconcile writes it
+ * to `paths.monitoringPgpass` first). Its environment names that file, never the password:
+ * the plan is readable through Pebble. Without a password the environment is left out.
  */
 function metricsService(
   monitoringPassword: string | undefined,
@@ -148,7 +149,7 @@ function metricsService(
     ...asPostgres,
   };
   if (monitoringPassword !== undefined) {
-    service.environment = { DATA_SOURCE_NAME: metricsDataSourceName(monitoringPassword, paths, ports.postgresql) };
+    service.environment = metricsExporterEnvironment(paths, ports.postgresql);
   }
   return service;
 }

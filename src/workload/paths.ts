@@ -24,6 +24,9 @@ export const TLS_FILE_MODE = 0o400;
  */
 export const PATRONI_CONFIG_MODE = 0o600;
 
+/** The exporter's password file: only its user (postgres, which owns it) reads it. */
+export const MONITORING_PGPASS_MODE = 0o600;
+
 export interface WorkloadPaths {
   /** The `pgdata` storage mount; chowned postgres:postgres on every pebble-ready. */
   readonly storage: string;
@@ -43,6 +46,8 @@ export interface WorkloadPaths {
   readonly socketDir: string;
   /** Patroni's pgpass file. */
   readonly pgpass: string;
+  /** The monitoring password alone, for the metrics exporter (`DATA_SOURCE_PASS_FILE`); 0600, postgres. */
+  readonly monitoringPgpass: string;
   readonly pgbackrestConfig: string;
   readonly pgbackrestLogrotate: string;
   readonly rotateLogsScript: string;
@@ -62,6 +67,7 @@ function storagePaths(storage: string) {
     tlsCa: `${storage}/ca.pem`,
     tlsCert: `${storage}/cert.pem`,
     pgbackrestTlsCaChain: `${storage}/pgbackrest-tls-ca-chain.crt`,
+    monitoringPgpass: `${storage}/monitoring.pgpass`,
   };
 }
 

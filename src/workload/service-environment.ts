@@ -2,11 +2,11 @@
  * Environments of the workload services that need credentials (reference charm: `src/charm.py`
  * `_postgresql_layer`, `_generate_metrics_service`, `_generate_ldap_service`).
  *
- * Secrets in the environment: the reference passes the monitoring password to the metrics
- * exporter (`DATA_SOURCE_NAME`) and the operator and LDAP bind passwords to `ldap-sync`. Pebble
- * keeps service environments in its plan, so anyone who can read the plan (`pebble plan`, the
- * charm) sees them. It is not avoidable without changing the rock: `/start-exporter.sh` and
- * `/start-ldap-synchronizer.sh` read their credentials only from these variables. The Patroni
+ * Secrets and the environment: Pebble keeps service environments in its plan, so anyone who can
+ * read the plan (`pebble plan`, the charm) sees them. The reference passes the monitoring password
+ * to the metrics exporter in `DATA_SOURCE_NAME`; we give the exporter the path of a 0600 pgpass
+ * file instead (`PGPASSFILE`). `ldap-sync` still gets the operator and LDAP bind passwords
+ * in its environment: `/start-ldap-synchronizer.sh` reads them only from there. The Patroni
  * service gets no secret: its passwords are in patroni.yml (mode 0600, see paths.ts).
  */
 import { InvalidLdapSettingError } from './errors.ts';
@@ -27,19 +27,29 @@ export function conninfoValue(value: string): string {
 }
 
 /**
- * The exporter's DSN: user `monitoring` over the unix socket (pg_hba `local all monitoring
- * password`). The charm compares the running plan's value with this one to notice a password
- * change, so both must come from here.
+ * The metrics exporter's connection: user `monitoring` over the unix socket (pg_hba `local all
+ * monitoring password`), with no password in it. The PostgreSQL driver inside the exporter (lib/pq)
+ * reads the password from the pgpass file `PGPASSFILE` names, as libpq does. Not the exporter's
+ * own `DATA_SOURCE_PASS_FILE`: Debian's 0.11 exporter puts that password into a connection string
+ * its collector cannot parse when it holds a space, and logs the whole string, password included.
+ * This way the plan, the connection string and the exporter's log hold no password, and any
+ * password works without quoting.
  */
-export function metricsDataSourceName(
-  monitoringPassword: string,
-  paths: WorkloadPaths = DEFAULT_WORKLOAD_PATHS,
-  port: number = POSTGRESQL_PORT,
-): string {
-  return (
-    `user=${MONITORING_USER} password=${conninfoValue(monitoringPassword)} ` +
-    `host=${paths.socketDir} port=${port} database=${DEFAULT_DATABASE}`
-  );
+export function metricsExporterEnvironment(paths: WorkloadPaths = DEFAULT_WORKLOAD_PATHS, port: number = POSTGRESQL_PORT): Record<string, string> {
+  // An empty authority: with a `host` parameter beside `localhost`, lib/pq would keep `localhost`.
+  const query = `host=${encodeURIComponent(paths.socketDir)}&port=${port}&sslmode=disable`;
+  return {
+    DATA_SOURCE_NAME: `postgresql://${MONITORING_USER}@/${DEFAULT_DATABASE}?${query}`,
+    PGPASSFILE: paths.monitoringPgpass,
+  };
+}
+
+/**
+ * The exporter's pgpass file: one line for the monitoring user on any host, port and database,
+ * `:` and `\` escaped with a backslash as the pgpass format asks.
+ */
+export function monitoringPgpassContent(password: string): string {
+  return `*:*:*:${MONITORING_USER}:${password.replace(/[\\:]/g, (c) => `\\${c}`)}\n`;
 }
 
 export interface LdapSyncSettings {

@@ -22,10 +22,12 @@ import {
   DEFAULT_PATRONI_ON_FAILURE,
   LAYER_LABEL,
   memberEndpoint,
+  SERVICE_METRICS,
   SERVICE_POSTGRESQL,
   type OnFailure,
 } from '../../workload/index.ts';
 import type { HandlerDeps } from '../deps.ts';
+import { writeMonitoringPgpass } from './exporter-credentials.ts';
 import { isInitialised } from './facts.ts';
 import { prepareKubernetes } from './kubernetes-preparation.ts';
 import { MESSAGES, waiting } from './outcome.ts';
@@ -94,6 +96,8 @@ export const pebbleLayerStep = step({
       pgbackrestExporter: workload.pgbackrestExporter,
       commands: workload.commands,
     });
+    // Before any (re)start: the exporter reads its password from this file when it starts.
+    const exporterPasswordChanged = passwords.monitoring !== undefined && (await writeMonitoringPgpass(pebble, passwords.monitoring));
     const plan = await pebble.plan();
     const changes = layerChanges(plan, layer);
     const [service] = plan.services[SERVICE_POSTGRESQL] === undefined ? [] : await pebble.services([SERVICE_POSTGRESQL]);
@@ -119,6 +123,13 @@ export const pebbleLayerStep = step({
       if (rendered.changed && service?.current === 'active') {
         await pebble.sendSignal('SIGHUP', [SERVICE_POSTGRESQL]);
         deps.logger.info('asked Patroni to reload patroni.yml');
+      }
+    }
+    if (exporterPasswordChanged && plan.services[SERVICE_METRICS] !== undefined) {
+      const [exporter] = await pebble.services([SERVICE_METRICS]);
+      if (exporter?.current === 'active') {
+        await pebble.restart([SERVICE_METRICS]);
+        deps.logger.info('restarted the metrics exporter for its new password');
       }
     }
     return next({ unit: await recordApiTls(deps, hasPeerRelation, unit, rendered.tls), serviceStarted });

@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { member, memberHost, PASSWORDS, runScenario, type ScenarioResult, type ScenarioState } from '../scenario/charm-scenario.ts';
 import { DEFAULT_WAL_LSN, DEFAULT_WAL_POSITION, emptyDatabase } from '../scenario/in-memory-postgresql.ts';
-import { initialisedApp, operations, patroniYml, PATRONI_YML, requestLines, settle, shared } from '../handlers/reconcile/support.ts';
+import { initialisedApp, operations, patroniYml, PATRONI_YML, requestLines, settle, shared, STORAGE } from '../handlers/reconcile/support.ts';
 
 const NOT_READY = 'Failed changing the password: Not all members healthy or finished initial sync.';
 /** Each replica reports having replayed exactly up to the primary's WAL position after the change. */
@@ -156,12 +156,20 @@ describe('set-password for other users', () => {
     expect(result.logs).not.toContain(password);
   });
 
-  it("gives monitoring's new password to the metrics exporter's Pebble layer", async () => {
-    const result = await setPassword({ username: 'monitoring', password: 'NewMonitoring001' });
-    expect(result.action).toMatchObject({ failed: false, results: { password: 'NewMonitoring001' } });
-    expect(result.workload.plan.services['metrics_server']?.environment?.['DATA_SOURCE_NAME']).toContain('password=NewMonitoring001 ');
-    expect(result.logs).not.toContain('NewMonitoring001');
+  it("gives monitoring's new password to the metrics exporter in its 0600 file, not in the Pebble plan", async () => {
+    const password = "p w'x\\y:z";
+    const result = await setPassword({ username: 'monitoring', password });
+    expect(result.action).toMatchObject({ failed: false, results: { password } });
+    expect(result.workload.files[`${STORAGE}/monitoring.pgpass`]).toEqual({
+      content: "*:*:*:monitoring:p w'x\\\\y\\:z\n",
+      permissions: 0o600,
+      user: 'postgres',
+      group: 'postgres',
+    });
+    expect(JSON.stringify(result.workload.plan)).not.toContain(password);
+    expect(result.logs).not.toContain(password);
   });
+
 
   it('changes the Patroni REST password without touching the database or waiting for replicas', async () => {
     const result = await setPassword({ username: 'patroni', password: 'NewPatroniRest01' });

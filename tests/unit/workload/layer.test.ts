@@ -67,7 +67,8 @@ describe('buildPebbleLayer (reference: src/charm.py _postgresql_layer)', () => {
           user: 'postgres',
           group: 'postgres',
           environment: {
-            DATA_SOURCE_NAME: 'user=monitoring password=Mon1toring host=/var/run/postgresql port=5432 database=postgres',
+            DATA_SOURCE_NAME: 'postgresql://monitoring@/postgres?host=%2Fvar%2Frun%2Fpostgresql&port=5432&sslmode=disable',
+            PGPASSFILE: '/var/lib/postgresql/data/monitoring.pgpass',
           },
         },
         pgbackrest_metrics_service: {
@@ -115,10 +116,15 @@ describe('buildPebbleLayer (reference: src/charm.py _postgresql_layer)', () => {
     expect(metrics).not.toHaveProperty('environment');
   });
 
-  it('quotes a monitoring password libpq would otherwise split', () => {
-    const dsn = buildPebbleLayer({ ...base, monitoringPassword: "it's a pass\\word" }).services?.metrics_server?.environment
-      ?.DATA_SOURCE_NAME;
-    expect(dsn).toBe("user=monitoring password='it\\'s a pass\\\\word' host=/var/run/postgresql port=5432 database=postgres");
+  it('puts the monitoring password nowhere in the exporter service, whatever it contains', () => {
+    const password = "p w'x\\y:z";
+    const metrics = buildPebbleLayer({ ...base, monitoringPassword: password }).services?.metrics_server;
+    expect(metrics?.startup).toBe('enabled');
+    expect(metrics?.environment?.PGPASSFILE).toBe('/var/lib/postgresql/data/monitoring.pgpass');
+    expect(JSON.stringify(metrics)).not.toContain(password);
+    expect(JSON.stringify(metrics)).not.toContain('p w');
+    expect(metrics?.environment?.DATA_SOURCE_NAME).not.toMatch(/password|:[^/]*@/);
+    expect(Object.keys(metrics?.environment ?? {})).not.toContain('DATA_SOURCE_PASS');
   });
 
   it('on etcd3: only the member environment, and every varying input honoured', () => {
@@ -143,7 +149,10 @@ describe('buildPebbleLayer (reference: src/charm.py _postgresql_layer)', () => {
     });
     expect(services.postgresql?.command).toBe('/usr/bin/patroni /srv/pg2/patroni.yml');
     expect(services.metrics_server?.command).toBe('/usr/bin/prometheus-postgres-exporter');
-    expect(services.metrics_server?.environment?.DATA_SOURCE_NAME).toBe('user=monitoring password=m host=/srv/pg2 port=5502 database=postgres');
+    expect(services.metrics_server?.environment).toEqual({
+      DATA_SOURCE_NAME: 'postgresql://monitoring@/postgres?host=%2Fsrv%2Fpg2&port=5502&sslmode=disable',
+      PGPASSFILE: '/srv/pg2/monitoring.pgpass',
+    });
     expect(services.pgbackrest_metrics_service?.startup).toBe('disabled');
     expect(services['rotate-logs']?.command).toBe('/usr/bin/python3 /srv/rotate.py');
     expect(services['pgbackrest server']?.command).toBe('pgbackrest server');

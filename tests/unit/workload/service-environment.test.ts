@@ -1,12 +1,29 @@
 import { describe, expect, it } from 'vitest';
-import { conninfoValue, InvalidLdapSettingError, ldapHostAndPort, metricsDataSourceName } from '../../../src/workload/index.ts';
+import {
+  conninfoValue,
+  InvalidLdapSettingError,
+  ldapHostAndPort,
+  metricsExporterEnvironment,
+  monitoringPgpassContent,
+  workloadPaths,
+} from '../../../src/workload/index.ts';
 import { thrown } from './thrown.ts';
 
 describe('service environments', () => {
-  it('writes the exporter DSN the reference writes for a plain password', () => {
-    expect(metricsDataSourceName('abcDEF123')).toBe(
-      'user=monitoring password=abcDEF123 host=/var/run/postgresql port=5432 database=postgres',
-    );
+  it('gives the exporter a connection string without a password, and its pgpass file', () => {
+    expect(metricsExporterEnvironment()).toEqual({
+      DATA_SOURCE_NAME: 'postgresql://monitoring@/postgres?host=%2Fvar%2Frun%2Fpostgresql&port=5432&sslmode=disable',
+      PGPASSFILE: '/var/lib/postgresql/data/monitoring.pgpass',
+    });
+    expect(metricsExporterEnvironment(workloadPaths('/srv/pg', { socketDir: '/srv/pg sock' }), 5502)).toEqual({
+      DATA_SOURCE_NAME: 'postgresql://monitoring@/postgres?host=%2Fsrv%2Fpg%20sock&port=5502&sslmode=disable',
+      PGPASSFILE: '/srv/pg/monitoring.pgpass',
+    });
+  });
+
+  it('escapes colon and backslash in the pgpass line, and nothing else', () => {
+    expect(monitoringPgpassContent("p w'x\\y:z")).toBe("*:*:*:monitoring:p w'x\\\\y\\:z\n");
+    expect(monitoringPgpassContent(' padded ')).toBe('*:*:*:monitoring: padded \n');
   });
 
   it('quotes libpq values only when they need it', () => {

@@ -12,7 +12,11 @@ describe('patroni-config step', () => {
   it('pushes patroni.yml 0600 for postgres, with this member, the DCS and the probed binaries', async () => {
     const result = await runScenario({ hook: 'config-changed' }, { appSecret: { ...PASSWORDS } });
 
-    expect(operations(result, 'push')).toEqual([{ op: 'push', path: PATRONI_YML, permissions: 0o600, user: 'postgres', group: 'postgres' }]);
+    expect(operations(result, 'push')).toEqual([
+      { op: 'push', path: PATRONI_YML, permissions: 0o600, user: 'postgres', group: 'postgres' },
+      // The exporter's password file, before the service starts (pebble-layer.ts).
+      { op: 'push', path: `${STORAGE}/monitoring.pgpass`, permissions: 0o600, user: 'postgres', group: 'postgres' },
+    ]);
     const yml = patroniYml(result)!;
     expect(yml['name']).toBe('postgresql-k8s-0');
     expect(yml['scope']).toBe('patroni-postgresql-k8s');
