@@ -1,4 +1,5 @@
 import type { ActionDeps } from '../actions/index.ts';
+import { failUnavailableAction, UNAVAILABLE_ACTIONS } from '../actions/unavailable.ts';
 import type { CharmContext } from '../charm-context.ts';
 import { Dispatcher, type KnownEvent } from '../juju/dispatcher.ts';
 import type { ActionEvent, PebbleCustomNoticeEvent } from '../juju/events.ts';
@@ -82,6 +83,9 @@ function actionDeps(charm: CharmContext, event: ActionEvent): ActionDeps {
     },
     ldapEnabled: () => charm.ldapEnabled(),
     refreshWorkloadConfig: async () => (await loadReconcile()).refreshWorkloadConfig(charm, event),
+    announceRotation: async () => {
+      await (await import('../actions/password-rotation.ts')).announcePasswordRotation(charm.peers);
+    },
     reconcile: async () => {
       await (await loadReconcile()).reconcile(charm, event);
     },
@@ -97,7 +101,7 @@ const ACTIONS: Readonly<Record<string, (event: ActionEvent, deps: ActionDeps) =>
   'promote-to-primary': async (event, deps) => (await import('../actions/promote-to-primary.ts')).promoteToPrimary(event, deps),
 };
 
-/** The actions this charm implements (actions.yaml lists more; those are ignored until built). */
+/** The actions this charm implements (actions.yaml lists more; those fail as not available until built). */
 export const IMPLEMENTED_ACTIONS: readonly string[] = Object.keys(ACTIONS);
 
 /** Every handler of the charm, in one place: what runs for which event. */
@@ -116,5 +120,8 @@ export function createDispatcher(logger: Logger): Dispatcher<CharmContext> {
   dispatcher.on('pebble-custom-notice', CONTAINER, customNoticeHandler);
   for (const endpoint of CLIENT_ENDPOINTS) for (const kind of CLIENT_RECONCILE) dispatcher.on(kind, endpoint, clientRelationHandler);
   for (const [action, run] of Object.entries(ACTIONS)) dispatcher.on('action', action, (event, charm) => run(event, actionDeps(charm, event)));
+  for (const action of UNAVAILABLE_ACTIONS) {
+    dispatcher.on('action', action, (event, charm) => failUnavailableAction(event, charm));
+  }
   return dispatcher;
 }

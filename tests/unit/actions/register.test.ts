@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { createDispatcher, IMPLEMENTED_ACTIONS } from '../../../src/handlers/index.ts';
 import { createLogger } from '../../../src/logging.ts';
+import { UNAVAILABLE_ACTIONS } from '../../../src/actions/unavailable.ts';
+import { readRepoYaml } from '../config/repo-yaml.ts';
 import { PASSWORDS, runScenario } from '../scenario/charm-scenario.ts';
 
 describe('action dispatch', () => {
@@ -25,18 +27,23 @@ describe('action dispatch', () => {
     expect(result.action?.message).toMatch(/^(action get-primary failed: |Unable to reach Patroni)/);
   });
 
-  // Current behaviour, documented rather than endorsed: another issue makes these fail properly.
-  it('today runs nothing for an action actions.yaml declares but the charm does not implement (it "succeeds" empty)', async () => {
-    expect(IMPLEMENTED_ACTIONS).not.toContain('create-backup');
-    const result = await runScenario({ hook: 'action', action: 'create-backup' }, { appSecret: { ...PASSWORDS } });
+  it.each(UNAVAILABLE_ACTIONS)('fails %s, declared but not built, with a message saying it is not available, and touches nothing', async (action) => {
+    expect(IMPLEMENTED_ACTIONS).not.toContain(action);
+    const result = await runScenario({ hook: 'action', action }, { appSecret: { ...PASSWORDS } });
     expect(result.exitCode).toBe(0);
-    // No handler: the user sees a completed action with no results and no failure.
-    expect(result.action).toMatchObject({ failed: false, message: '', results: {}, messages: [] });
-    expect(result.logs).toContain('no handler registered; ignoring event');
+    expect(result.action).toMatchObject({ failed: true, message: `${action} is not available in this version of the charm`, results: {} });
+    expect(result.logs).not.toContain('no handler registered; ignoring event');
     expect(result.workloadOperations).toEqual([]);
     expect(result.patroniRequests).toEqual([]);
     expect(result.sql).toEqual([]);
     expect(result.appSecret).toEqual(PASSWORDS);
+  });
+
+  it('handles every action actions.yaml declares: each is either built or fails as not available', () => {
+    const declared = Object.keys(readRepoYaml('actions.yaml') as Record<string, unknown>).sort();
+    expect([...IMPLEMENTED_ACTIONS, ...UNAVAILABLE_ACTIONS].sort()).toEqual(declared);
+    const dispatcher = createDispatcher(createLogger({ level: 'silent' }));
+    for (const action of declared) expect(dispatcher.handlersFor({ kind: 'action', action, actionId: '1' }), action).toHaveLength(1);
   });
 
   it('never dispatches an action name actions.yaml does not declare: Juju (here its sandbox model) refuses to queue it', async () => {
