@@ -112,7 +112,7 @@ async function databagFor(deps: LegacyServeDeps, input: LegacyServeInput, plan: 
   });
 }
 
-/** Leader: user, database and shared entry for one served relation; its credential, or a failure message. */
+/** Leader: the user and database of one served relation; undefined when done, else the Blocked message. */
 async function setUp(deps: LegacyServeDeps, input: LegacyServeInput, plan: LegacyRelationPlan, database: string, password: string): Promise<string | undefined> {
   deps.logger.warn(DEPRECATION_WARNING(plan.endpoint));
   await input.recordUser?.(plan, database);
