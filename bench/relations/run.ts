@@ -95,6 +95,8 @@ async function tryWrite(host: string, port: number, user: string, password: stri
 
 /** One run: relate `client` to `provider`, watch until the first write, then let the relate verb settle. */
 async function measure(sbx: SandboxFixture, label: string, client: string, provider: string, target: () => Promise<{ host: string; port: number }>): Promise<void> {
+  // Where to write, found before the clock starts (a status call is a CLI run: seconds under load).
+  const { host, port } = await target();
   const cliStarted = Date.now();
   const relating: Promise<CliResult> = sbx.cliOk(['relate', `${client}:database`, `${provider}:database`, '--timeout', '10m'], 11 * MIN);
   let failed: unknown;
@@ -109,7 +111,6 @@ async function measure(sbx: SandboxFixture, label: string, client: string, provi
     if (published?.username !== undefined && seen.credentials === undefined) seen.credentials = Date.now();
     if (seen.credentials !== undefined && seen.clientReady === undefined && (await clientReady(sbx, `${client}/0`).catch(() => false))) seen.clientReady = Date.now();
     if (seen.clientReady !== undefined && published?.username !== undefined) {
-      const { host, port } = await target();
       if (await tryWrite(host, port, published.username, published.password ?? '', published.database ?? '')) seen.firstWrite = Date.now();
     }
     if (seen.firstWrite === undefined) await sleep(100);
