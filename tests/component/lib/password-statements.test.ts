@@ -1,9 +1,9 @@
 /**
  * No password, and no SCRAM verifier, in pg_stat_statements (its view and its query-text file) or
  * in the server log, when lib/postgresql creates and alters users on a real PostgreSQL 15 that
- * preloads pg_stat_statements and logs every statement with its duration. The users still log in
- * with their passwords, over an `md5` pg_hba rule as the charm writes them (PostgreSQL then runs
- * SCRAM for a user whose stored password is a SCRAM verifier).
+ * preloads pg_stat_statements and pgaudit (as the charm does) and logs every statement with its
+ * duration. The users still log in with their passwords, over an `md5` pg_hba rule as the charm
+ * writes them (PostgreSQL then runs SCRAM for a user whose stored password is a SCRAM verifier).
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -48,7 +48,11 @@ async function storedVerifiers(): Promise<string[]> {
 beforeAll(async () => {
   instance = await startPostgres({
     settings: {
-      shared_preload_libraries: 'pg_stat_statements',
+      // As the charm runs it: pgaudit logs role statements (lib/postgresql/extensions.ts's pgaudit.log).
+      shared_preload_libraries: 'pgaudit,pg_stat_statements',
+      'pgaudit.log': 'ROLE,DDL,MISC,MISC_SET',
+      'pgaudit.log_client': 'off',
+      'pgaudit.log_parameter': 'off',
       'pg_stat_statements.track_utility': 'on',
       log_statement: 'all',
       log_min_duration_statement: '0',
@@ -62,6 +66,7 @@ beforeAll(async () => {
     await client.query('SELECT pg_reload_conf()');
     // Set-up is not under test: operator's verifier goes in, then the statistics start empty.
     await client.query(`CREATE ROLE operator WITH LOGIN SUPERUSER PASSWORD '${scramSha256Verifier(OPERATOR_PASSWORD)}'`);
+    await client.query('CREATE EXTENSION pgaudit');
     await client.query('CREATE EXTENSION pg_stat_statements');
     await client.query('SELECT pg_stat_statements_reset()');
   });
@@ -121,7 +126,9 @@ describe('passwords in statements, through lib/postgresql as operator', () => {
     await asSuperuser(instance, (client) => client.query('CREATE ROLE tracked_marker_role NOLOGIN'));
     const tracked = await rows<{ query: string }>("SELECT query FROM pg_stat_statements WHERE query LIKE '%tracked_marker_role%'");
     expect(tracked.length).toBe(1);
-    expect(await readFile(instance.logFile, 'utf8')).toContain('CREATE ROLE tracked_marker_role NOLOGIN');
+    const log = await readFile(instance.logFile, 'utf8');
+    expect(log).toContain('CREATE ROLE tracked_marker_role NOLOGIN');
+    expect(log).toMatch(/AUDIT: SESSION,\d+,\d+,ROLE,CREATE ROLE,,,CREATE ROLE tracked_marker_role NOLOGIN/);
   });
 
   it('leaves no password and no verifier in pg_stat_statements, as monitoring reads it', async () => {
