@@ -3,6 +3,7 @@ import type { PostgreSQL } from '../../lib/postgresql/index.ts';
 import { errorCode } from '../errors.ts';
 import type { Logger } from '../logging.ts';
 import { memberNameToUnitName, NO_RETRY, type ClusterMember, type ClusterStatus, type PatroniClient } from '../patroni/index.ts';
+import type { PeerDataStore } from '../state/peer-data.ts';
 import { OPERATOR_USER } from '../workload/users.ts';
 import type { Awaitable } from './common.ts';
 
@@ -117,4 +118,17 @@ async function hasReplayed(patroni: PatroniClient, member: ClusterMember, positi
     logger.debug({ member: member.name, code: errorCode(error) }, 'member did not report its replay position');
     return false;
   }
+}
+
+/**
+ * Tell every unit that the passwords changed: bump the peer app bag's `password-rotation`. Juju
+ * hands the write to the other units as relation-changed once the action ends (when it also
+ * commits the secret), and their reconcile renders patroni.yml from the new secret.
+ */
+export async function announcePasswordRotation(peers: Pick<PeerDataStore, 'readApp' | 'writeApp'>): Promise<number> {
+  const bag = await peers.readApp();
+  const current = bag.status === 'no-peer-relation' ? undefined : bag.data['password-rotation'];
+  const next = (current ?? 0) + 1;
+  await peers.writeApp({ 'password-rotation': next });
+  return next;
 }

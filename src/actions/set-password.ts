@@ -17,6 +17,8 @@ export interface SetPasswordDeps extends BaseActionDeps {
   readonly memberSql: MemberSqlFactory;
   /** Re-render this unit's patroni.yml from the secrets and reload Patroni (SIGHUP through Pebble). */
   refreshWorkloadConfig?(): Promise<void>;
+  /** Announce the change to every unit (peer app bag `password-rotation`). */
+  announceRotation?(): Promise<void>;
   ldapEnabled?(): Promise<boolean>;
 }
 
@@ -44,7 +46,8 @@ const paramsSchema = z.looseObject({ username: z.optional(z.string()), password:
  * 4. database users: wait until every replica has replayed the change, so the new password logs
  *    in on every member when the action returns;
  * 5. refresh this unit's patroni.yml and reload Patroni. The other units do the same when their
- *    `secret-changed` runs (Juju commits the secret when the action ends).
+ *    `secret-changed` runs (Juju commits the secret when the action ends), and, not to depend on
+ *    that, on the relation-changed the bump of the peer app bag's `password-rotation` gives them.
  *
  * The `patroni` REST user skips 2 and 4. Patroni accepts a single REST password, so until a
  * unit's `secret-changed` has reloaded its Patroni, unsafe REST calls (POST/PATCH) made to that
@@ -78,7 +81,7 @@ export async function setPassword(_event: ActionEvent, deps: SetPasswordDeps, op
     deps.logger.info({ username: user }, 'password changed and stored');
 
     // The change is in force: what follows can only report that some unit lags behind it.
-    const problems: string[] = [];
+    const problems: string[] = [...(await announce(deps))];
     if (isDatabaseUser) problems.push(...(await confirmReplayed(deps, patroni, cluster, primary, user, password, options)));
     problems.push(...(await refreshThisUnit(deps)));
     if (problems.length > 0) throw new ActionFailedError(`The password was changed and stored, but ${problems.join('; and ')}`, { code: 'rotation-incomplete' });
@@ -196,5 +199,17 @@ async function refreshThisUnit(deps: SetPasswordDeps): Promise<string[]> {
   } catch (cause) {
     deps.logger.warn({ error: errorMessage(cause) }, 'could not refresh the workload configuration');
     return [`this unit's Patroni configuration could not be refreshed (${errorMessage(cause)}); the next hook on this unit retries`];
+  }
+}
+
+/** Step 5, for the other units: the peer app bag bump (what is wrong if it cannot be written). */
+async function announce(deps: SetPasswordDeps): Promise<string[]> {
+  if (deps.announceRotation === undefined) return [];
+  try {
+    await deps.announceRotation();
+    return [];
+  } catch (cause) {
+    deps.logger.warn({ error: errorMessage(cause) }, 'could not announce the password change to the other units');
+    return [`the other units could not be told at once (${errorMessage(cause)}); they pick it up on secret-changed or their next hook`];
   }
 }

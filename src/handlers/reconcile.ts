@@ -16,6 +16,7 @@
  *   patroni-config       patroni.yml rendered and pushed when it changed
  *   service              Pebble layer and replan when changed, SIGHUP when only the file did;
  *                        a non-leader before initialisation stops here, config in place
+ *   password-heal        once per set-password: restart a Patroni that cannot log in to PostgreSQL
  *   service-health       (update-status, or while shown) restart an inactive Patroni
  *   member               the member is up, else Waiting
  *   user-hash            `user_hash` in the peer bag: this unit's pg_hba admits the planned client users
@@ -46,6 +47,7 @@ import { legacyUnitBagsStep } from './reconcile/legacy-unit-bags.ts';
 import type { BaseFacts, ReconcileFacts } from './reconcile/facts.ts';
 import { memberStartedStep } from './reconcile/member-started.ts';
 import { MESSAGES } from './reconcile/outcome.ts';
+import { passwordHealStep } from './reconcile/password-heal.ts';
 import { passwordsAvailableStep, passwordsStep } from './reconcile/passwords.ts';
 import { patroniConfigFileStep } from './reconcile/patroni-config-file.ts';
 import { pebbleLayerStep } from './reconcile/pebble-layer.ts';
@@ -77,6 +79,7 @@ export const RECONCILE = Pipeline.start<HandlerDeps>()
   .then(clientRelationsStep)
   .then(patroniConfigFileStep)
   .then(pebbleLayerStep)
+  .then(passwordHealStep)
   .then(serviceHealthStep)
   .then(memberStartedStep)
   .then(userHashStep)

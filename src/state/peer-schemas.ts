@@ -24,6 +24,12 @@ export const appPeerCodecs = {
   'internal-secret': textCodec,
   /** Users the charm created for client relations (src/state/relation-users.ts). */
   'relation-users': relationUsersCodec,
+  /**
+   * Bumped by set-password once a new password is stored: the write gives every peer
+   * relation-changed, so each unit re-renders patroni.yml at once, whether or not secret-changed
+   * comes; each unit also checks its Patroni once per value (reconcile/password-heal.ts).
+   */
+  'password-rotation': integerCodec,
 } as const;
 
 /** Unit databag of the peer relation (each unit writes its own). */

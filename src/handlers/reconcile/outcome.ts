@@ -37,6 +37,7 @@ export const MESSAGES = {
   memberNotStarted: 'awaiting for member to start',
   primaryNotReady: 'awaiting for primary endpoint to be ready',
   serviceRestarting: 'Database service inactive, restarting',
+  restartingAfterRotation: 'Restarting Patroni: it could not log in to PostgreSQL after a password change',
   lowDiskSpace: '<10% free space on pgdata volume.',
   pluginDependencies: 'Unsatisfied plugin dependencies. Please check the logs',
   pluginsInUse: 'Cannot disable plugins: Existing objects depend on it. See logs',

@@ -156,6 +156,25 @@ describe('set-password for other users', () => {
     expect(result.logs).not.toContain(password);
   });
 
+  it('announces the change in the peer app bag, so every unit gets relation-changed at once', async () => {
+    const first = await setPassword({ username: 'operator', password: 'NewOperator00001' });
+    expect(first.action).toMatchObject({ failed: false, message: '' });
+    expect(first.peerApp['password-rotation']).toBe('1');
+    const next = await setPassword({ username: 'rewind', password: 'NewRewind0000001' }, (state) => ({
+      ...state,
+      peerApp: { ...state.peerApp, 'password-rotation': '41' },
+    }));
+    expect(next.peerApp['password-rotation']).toBe('42');
+    expect(JSON.stringify(next.peerApp)).not.toContain('NewRewind0000001');
+  });
+
+  it('announces nothing when the password is unchanged or the action is refused', async () => {
+    const same = await setPassword({ username: 'operator', password: PASSWORDS['operator-password']! });
+    expect(same.peerApp['password-rotation']).toBeUndefined();
+    const refused = await setPassword({ username: 'nobody', password: 'x' });
+    expect(refused.peerApp['password-rotation']).toBeUndefined();
+  });
+
   it("gives monitoring's new password to the metrics exporter in its 0600 file, not in the Pebble plan", async () => {
     const password = "p w'x\\y:z";
     const result = await setPassword({ username: 'monitoring', password });

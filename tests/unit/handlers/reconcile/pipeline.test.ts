@@ -71,6 +71,7 @@ describe('reconcile pipeline', () => {
       'client-relations',
       'patroni-config',
       'service',
+      'password-heal',
       'service-health',
       'member',
       'user-hash',
