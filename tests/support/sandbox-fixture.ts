@@ -412,10 +412,12 @@ export class SandboxFixture {
    * Crashes a member, inside its pod: SIGKILL of the Patroni process(es) of the pod and, in the
    * same `kill`, the postmaster (from `postmaster.pid`) and its children. The pod shares the
    * host's PID namespace, so Patroni is found among the processes in the pod's network namespace.
-   * With `postgresOnly`, Patroni is left running: only PostgreSQL crashes.
+   * With `postgresOnly`, Patroni is left running: only PostgreSQL crashes. With `patroniOnly`,
+   * PostgreSQL is left running: only Patroni crashes (Pebble starts it again).
    */
-  async killMember(unit: string, options: { postgresOnly?: boolean } = {}): Promise<KilledMember> {
+  async killMember(unit: string, options: { postgresOnly?: boolean; patroniOnly?: boolean } = {}): Promise<KilledMember> {
     const killPatroni = options.postgresOnly !== true;
+    const killPostgres = options.patroniOnly !== true;
     const script = [
       'set -eu',
       'me=$(readlink /proc/self/ns/net)',
@@ -433,6 +435,7 @@ export class SandboxFixture {
       'kids=$(ps -o pid= --ppid "$pm" | tr "\\n" " ")',
       'echo "patroni=$patroni"; echo "postmaster=$pm"; echo "children=$kids"',
       'echo "at=$(date +%s%3N)"',
+      ...(killPostgres ? [] : ['pm=""', 'kids=""']),
       'kill -9 $patroni $pm $kids',
     ].join('\n');
     const result = await this.ssh(unit, ['bash', '-c', script]);

@@ -182,6 +182,29 @@ describe('a 3-unit cluster of the real charm', () => {
     await sbx.waitFor((u) => allActive(u, 3) && healthyCluster(u, 3), 'all active after the rotation', 3 * MIN);
   }, 8 * MIN);
 
+  it('c2. set-password, then kill -9 of Patroni on another unit at once: that unit runs, healthy and active, within 30 s', async () => {
+    const units = await sbx.units();
+    const leader = Object.entries(units).find(([, u]) => u.leader)?.[0];
+    const other = unitNames(units).find((u) => u !== leader)!;
+    const results = await sbx.runOk(leader!, 'set-password', { username: OPERATOR });
+    const newPassword = results['password'] as string;
+    sbx.forgetPassword();
+    // PostgreSQL stays up: Patroni comes back (Pebble) and must log in with the new password.
+    const killed = await sbx.killMember(other, { patroniOnly: true });
+    expect(killed.patroni.length).toBeGreaterThan(0);
+    const member = (unit: string) => sbx.patroniCluster(other).then((ms) => ms.find((m) => m.name === unit.replace('/', '-')));
+    await timed('member healthy after set-password and a Patroni kill', () =>
+      sbx.until(
+        async () => ({ state: (await member(other).catch(() => undefined))?.state, status: (await sbx.units())[other]?.['workload-status'] }),
+        (v) => (v.state === 'running' || v.state === 'streaming') && v.status?.current === 'active',
+        `${other} running and active after the kill`,
+        30_000,
+      ),
+    );
+    expect(await connectError(units[other]!.address, OPERATOR, newPassword)).toBeUndefined();
+    await sbx.waitFor((u) => allActive(u, 3) && healthyCluster(u, 3), 'all active after the heal', 3 * MIN);
+  }, 5 * MIN);
+
   it('d1. promote-to-primary scope=unit on a sync standby: it becomes the primary and takes writes', async () => {
     const units = (await sbx.waitFor((u) => healthyCluster(u, 3) && Object.values(u).some((x) => x.patroni?.role === 'sync_standby'), 'a sync standby', 2 * MIN)).applications[APP]!
       .units;
