@@ -23,6 +23,7 @@ describe('workload paths (reference: src/constants.py, src/charm.py)', () => {
       tlsCa: '/var/lib/postgresql/data/ca.pem',
       tlsCert: '/var/lib/postgresql/data/cert.pem',
       pgbackrestTlsCaChain: '/var/lib/postgresql/data/pgbackrest-tls-ca-chain.crt',
+      monitoringPgpass: '/var/lib/postgresql/data/monitoring.pgpass',
       postgresqlLogs: '/var/log/postgresql',
       pgbackrestLogs: '/var/log/pgbackrest',
       socketDir: '/var/run/postgresql',
@@ -43,6 +44,7 @@ describe('workload paths (reference: src/constants.py, src/charm.py)', () => {
     expect(paths.pgdata).toBe('/srv/m1/pgdata');
     expect(paths.patroniConfig).toBe('/srv/m1/patroni.yml');
     expect(paths.tlsCa).toBe('/srv/m1/ca.pem');
+    expect(paths.monitoringPgpass).toBe('/srv/m1/monitoring.pgpass');
     expect(paths.pgpass).toBe('/srv/m1/pgpass');
     expect(paths.postgresqlLogs).toBe('/var/log/postgresql');
   });
