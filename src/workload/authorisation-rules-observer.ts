@@ -116,13 +116,17 @@ export interface ObserverServiceInput {
   readonly script?: ObserverScriptOptions;
 }
 
-/** libpq's settings for the observer's psql: this member, over the local socket, as monitoring. */
-export function observerEnvironment(monitoringPassword: string, paths: WorkloadPaths, port: number): Record<string, string> {
+/**
+ * libpq's settings for the observer's psql: this member, over the local socket, as monitoring,
+ * with the password read from the exporter's 0600 pgpass file (root may read it), so the Pebble
+ * plan, which any local user can read, holds no password.
+ */
+export function observerEnvironment(paths: WorkloadPaths, port: number): Record<string, string> {
   return {
     PGHOST: paths.socketDir,
     PGPORT: String(port),
     PGUSER: MONITORING_USER,
-    PGPASSWORD: monitoringPassword,
+    PGPASSFILE: paths.monitoringPgpass,
     PGDATABASE: DEFAULT_DATABASE,
     PGCONNECT_TIMEOUT: '5',
     PGAPPNAME: SERVICE_AUTHORISATION_RULES_OBSERVER,
@@ -139,7 +143,7 @@ export function authorisationRulesObserverService(input: ObserverServiceInput): 
   };
   if (input.monitoringPassword !== undefined) {
     const paths = input.paths ?? DEFAULT_WORKLOAD_PATHS;
-    service.environment = observerEnvironment(input.monitoringPassword, paths, input.postgresqlPort ?? POSTGRESQL_PORT);
+    service.environment = observerEnvironment(paths, input.postgresqlPort ?? POSTGRESQL_PORT);
   }
   return service;
 }

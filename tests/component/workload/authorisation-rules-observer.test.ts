@@ -15,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   AUTHORISATION_RULES_CHANGED_NOTICE,
   authorisationRulesObserverScript,
+  monitoringPgpassContent,
   observerEnvironment,
   workloadPaths,
 } from '../../../src/workload/index.ts';
@@ -71,7 +72,10 @@ beforeAll(async () => {
   await writeFile(pebble, `#!/bin/sh\necho "$*" >> "${workDir}/notices"\necho "Recorded notice 1"\n`);
   await chmod(pebble, 0o755);
 
-  const environment = observerEnvironment(MONITORING_PASSWORD, workloadPaths('/unused', { socketDir: instance.socketDir }), instance.port);
+  // The charm pushes the exporter's pgpass file (0600) before it plans the services; so does this.
+  const paths = workloadPaths(workDir, { socketDir: instance.socketDir });
+  await writeFile(paths.monitoringPgpass, monitoringPgpassContent(MONITORING_PASSWORD), { mode: 0o600 });
+  const environment = observerEnvironment(paths, instance.port);
   observer = spawn('/bin/sh', ['-c', authorisationRulesObserverScript({ intervalSeconds: INTERVAL_S })], {
     env: { ...environment, PATH: `${workDir}:/usr/local/bin:/usr/bin:/bin`, LANG: 'C.UTF-8' },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -156,7 +156,13 @@ describe('layerChanges against the plan Pebble renders', () => {
       services: false,
       checks: true,
     });
+    // No service carries the monitoring password (the exporter and the observer read a pgpass
+    // file), so a new one changes nothing in the plan; another exporter does.
     expect(layerChanges(plan, buildPebbleLayer({ unitName: 'postgresql-k8s/0', dcs, patroniApiTls: false, monitoringPassword: 'new', pgbackrestExporter: false }))).toEqual({
+      services: false,
+      checks: false,
+    });
+    expect(layerChanges(plan, buildPebbleLayer({ unitName: 'postgresql-k8s/0', dcs, patroniApiTls: false, monitoringPassword: 'pw', pgbackrestExporter: true }))).toEqual({
       services: true,
       checks: false,
     });

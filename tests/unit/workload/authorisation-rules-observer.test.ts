@@ -29,7 +29,7 @@ describe('the authorisation rules observer service', () => {
         PGHOST: '/var/run/postgresql',
         PGPORT: '5432',
         PGUSER: 'monitoring',
-        PGPASSWORD: 'Mon1toring',
+        PGPASSFILE: '/var/lib/postgresql/data/monitoring.pgpass',
         PGDATABASE: 'postgres',
         PGCONNECT_TIMEOUT: '5',
         PGAPPNAME: 'authorisation-rules-observer',
@@ -99,9 +99,10 @@ describe('authorisationRulesObserverScript', () => {
     expect(() => authorisationRulesObserverScript({ pebble: '$(evil)' })).toThrow(TypeError);
   });
 
-  it('has no password in it: libpq reads PGPASSWORD from the service environment', () => {
+  it('has no password in it or in its environment: libpq reads the pgpass file PGPASSFILE names', () => {
     const command = authorisationRulesObserverService({ monitoringPassword: 'S3cretPw' }).command!;
     expect(command).not.toContain('S3cretPw');
+    expect(JSON.stringify(authorisationRulesObserverService({ monitoringPassword: 'S3cretPw' }))).not.toContain('S3cretPw');
     expect(script).not.toMatch(/PGPASSWORD|password/i);
   });
 });
