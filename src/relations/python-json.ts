@@ -10,8 +10,9 @@ export function pythonJsonString(value: string): string {
   return JSON.stringify(value).replace(/[^\x20-\x7e]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
-/** A flat string map, as `json.dumps(dict)` prints it. */
-export function pythonJsonDumps(map: Readonly<Record<string, string>>): string {
-  const entries = Object.entries(map).map(([key, value]) => `${pythonJsonString(key)}: ${pythonJsonString(value)}`);
+/** A flat list or map of strings, as `json.dumps(list)` / `json.dumps(dict)` prints it. */
+export function pythonJsonDumps(value: readonly string[] | Readonly<Record<string, string>>): string {
+  if (Array.isArray(value)) return `[${value.map(pythonJsonString).join(', ')}]`;
+  const entries = Object.entries(value as Readonly<Record<string, string>>).map(([key, item]) => `${pythonJsonString(key)}: ${pythonJsonString(item)}`);
   return `{${entries.join(', ')}}`;
 }

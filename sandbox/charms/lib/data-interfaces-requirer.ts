@@ -1,6 +1,7 @@
 import { isCharmError } from '../../../src/errors.ts';
 import type { HookTools, RelationRef } from '../../../src/juju/hook-tools.ts';
 import { decodeDict, decodeList, pythonJsonDumps } from './python-json.ts';
+import { GROUP_OF_FIELD } from '../../../src/relations/database/provider-data.ts';
 
 /**
  * The requirer side of `postgresql_client`, as the `data_interfaces` library (LIBPATCH 58,
@@ -49,18 +50,8 @@ export const DEFAULT_REQUESTED_SECRETS: readonly string[] = [
   'entity-password',
 ];
 
-/** `Data.SECRET_LABEL_MAP`: the secret group of each known secret field; any other field is `extra`. */
-export const SECRET_GROUP_OF: Readonly<Record<string, string>> = {
-  username: 'user',
-  password: 'user',
-  uris: 'user',
-  'read-only-uris': 'user',
-  tls: 'tls',
-  'tls-ca': 'tls',
-  'mtls-cert': 'mtls',
-  'entity-name': 'entity',
-  'entity-password': 'entity',
-};
+/** `Data.SECRET_LABEL_MAP`: the secret group of each known secret field; any other field is `extra`. Both sides of the interface read one map: our provider's. */
+export const SECRET_GROUP_OF: Readonly<Record<string, string>> = GROUP_OF_FIELD;
 
 export const REQUESTED_SECRETS_FIELD = 'requested-secrets';
 export const PROVIDED_SECRETS_FIELD = 'provided-secrets';

@@ -1,19 +1,9 @@
-/**
- * `json.dumps` as Python writes it with its defaults (separators `", "` and `": "`,
- * `ensure_ascii=True`), for flat lists and dicts of strings: what the `data_interfaces` library
- * puts in a databag (`requested-secrets`, the `data` snapshot). No partner compares the raw text,
- * but writing it byte for byte as the Python requirer does costs nothing.
- */
-export function pythonJsonDumps(value: readonly string[] | Readonly<Record<string, string>>): string {
-  if (Array.isArray(value)) return `[${value.map(pythonString).join(', ')}]`;
-  const entries = Object.entries(value as Readonly<Record<string, string>>);
-  return `{${entries.map(([key, item]) => `${pythonString(key)}: ${pythonString(item)}`).join(', ')}}`;
-}
+import { pythonJsonDumps } from '../../../src/relations/python-json.ts';
 
-/** A JSON string literal with every non-ASCII code unit escaped, as `ensure_ascii` does. */
-function pythonString(text: string): string {
-  return JSON.stringify(text).replace(/[\u0080-\uffff]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
-}
+// Python's json.dumps (ensure_ascii escapes everything outside ' '..'~', DEL included) is the
+// charm's own (src/relations/python-json.ts), so both sides of the interface write the same
+// bytes; this module adds the decoders the requirer reads with.
+export { pythonJsonDumps };
 
 /** A JSON-encoded databag field (`get_encoded_dict`): undefined when absent, empty or not a dict of strings. */
 export function decodeDict(text: string | undefined): Record<string, string> | undefined {

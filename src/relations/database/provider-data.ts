@@ -24,7 +24,7 @@ export type SecretGroup = 'user' | 'tls' | 'mtls' | 'entity' | 'extra';
 export const SECRET_GROUPS: readonly SecretGroup[] = ['user', 'tls', 'mtls', 'entity', 'extra'];
 
 /** data_interfaces' `SECRET_LABEL_MAP`: which secret a requested field goes into. */
-const GROUP_OF_FIELD: Readonly<Record<string, SecretGroup>> = {
+export const GROUP_OF_FIELD: Readonly<Record<string, SecretGroup>> = {
   username: 'user',
   password: 'user',
   uris: 'user',
