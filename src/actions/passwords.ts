@@ -1,4 +1,5 @@
 import { randomInt } from 'node:crypto';
+import { scramPasswordProblem } from '../../lib/postgresql/scram.ts';
 import type { PasswordUser } from '../state/secrets.ts';
 import { PATRONI_API_USER, SYSTEM_USERS } from '../workload/users.ts';
 
@@ -43,5 +44,8 @@ export function passwordProblem(password: string): string | undefined {
   if (CONTROL_CHARACTER.test(password)) {
     return 'The password must not contain control characters (such as newlines or tabs): choose another password';
   }
+  // Refused before anything is stored: the SCRAM verifier is computed here, not by PostgreSQL.
+  const scram = scramPasswordProblem(password);
+  if (scram !== undefined) return `${scram}: choose another password`;
   return undefined;
 }

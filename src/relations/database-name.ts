@@ -43,7 +43,10 @@ function shownName(name: string): string {
   return JSON.stringify(short);
 }
 
-/** `invalid database name "Foo" on db:5: it contains uppercase letters` */
+/** What the operator can do about it: the name comes from the client's side of the relation. */
+export const DATABASE_NAME_FIX = 'ask the client for another name';
+
+/** `invalid database name "Foo" on db:5: it contains uppercase letters; ask the client for another name` */
 export function invalidDatabaseNameMessage(relation: { endpoint: string; id: number }, name: string, problem: string): string {
-  return `invalid database name ${shownName(name)} on ${relation.endpoint}:${relation.id}: ${problem}`;
+  return `invalid database name ${shownName(name)} on ${relation.endpoint}:${relation.id}: ${problem}; ${DATABASE_NAME_FIX}`;
 }

@@ -20,9 +20,11 @@ import {
 // related to it, scenario after scenario: a data_interfaces 0.58 client gets its credentials in
 // secrets and writes through <app>-primary, reads through <app>-replicas; a second client shares
 // its database; a switchover and a failover while the first one writes lose no acknowledged write;
-// remove-relation drops the user; scale 3 → 1 → 3 moves read-only-endpoints; a legacy `db` client
-// with extensions; bad database names block our leader with a message naming the relation, and
-// fixing the client's config clears it.
+// remove-relation drops the user; scale 3 → 1 → 3 moves read-only-endpoints; bad database names
+// block our leader with a message naming the relation, and fixing the client's config clears it;
+// a legacy `db` client next to `database` ones is asked to choose one endpoint, alone it blocks on
+// disabled extensions, then is served once they are enabled, and its user goes with the relation.
+// (PgBouncer and the authorisation rules observer: pgbouncer.test.ts.)
 
 const MIN = 60_000;
 const A = 'client-a';
@@ -309,7 +311,7 @@ describe('client relations on a 3-unit deployment of the real charm', () => {
     const relation = (await relationOf(sbx, BAD, 'database'))!;
     let status = await sbx.status();
     const leader = jujuLeader(status);
-    status = await waitForUnit(leader, 'blocked', `invalid database name "postgres" on database:${relation.id}: it is reserved`);
+    status = await waitForUnit(leader, 'blocked', `invalid database name "postgres" on database:${relation.id}: it is reserved; ask the client for another name`);
     expect(workloadOf(status, `${BAD}/0`)).toMatchObject({ current: 'waiting', message: 'waiting for database' });
     expect(relation.appData[APP] ?? {}).toEqual({});
     // The rest of the model keeps working.
@@ -317,9 +319,9 @@ describe('client relations on a 3-unit deployment of the real charm', () => {
     expect(Object.values(status.applications[APP]!.units).filter((u) => u.patroni?.role === 'leader')).toHaveLength(1);
 
     await sbx.cliOk(['config', BAD, 'database-name=Bad"Name', '--timeout', '8m'], 9 * MIN);
-    await waitForUnit(leader, 'blocked', `invalid database name "Bad\\"Name" on database:${relation.id}: it contains quotes or backslashes`);
+    await waitForUnit(leader, 'blocked', `invalid database name "Bad\\"Name" on database:${relation.id}: it contains quotes or backslashes; ask the client for another name`);
     await sbx.cliOk(['config', BAD, 'database-name=BadName', '--timeout', '8m'], 9 * MIN);
-    await waitForUnit(leader, 'blocked', `invalid database name "BadName" on database:${relation.id}: it contains uppercase letters`);
+    await waitForUnit(leader, 'blocked', `invalid database name "BadName" on database:${relation.id}: it contains uppercase letters; ask the client for another name`);
 
     await sbx.cliOk(['config', BAD, 'database-name=bad_fixed', '--timeout', '8m'], 9 * MIN);
     await waitForUnit(`${BAD}/0`, 'active', 'database ready');
@@ -328,10 +330,26 @@ describe('client relations on a 3-unit deployment of the real charm', () => {
     expect(await sbx.runOk(`${BAD}/0`, 'get-credentials')).toMatchObject({ ready: 'true', database: 'bad_fixed' });
   }, 12 * MIN);
 
-  it('a legacy db client with extensions (the plugins enabled on our side) becomes ready, gets the whole pgsql bags and writes', async () => {
-    await sbx.cliOk(['config', APP, 'plugin_pg_trgm_enable=true', 'plugin_unaccent_enable=true', '--timeout', '10m'], 11 * MIN);
+  it('a legacy db client next to database clients: our leader asks to choose one endpoint; alone, it blocks on disabled extensions, handing out nothing', async () => {
     await relate(LEGACY, 'db');
+    const leader = jujuLeader(await sbx.status());
+    await waitForUnit(leader, 'blocked', 'Please choose one endpoint to use. No need to relate all of them simultaneously!');
+    for (const app of [A, BAD]) await sbx.cliOk(['remove-relation', `${app}:database`, `${APP}:database`, '--timeout', '8m'], 9 * MIN);
+    const status = await sbx.until(
+      () => sbx.status(),
+      (doc) => doc.applications[APP]?.['application-status'].message === 'extensions requested through relation',
+      `${APP} blocked "extensions requested through relation"`,
+      5 * MIN,
+    );
+    expect(status.applications[APP]!['application-status'].current).toBe('blocked');
+    expect(workloadOf(status, `${LEGACY}/0`)?.current).toBe('waiting');
+    expect(await sbx.sql(await sbx.primary(), "SELECT 1 FROM pg_database WHERE datname = 'legacy_database'")).toHaveLength(0);
+  }, 15 * MIN);
+
+  it('the legacy client becomes ready once the plugins are enabled, gets the whole pgsql bags and writes; remove-relation drops its user', async () => {
+    await sbx.cliOk(['config', APP, 'plugin_pg_trgm_enable=true', 'plugin_unaccent_enable=true', '--timeout', '10m'], 11 * MIN);
     await waitForUnit(`${LEGACY}/0`, 'active', 'database ready');
+    await sbx.waitFor((u) => allActive(u, 3, { primaryLabel: false }), 'our units active again', 3 * MIN);
 
     const relation = (await relationOf(sbx, LEGACY, 'db'))!;
     const units = await sbx.units();
@@ -357,5 +375,13 @@ describe('client relations on a 3-unit deployment of the real charm', () => {
     expect(Number(stopped['writes'])).toBeGreaterThanOrEqual(30);
     const extensions = await sbx.sql<{ extname: string }>(await sbx.primary(), 'SELECT extname FROM pg_extension ORDER BY extname', { database: 'legacy_database' });
     expect(extensions.map((e) => e.extname)).toEqual(expect.arrayContaining(['pg_trgm', 'unaccent']));
-  }, 12 * MIN);
+    const roles = await sbx.sql<{ rolsuper: boolean; member: boolean }>(await sbx.primary(), "SELECT rolsuper, pg_has_role(rolname, 'relation_access', 'member') AS member FROM pg_roles WHERE rolname = $1", {
+      params: [user],
+    });
+    expect(roles).toEqual([{ rolsuper: false, member: true }]);
+
+    await sbx.cliOk(['remove-relation', `${LEGACY}:db`, `${APP}:db`, '--timeout', '8m'], 9 * MIN);
+    await sbx.until(async () => sbx.sql(await sbx.primary(), 'SELECT 1 FROM pg_roles WHERE rolname = $1', { params: [user] }), (rows) => rows.length === 0, `${user} dropped`, 2 * MIN);
+    await sbx.waitFor((u) => allActive(u, 3, { primaryLabel: false }), 'our units active without client relations', 3 * MIN);
+  }, 15 * MIN);
 });

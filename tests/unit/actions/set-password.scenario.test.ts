@@ -57,6 +57,16 @@ describe('set-password refusals', () => {
     expectNothingChanged(result);
   });
 
+  it.each([
+    ['a newline', 'two\nlines', /control characters/],
+    ['a non-ASCII character', 'pässwörd-0001', /only ASCII characters.*: choose another password$/],
+  ])('refuses a password with %s before anything is stored, without echoing it', async (_what, password, message) => {
+    const result = await setPassword({ username: 'replication', password });
+    expect(result.action).toMatchObject({ failed: true, message: expect.stringMatching(message) });
+    expect(result.action.message).not.toContain(password);
+    expectNothingChanged(result);
+  });
+
   it("refuses while a member is not running (the reference's message), changing nothing", async () => {
     const starting = [CLUSTER[0]!, { ...CLUSTER[1]!, state: 'starting' }, CLUSTER[2]!];
     const result = await setPassword({ username: 'replication', password: 'NotReady0000001' }, (state) => ({ ...state, cluster: starting }));

@@ -32,13 +32,13 @@ describe('databaseNameProblem', () => {
 describe('invalidDatabaseNameMessage', () => {
   it('names the relation, shows the name quoted and says why', () => {
     expect(invalidDatabaseNameMessage({ endpoint: 'db', id: 5 }, 'Foo', 'it contains uppercase letters')).toBe(
-      'invalid database name "Foo" on db:5: it contains uppercase letters',
+      'invalid database name "Foo" on db:5: it contains uppercase letters; ask the client for another name',
     );
   });
 
   it('shortens a long name and escapes control characters', () => {
     const message = invalidDatabaseNameMessage({ endpoint: 'database', id: 1 }, `${'x'.repeat(100)}`, 'it is longer than 63 bytes');
-    expect(message).toBe(`invalid database name "${'x'.repeat(24)}…" on database:1: it is longer than 63 bytes`);
-    expect(invalidDatabaseNameMessage({ endpoint: 'db', id: 1 }, 'a\nb', 'p')).toBe('invalid database name "a\\nb" on db:1: p');
+    expect(message).toBe(`invalid database name "${'x'.repeat(24)}…" on database:1: it is longer than 63 bytes; ask the client for another name`);
+    expect(invalidDatabaseNameMessage({ endpoint: 'db', id: 1 }, 'a\nb', 'p')).toBe('invalid database name "a\\nb" on db:1: p; ask the client for another name');
   });
 });

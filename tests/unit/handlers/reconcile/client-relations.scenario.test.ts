@@ -238,7 +238,7 @@ describe('database relation: extra-user-roles', () => {
 
   it('blocks a bad database name naming the relation, and the rest keeps working', async () => {
     const result = await runScenario(changed(8), withRelations(await leader(), databaseRelation(7, requirerAppBag('myapp')), databaseRelation(8, requirerAppBag('template1'), { remoteApp: 'other' })));
-    expect(result.status).toEqual({ status: 'blocked', message: 'invalid database name "template1" on database:8: it is reserved' });
+    expect(result.status).toEqual({ status: 'blocked', message: 'invalid database name "template1" on database:8: it is reserved; ask the client for another name' });
     expect(result.clientRelations[8]!.localApp).toEqual({});
     expect(result.clientRelations[7]!.localApp['secret-user']).toMatch(/^secret:/);
   });

@@ -36,14 +36,14 @@ describe('parseDatabaseRequest', () => {
     ['a JSON object', { database: 'myapp', 'requested-secrets': '{"username": true}' }, 'invalid requested-secrets on database:7: not a JSON list of field names'],
     ['a list of numbers', { database: 'myapp', 'requested-secrets': '[1, 2]' }, 'invalid requested-secrets on database:7: not a JSON list of field names'],
     ['a JSON string', { database: 'myapp', 'requested-secrets': '"username"' }, 'invalid requested-secrets on database:7: not a JSON list of field names'],
-    ['a quote in the name', { database: 'my"app' }, 'invalid database name "my\\"app" on database:7: it contains quotes or backslashes'],
-    ['a space in the name', { database: 'my app' }, 'invalid database name "my app" on database:7: it contains whitespace'],
-    ['uppercase', { database: 'MyApp' }, 'invalid database name "MyApp" on database:7: it contains uppercase letters'],
-    ['64 characters', { database: 'a'.repeat(64) }, `invalid database name "${'a'.repeat(24)}…" on database:7: it is longer than 63 bytes`],
-    ['postgres', { database: 'postgres' }, 'invalid database name "postgres" on database:7: it is reserved'],
-    ['template0', { database: 'template0' }, 'invalid database name "template0" on database:7: it is reserved'],
-    ['template1', { database: 'template1' }, 'invalid database name "template1" on database:7: it is reserved'],
-    ['SQL injection', { database: 'x"; DROP DATABASE postgres; --' }, 'invalid database name "x\\"; DROP DATABASE postgr…" on database:7: it contains whitespace'],
+    ['a quote in the name', { database: 'my"app' }, 'invalid database name "my\\"app" on database:7: it contains quotes or backslashes; ask the client for another name'],
+    ['a space in the name', { database: 'my app' }, 'invalid database name "my app" on database:7: it contains whitespace; ask the client for another name'],
+    ['uppercase', { database: 'MyApp' }, 'invalid database name "MyApp" on database:7: it contains uppercase letters; ask the client for another name'],
+    ['64 characters', { database: 'a'.repeat(64) }, `invalid database name "${'a'.repeat(24)}…" on database:7: it is longer than 63 bytes; ask the client for another name`],
+    ['postgres', { database: 'postgres' }, 'invalid database name "postgres" on database:7: it is reserved; ask the client for another name'],
+    ['template0', { database: 'template0' }, 'invalid database name "template0" on database:7: it is reserved; ask the client for another name'],
+    ['template1', { database: 'template1' }, 'invalid database name "template1" on database:7: it is reserved; ask the client for another name'],
+    ['SQL injection', { database: 'x"; DROP DATABASE postgres; --' }, 'invalid database name "x\\"; DROP DATABASE postgr…" on database:7: it contains whitespace; ask the client for another name'],
   ])('refuses %s with a message naming the relation', (_case, bag, message) => {
     expect(parseDatabaseRequest(REL, bag)).toEqual({ kind: 'invalid', message });
   });

@@ -128,7 +128,7 @@ describe('legacyEndpointKind.serve (leader)', () => {
 
   it('blocks on a bad database name, naming the relation', async () => {
     const { state, context } = world(ENABLED, [relation({ remoteAppBag: { database: 'template0' }, remoteUnitBags: {} })]);
-    expect(await legacyEndpointKind.serve(context)).toEqual([{ kind: 'blocked', message: 'invalid database name "template0" on db:4: it is reserved' }]);
+    expect(await legacyEndpointKind.serve(context)).toEqual([{ kind: 'blocked', message: 'invalid database name "template0" on db:4: it is reserved; ask the client for another name' }]);
     expect(state.sql).toEqual([]);
   });
 
