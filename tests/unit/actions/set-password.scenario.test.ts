@@ -63,7 +63,7 @@ describe('set-password refusals', () => {
   ])('refuses a password with %s before anything is stored, without echoing it', async (_what, password, message) => {
     const result = await setPassword({ username: 'replication', password });
     expect(result.action).toMatchObject({ failed: true, message: expect.stringMatching(message) });
-    expect(result.action.message).not.toContain(password);
+    expect(result.action?.message).not.toContain(password);
     expectNothingChanged(result);
   });
 
