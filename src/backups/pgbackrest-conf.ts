@@ -1,0 +1,64 @@
+/**
+ * pgbackrest.conf for one unit (reference charm: `templates/pgbackrest.conf.j2`, rendered by
+ * `_render_pgbackrest_conf_file` in `src/backups.py`), as a pure function. Options:
+ * https://pgbackrest.org/configuration.html. The charm's TLS relation is not built yet, so the
+ * pgBackRest TLS server section (peers as pg2.., `tls-server-*`) is never rendered: backups run on
+ * the primary (`--no-backup-standby`).
+ */
+import { BackupError } from './errors.ts';
+import type { S3Parameters } from './s3-parameters.ts';
+
+export interface PgbackrestConfInput {
+  readonly parameters: S3Parameters;
+  readonly stanza: string;
+  /** PGDATA (`pg1-path`). */
+  readonly pgdata: string;
+  readonly logPath: string;
+  /** Where the S3 CA chain was pushed, when the relation sent one. */
+  readonly caFile?: string;
+  /** The database user pgBackRest logs in as (over the socket, `peer map=operator`). */
+  readonly user: string;
+  /** CPUs of the container; restores use all but two (at least one). */
+  readonly cpuCores: number;
+}
+
+/** `process-max` for restores: max(cpu − 2, 1). */
+export function restoreProcessMax(cpuCores: number): number {
+  return Math.max(Math.floor(cpuCores) - 2, 1);
+}
+
+const LINE_BREAK = /[\r\n]/;
+
+function option(name: string, value: string): string {
+  // A line break would end the option and start another: refuse instead of writing it.
+  if (LINE_BREAK.test(value)) throw new BackupError('pgbackrest-conf-invalid', `pgbackrest.conf: ${name} must be on one line`);
+  return `${name}=${value}`;
+}
+
+export function renderPgbackrestConf(input: PgbackrestConfInput): string {
+  const p = input.parameters;
+  const global = [
+    option('backup-standby', 'y'),
+    option('log-level-stderr', 'warn'),
+    option('compress-type', 'zst'),
+    option('repo1-retention-full-type', 'time'),
+    option('repo1-retention-full', p.deleteOlderThanDays),
+    option('repo1-retention-history', '365'),
+    option('repo1-type', 's3'),
+    option('repo1-path', p.path),
+    option('repo1-s3-region', p.region ?? '""'),
+    option('repo1-s3-endpoint', p.endpoint),
+    option('repo1-s3-bucket', p.bucket),
+    option('repo1-s3-uri-style', p.uriStyle),
+    ...(input.caFile === undefined ? [] : [option('repo1-s3-ca-file', input.caFile)]),
+    option('repo1-s3-key', p.accessKey),
+    option('repo1-s3-key-secret', p.secretKey),
+    option('repo1-block', 'y'),
+    option('repo1-bundle', 'y'),
+    option('log-path', input.logPath),
+    option('start-fast', 'y'),
+  ];
+  const stanza = [option('pg1-path', input.pgdata), option('pg1-user', input.user)];
+  const restore = [option('process-max', String(restoreProcessMax(input.cpuCores)))];
+  return [`[global]`, ...global, '', `[${input.stanza}]`, ...stanza, '', '[global:restore]', ...restore, ''].join('\n');
+}
