@@ -57,3 +57,64 @@ export function certificateNeedsRenewal(
   const window = options.renewalWindowMs ?? DEFAULT_RENEWAL_WINDOW_MS;
   return certificateExpiry(certificatePem).getTime() - now.getTime() <= window;
 }
+
+/** What is wrong with a certificate the provider issued for our CSR, if anything. */
+export type IssuedCertificateProblem =
+  | 'malformed-certificate'
+  | 'malformed-ca'
+  | 'other-key'
+  | 'expired'
+  | 'not-signed-by-ca';
+
+export const ISSUED_CERTIFICATE_PROBLEMS: Readonly<Record<IssuedCertificateProblem, string>> = {
+  'malformed-certificate': 'the certificate is not a valid PEM certificate',
+  'malformed-ca': 'the CA is not a valid PEM certificate',
+  'other-key': "the certificate is not for this unit's private key",
+  expired: 'the certificate has expired',
+  'not-signed-by-ca': 'the certificate does not verify against the CA given with it',
+};
+
+/**
+ * Check a certificate the provider answered our CSR with before it replaces a working one:
+ * it parses, it carries our key's public half, it is not expired, and the CA (the chain's last
+ * entry when there is a chain, else `ca`) signed it. Returns the first problem, or undefined.
+ */
+export async function issuedCertificateProblem(input: {
+  certificatePem: string;
+  caPem: string;
+  privateKeyPem: string;
+  now?: Date;
+}): Promise<IssuedCertificateProblem | undefined> {
+  let certificate: x509.X509Certificate;
+  let ca: x509.X509Certificate;
+  try {
+    certificate = parseCertificate(input.certificatePem);
+  } catch {
+    return 'malformed-certificate';
+  }
+  try {
+    ca = parseCertificate(input.caPem);
+  } catch {
+    return 'malformed-ca';
+  }
+  if (!sameBytes(certificate.publicKey.rawData, publicKeyDer(input.privateKeyPem))) return 'other-key';
+  if (certificate.notAfter.getTime() <= (input.now ?? new Date()).getTime()) return 'expired';
+  try {
+    if (!(await certificate.verify({ publicKey: ca.publicKey, signatureOnly: true }, webcrypto))) return 'not-signed-by-ca';
+  } catch {
+    return 'not-signed-by-ca';
+  }
+  return undefined;
+}
+
+/**
+ * When to ask for a new certificate: the reference's library warns 168 h before expiry; a
+ * certificate valid for less than three times that (a test provider's minutes) is renewed once
+ * two thirds of its lifetime have passed, so it is never renewed on every hook.
+ */
+export function renewalTime(certificatePem: string): Date {
+  const certificate = parseCertificate(certificatePem);
+  const lifetime = certificate.notAfter.getTime() - certificate.notBefore.getTime();
+  const window = Math.min(DEFAULT_RENEWAL_WINDOW_MS, Math.floor(lifetime / 3));
+  return new Date(certificate.notAfter.getTime() - window);
+}

@@ -10,6 +10,7 @@ import { isIP } from 'node:net';
 import * as x509 from './x509.ts';
 import { CsrGenerationError } from './errors.ts';
 import { privateKeyOrGenerate, webCryptoKeyPair } from './keys.ts';
+import { canonicalPem } from './relation-data.ts';
 
 /** x500UniqueIdentifier, which the reference adds to the subject to make every CSR unique. */
 export const X500_UNIQUE_IDENTIFIER_OID = '2.5.4.45';
@@ -79,7 +80,8 @@ export async function generateCsr(request: CsrRequest): Promise<string> {
       { name, keys, signingAlgorithm: signParams, extensions },
       webcrypto,
     );
-    return csr.toString('pem');
+    // The provider echoes the CSR in canonical PEM and the requirer matches it by string.
+    return canonicalPem(csr.toString('pem'));
   } catch (cause) {
     throw new CsrGenerationError(undefined, { cause });
   }

@@ -3,7 +3,7 @@ import { LibError } from '../errors.ts';
 
 type Options = { cause?: unknown };
 
-export type TlsErrorCode = 'invalid-private-key' | 'unsupported-key-type' | 'invalid-certificate' | 'csr-generation-failed';
+export type TlsErrorCode = 'invalid-private-key' | 'unsupported-key-type' | 'weak-private-key' | 'invalid-certificate' | 'csr-generation-failed';
 
 /** The given private key is neither a PEM key nor base64 of one. */
 export class InvalidPrivateKeyError extends LibError<TlsErrorCode> {
@@ -15,7 +15,14 @@ export class InvalidPrivateKeyError extends LibError<TlsErrorCode> {
 /** A key type we cannot sign a CSR with (only RSA and EC P-256/384/521 are supported). */
 export class UnsupportedKeyTypeError extends LibError<TlsErrorCode> {
   constructor(keyType: string, options?: Options) {
-    super('unsupported-key-type', `Unsupported private key type: ${keyType}`, options);
+    super('unsupported-key-type', `Unsupported private key type: ${keyType} (use RSA of 2048 bits or more, or EC P-256/P-384/P-521)`, options);
+  }
+}
+
+/** An RSA key shorter than the reference's 2048 bits. */
+export class WeakKeyError extends LibError<TlsErrorCode> {
+  constructor(bits: number, options?: Options) {
+    super('weak-private-key', `The RSA private key has ${bits} bits: use one of 2048 bits or more`, options);
   }
 }
 

@@ -4,3 +4,4 @@ export * from './csr.ts';
 export * from './errors.ts';
 export * from './files.ts';
 export * from './keys.ts';
+export * from './relation-data.ts';

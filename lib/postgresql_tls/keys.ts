@@ -4,7 +4,7 @@
  * encoding is Node's crypto; nothing here touches ASN.1 by hand.
  */
 import { createPrivateKey, createPublicKey, generateKeyPairSync, webcrypto, type KeyObject } from 'node:crypto';
-import { InvalidPrivateKeyError, UnsupportedKeyTypeError } from './errors.ts';
+import { InvalidPrivateKeyError, UnsupportedKeyTypeError, WeakKeyError } from './errors.ts';
 
 /** A PEM armour line at the start of the text means PEM; anything else is taken as base64. */
 const PEM_START = /^-+(BEGIN|END) [A-Z ]+-+/;
@@ -30,10 +30,26 @@ export function generatePrivateKey(): string {
   return privateKey;
 }
 
-/** Parse a PEM private key into a KeyObject, or throw InvalidPrivateKeyError. */
+/** The smallest RSA key accepted from an operator (what the reference generates). */
+export const MIN_RSA_BITS = 2048;
+
+const PUBLIC_KEY_PEM = /-----BEGIN (RSA |EC )?PUBLIC KEY-----|-----BEGIN CERTIFICATE-----/;
+const ENCRYPTED_KEY_PEM = /-----BEGIN ENCRYPTED PRIVATE KEY-----|Proc-Type:\s*4,ENCRYPTED/;
+
+/**
+ * Parse a PEM private key into a KeyObject, or throw InvalidPrivateKeyError saying what the text
+ * is instead (a public key or certificate, an encrypted key, or no key at all) and what to give.
+ */
 export function privateKeyObject(pem: string): KeyObject {
+  if (ENCRYPTED_KEY_PEM.test(pem)) {
+    throw new InvalidPrivateKeyError('The private key is encrypted: give it without a passphrase (e.g. `openssl pkey -in key.pem -out plain.pem`)');
+  }
+  if (PUBLIC_KEY_PEM.test(pem) && !/PRIVATE KEY-----/.test(pem)) {
+    throw new InvalidPrivateKeyError('The text is a public key or certificate, not a private key: give the PEM private key');
+  }
   try {
-    return createPrivateKey({ key: pem, format: 'pem' });
+    // A passphrase, so that an encrypted key we did not recognise fails instead of prompting.
+    return createPrivateKey({ key: pem, format: 'pem', passphrase: '' });
   } catch (cause) {
     throw new InvalidPrivateKeyError(undefined, { cause });
   }
@@ -71,6 +87,8 @@ export interface SigningAlgorithm {
 /** The WebCrypto algorithm for a key: RSA PKCS#1 v1.5 or ECDSA, both with SHA-256. */
 export function signingAlgorithmFor(key: KeyObject): SigningAlgorithm {
   if (key.asymmetricKeyType === 'rsa') {
+    const bits = key.asymmetricKeyDetails?.modulusLength ?? 0;
+    if (bits < MIN_RSA_BITS) throw new WeakKeyError(bits);
     const params = { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' };
     return { importParams: params, signParams: params };
   }
