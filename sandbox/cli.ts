@@ -11,6 +11,7 @@ import { DEPLOY_USAGE, deployCommand } from './cli/commands/deploy.ts';
 import { DESTROY_USAGE, destroyCommand } from './cli/commands/destroy.ts';
 import { RELATE_USAGE, relateCommand, REMOVE_RELATION_USAGE, removeRelationCommand } from './cli/commands/relations.ts';
 import { RUN_USAGE, runCommand } from './cli/commands/run.ts';
+import { S3_USAGE, s3Command } from './cli/commands/s3.ts';
 import { SSH_USAGE, sshCommand } from './cli/commands/ssh.ts';
 import { STATUS_USAGE, statusCommand } from './cli/commands/status.ts';
 import { TRUST_USAGE, trustCommand } from './cli/commands/trust.ts';
@@ -34,7 +35,8 @@ const VERBS: Record<string, { run: Verb; usage: string; summary: string }> = {
   'remove-relation': { run: removeRelationCommand, usage: REMOVE_RELATION_USAGE, summary: 'remove a relation' },
   ssh: { run: sshCommand, usage: SSH_USAGE, summary: 'run a command in a unit\'s pod' },
   'debug-log': { run: debugLogCommand, usage: DEBUG_LOG_USAGE, summary: 'hook output, charm logs and workload logs' },
-  chaos: { run: chaosCommand, usage: CHAOS_USAGE, summary: 'kill every process in a pod, or in all pods (a node restart)' },
+  chaos: { run: chaosCommand, usage: CHAOS_USAGE, summary: 'kill, freeze or partition a pod, or kill all pods (a node restart)' },
+  s3: { run: s3Command, usage: S3_USAGE, summary: 'start the sandbox S3 server (s3rver over HTTPS) and print its settings; --stop stops it' },
   destroy: { run: destroyCommand, usage: DESTROY_USAGE, summary: 'remove everything the sandbox made' },
 };
 

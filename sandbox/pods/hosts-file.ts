@@ -1,4 +1,5 @@
 import { open, readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { z } from 'zod';
 import { hostsExtraFile, hostsFile } from './layout.ts';
 import { podDnsNames } from './names.ts';
@@ -34,11 +35,35 @@ export async function updateHosts(stateDir: string, options: { extra?: HostsEntr
   return content;
 }
 
-async function readExtras(stateDir: string): Promise<HostsEntry[]> {
+/**
+ * Entries a sandbox service keeps for itself (the S3 server's name), beside the extras the
+ * Kubernetes stand-in rewrites wholesale; kept in `pods/hosts-static.json`.
+ */
+export const hostsStaticFile = (stateDir: string): string => path.join(path.dirname(hostsExtraFile(stateDir)), 'hosts-static.json');
+
+/** Set (or with no names, remove) the static entries owned by `owner`, and rewrite /etc/hosts. */
+export async function setStaticHostsEntries(stateDir: string, owner: string, entries: HostsEntry[]): Promise<void> {
+  const all = { ...(await readStatic(stateDir)), [owner]: entries };
+  if (entries.length === 0) delete all[owner];
+  await writeJsonAtomically(hostsStaticFile(stateDir), all);
+  await updateHosts(stateDir);
+}
+
+async function readStatic(stateDir: string): Promise<Record<string, HostsEntry[]>> {
   try {
-    return z.array(HostsEntrySchema).parse(JSON.parse(await readFile(hostsExtraFile(stateDir), 'utf8')));
+    return z.record(z.string(), z.array(HostsEntrySchema)).parse(JSON.parse(await readFile(hostsStaticFile(stateDir), 'utf8')));
   } catch (error) {
-    if (isMissing(error)) return [];
+    if (isMissing(error)) return {};
+    throw error;
+  }
+}
+
+async function readExtras(stateDir: string): Promise<HostsEntry[]> {
+  const staticEntries = Object.values(await readStatic(stateDir)).flat();
+  try {
+    return [...z.array(HostsEntrySchema).parse(JSON.parse(await readFile(hostsExtraFile(stateDir), 'utf8'))), ...staticEntries];
+  } catch (error) {
+    if (isMissing(error)) return staticEntries;
     throw error;
   }
 }

@@ -11,6 +11,7 @@ export type SandboxErrorCode =
   | 'sandbox-charm-invalid'
   | 'sandbox-daemon-failed'
   | 'sandbox-etcd-failed'
+  | 'sandbox-s3-failed'
   | 'sandbox-pebble-failed'
   | 'sandbox-unit-unknown'
   | 'sandbox-wait-timeout'

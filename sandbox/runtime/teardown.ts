@@ -4,6 +4,7 @@ import { destroySandbox, isClean, listLeftovers, type Leftovers } from '../pods/
 import { mountsUnder } from '../pods/mounts.ts';
 import { stopDaemon } from './daemon-process.ts';
 import { stopEtcd } from './etcd.ts';
+import { stopS3Server } from './s3-server.ts';
 import { SandboxError } from './errors.ts';
 import { PEBBLE_SCRIPT, type SandboxPaths } from './paths.ts';
 import { findOwnProcess, terminate } from './processes.ts';
@@ -11,7 +12,7 @@ import { readSettings } from './settings.ts';
 
 /**
  * `destroy`: stop the daemon (or kill it), let the Pebbles stop their services, kill whatever
- * still runs in the pods, remove the pods' namespaces, links and mounts, stop etcd and delete the
+ * still runs in the pods, remove the pods' namespaces, links and mounts, stop etcd and the S3 server and delete the
  * state dir. Works from pidfiles and the machine itself, so it also cleans up after a crash.
  */
 
@@ -34,6 +35,7 @@ export async function destroyEverything(paths: SandboxPaths, options: { pebbleGr
     if (!isClean(leftovers)) throw new SandboxError('sandbox-teardown-failed', `sandbox ${settings.sandboxId} left things behind: ${JSON.stringify(leftovers)}`);
   }
   const etcdStopped = await stopEtcd(paths.etcdDir);
+  await stopS3Server(paths.stateDir);
   await removeStateDir(paths);
   return { sandboxId: settings?.sandboxId ?? null, daemonStopped, pebblesStopped, etcdStopped, leftovers };
 }
