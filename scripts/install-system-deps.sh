@@ -3,6 +3,9 @@
 # etcd3 client, etcd, pgBackRest, PgBouncer, the PostgreSQL exporter, and the tools the sandbox
 # uses to give each unit its own network and mount namespaces. Idempotent; needs root.
 #
+# prometheus: promtool checks and unit-tests the charm's alert rules, and the sandbox's COS
+# stand-in runs it. xz-utils: the build compresses the Grafana dashboards with liblzma.
+#
 # locales-all: the workload has the locales the charmed-postgresql rock ships. The rock is made
 # from the charmed-postgresql snap, whose snapcraft.yaml stages `locales-all`
 # (canonical/charmed-postgresql-snap, snap/snapcraft.yaml, part postgres-debs), so the charm's
@@ -13,6 +16,7 @@ set -euo pipefail
 packages=(
   postgresql postgresql-contrib postgresql-15-pgaudit patroni python3-etcd python3-pysyncobj python3-yaml etcd-server etcd-client
   pgbackrest pgbouncer prometheus-postgres-exporter
+  prometheus xz-utils
   iproute2 iptables procps util-linux psmisc curl ca-certificates openssl locales locales-all unzip zip time
 )
 
@@ -45,7 +49,7 @@ if command -v pg_lsclusters >/dev/null 2>&1; then
   done
 fi
 
-for bin in patroni etcd pgbackrest pgbouncer /usr/lib/postgresql/15/bin/postgres; do
+for bin in patroni etcd pgbackrest pgbouncer promtool prometheus xz /usr/lib/postgresql/15/bin/postgres; do
   command -v "$bin" >/dev/null 2>&1 || { echo "install-system-deps: $bin missing after install" >&2; exit 1; }
 done
 # Not `locale -a | grep -q`: grep stopping early makes locale die of SIGPIPE, which pipefail reports.
