@@ -66,6 +66,12 @@ await writeFile(
   JSON.stringify({ metadata: await readYaml('metadata.yaml'), actions: await readYaml('actions.yaml') }) + '\n',
 );
 
+// What the charm publishes to COS that is fixed per revision: the alert rules, parsed, and the
+// dashboards, compressed as the grafana_dashboard library sends them (scripts/cos-assets.ts).
+execFileSync(process.execPath, ['--import', 'tsx', new URL('scripts/cos-assets.ts', repo).pathname, new URL('cos-assets.json', dist).pathname], {
+  stdio: 'inherit',
+});
+
 // The code cache. V8 keeps the code of every function compiled so far, so the cache is made at
 // the end of a training run: the install hook, dispatched for real against stand-in hook tools.
 // The code every hook runs (the tool client, config parsing, the dispatcher) then loads
