@@ -106,6 +106,23 @@ export function verifierForEncryption(encryption: string | undefined, user: stri
   return encryption === 'md5' ? (password) => md5Verifier(user, password) : (password) => scramSha256Verifier(password);
 }
 
+/** `md5` + 32 hex digits, or `SCRAM-SHA-256$<iterations>:<salt>$<StoredKey>:<ServerKey>`. */
+const STORED_FORM = /^(md5[0-9a-f]{32}|SCRAM-SHA-256\$\d+:[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+:[A-Za-z0-9+/=]+)$/;
+
+/**
+ * A password given already in a stored form (as pgbouncer-k8s gives its auth user an md5 hash it
+ * also writes into its userlist) is kept as it is, as the server itself does: "If the presented
+ * password string is already in MD5-encrypted or SCRAM-encrypted format, then it is stored as-is
+ * regardless of password_encryption" (PostgreSQL docs, CREATE ROLE).
+ */
+export function isStoredPasswordForm(password: string): boolean {
+  return STORED_FORM.test(password);
+}
+
+function storedPassword(password: string, verifier: PasswordVerifier): string {
+  return isStoredPasswordForm(password) ? password : verifier(password);
+}
+
 async function serverVerifier(client: Queryable, user: string): Promise<PasswordVerifier> {
   const result = await client.query<{ value: string }>("SELECT current_setting('password_encryption') AS value");
   return verifierForEncryption(result.rows[0]?.value, user);
@@ -133,7 +150,7 @@ export function roleDefinitionStatement(definition: RoleDefinition, verifier: Pa
       if (!attributes.has(privilege.toUpperCase())) parts.push(`NO${privilege.toUpperCase()}`);
     }
   }
-  if (definition.password !== undefined) parts.push('PASSWORD', literal(verifier(definition.password)));
+  if (definition.password !== undefined) parts.push('PASSWORD', literal(storedPassword(definition.password, verifier)));
   return parts.join(' ');
 }
 
@@ -256,7 +273,7 @@ export async function terminateUserSessions(db: PostgreSQLConnector, user: strin
 
 /** The ALTER USER statement that sets `password`, carrying only its verifier (SCRAM-SHA-256 by default). */
 export function passwordChangeStatement(user: string, password: string, verifier: PasswordVerifier = scramSha256Verifier): string {
-  return `ALTER USER ${ident(user)} WITH PASSWORD ${literal(verifier(password))}`;
+  return `ALTER USER ${ident(user)} WITH PASSWORD ${literal(storedPassword(password, verifier))}`;
 }
 
 /**

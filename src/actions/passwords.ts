@@ -1,4 +1,5 @@
 import { randomInt } from 'node:crypto';
+import { isStoredPasswordForm } from '../../lib/postgresql/roles.ts';
 import { scramPasswordProblem } from '../../lib/postgresql/scram.ts';
 import type { PasswordUser } from '../state/secrets.ts';
 import { PATRONI_API_USER, SYSTEM_USERS } from '../workload/users.ts';
@@ -47,5 +48,7 @@ export function passwordProblem(password: string): string | undefined {
   // Refused before anything is stored: the SCRAM verifier is computed here, not by PostgreSQL.
   const scram = scramPasswordProblem(password);
   if (scram !== undefined) return `${scram}: choose another password`;
+  // PostgreSQL would store such a string as the hash itself, and no password would then log in.
+  if (isStoredPasswordForm(password)) return 'The password must not look like a stored hash (md5… or SCRAM-SHA-256$…): choose another password';
   return undefined;
 }

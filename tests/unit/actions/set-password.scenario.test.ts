@@ -60,6 +60,7 @@ describe('set-password refusals', () => {
   it.each([
     ['a newline', 'two\nlines', /control characters/],
     ['a non-ASCII character', 'pässwörd-0001', /only ASCII characters.*: choose another password$/],
+    ['the shape of an md5 hash', `md5${'a'.repeat(32)}`, /must not look like a stored hash/],
   ])('refuses a password with %s before anything is stored, without echoing it', async (_what, password, message) => {
     const result = await setPassword({ username: 'replication', password });
     expect(result.action).toMatchObject({ failed: true, message: expect.stringMatching(message) });

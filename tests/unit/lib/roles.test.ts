@@ -8,6 +8,7 @@ import {
   classifyExtraUserRoles,
   parseExtraUserRoles,
   md5Verifier,
+  isStoredPasswordForm,
   passwordChangeStatement,
   roleDefinitionStatement,
   verifierForEncryption,
@@ -131,6 +132,26 @@ describe('verifiers by password_encryption', () => {
     expect(verifierForEncryption('md5', 'alice')('secret')).toBe('md54a0a68b43b6cd5cf266fa02f196e2371');
     expect(verifierForEncryption('scram-sha-256', 'alice')('secret')).toMatch(/^SCRAM-SHA-256\$4096:/);
     expect(verifierForEncryption(undefined, 'alice')('secret')).toMatch(/^SCRAM-SHA-256\$4096:/);
+  });
+});
+
+describe('a password given in a stored form', () => {
+  it('is kept as it is, as PostgreSQL keeps it (pgbouncer-k8s gives its auth user an md5 hash)', () => {
+    const md5 = md5Verifier('pgbouncer_auth_relation_id_3', 'secret');
+    const scram = verifierForEncryption(undefined, 'u')('secret');
+    expect(isStoredPasswordForm(md5)).toBe(true);
+    expect(isStoredPasswordForm(scram)).toBe(true);
+    expect(roleDefinitionStatement({ exists: false, user: 'pgbouncer_auth_relation_id_3', password: md5, superuser: true })).toBe(
+      `CREATE ROLE "pgbouncer_auth_relation_id_3" WITH LOGIN SUPERUSER PASSWORD '${md5}'`,
+    );
+    expect(passwordChangeStatement('u', scram, fakeVerifier)).toBe(`ALTER USER "u" WITH PASSWORD '${scram}'`);
+  });
+
+  it('is only that exact shape: anything else is a password to hash', () => {
+    for (const password of ['md5', 'md5abc', `md5${'0'.repeat(31)}`, `md5${'0'.repeat(32)}x`, `MD5${'0'.repeat(32)}`, 'SCRAM-SHA-256$', 'SCRAM-SHA-256$4096:abc']) {
+      expect(isStoredPasswordForm(password), password).toBe(false);
+      expect(passwordChangeStatement('u', password, fakeVerifier)).toContain('verifier-of-');
+    }
   });
 });
 
