@@ -12,7 +12,7 @@ import {
 import type { MemberPorts } from '../workload/users.ts';
 import type { KubernetesClient } from './client.ts';
 import { errorCode } from '../errors.ts';
-import { isKubernetesNotFound, KubernetesForbiddenError } from './errors.ts';
+import { isKubernetesNotFound, KubernetesConflictError, KubernetesForbiddenError } from './errors.ts';
 import type { KubeObject, ResourceKind } from './resources.ts';
 
 /** The client calls these operations make (a KubernetesClient). */
@@ -111,7 +111,13 @@ export class KubernetesObjects {
       throw error;
     }
     if (endpoints.metadata.annotations?.['leader'] !== undefined) return 'present';
-    await this.api.mergePatch('Endpoints', name, leaderAnnotationPatch(leaderPod), { namespace: this.namespace });
+    try {
+      await this.api.mergePatch('Endpoints', name, leaderAnnotationPatch(leaderPod, endpoints.metadata.resourceVersion), { namespace: this.namespace });
+    } catch (error) {
+      // Patroni wrote the Endpoints since we read them: its own lock stands.
+      if (error instanceof KubernetesConflictError) return 'present';
+      throw error;
+    }
     this.logger?.warn({ endpoints: name, leader: leaderPod }, 'restored the missing leader annotation');
     return 'patched';
   }

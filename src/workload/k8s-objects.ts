@@ -114,8 +114,10 @@ export function restoreDeletedEndpoints(app: string): string[] {
 }
 
 /** Patch restoring a lost `leader` annotation on Endpoints `patroni-<app>` (`fix_leader_annotation`). */
-export function leaderAnnotationPatch(pod: string): { metadata: { annotations: { leader: string } } } {
-  return { metadata: { annotations: { leader: pod } } };
+export function leaderAnnotationPatch(pod: string, resourceVersion?: string): { metadata: { annotations: { leader: string }; resourceVersion?: string } } {
+  // With the resourceVersion read, the patch is a compare-and-swap: it fails with 409 if Patroni
+  // wrote the Endpoints (took or renewed the lock) in between, instead of overwriting its lock.
+  return { metadata: { annotations: { leader: pod }, ...(resourceVersion === undefined ? {} : { resourceVersion }) } };
 }
 
 /** Upgrade: let the StatefulSet roll pods from ordinal `partition` up. */

@@ -125,14 +125,23 @@ describe('fixLeaderAnnotation', () => {
     expect(requests()).toEqual([`GET ${path}`]);
   });
 
-  it('restores a missing leader annotation', async () => {
-    api.routes.set(`GET ${path}`, { status: 200, json: { metadata: { name: `patroni-${APP}`, annotations: { other: 'x' } } } });
+  it('restores a missing leader annotation, only if the Endpoints are still the version it read', async () => {
+    api.routes.set(`GET ${path}`, { status: 200, json: { metadata: { name: `patroni-${APP}`, resourceVersion: '41', annotations: { other: 'x' } } } });
     api.routes.set(`PATCH ${path}`, { status: 200, json: { metadata: { name: `patroni-${APP}` } } });
     expect(await objects.fixLeaderAnnotation(`${APP}-0`)).toBe('patched');
     expect(api.seen[1]).toMatchObject({
       contentType: 'application/merge-patch+json',
-      body: { metadata: { annotations: { leader: `${APP}-0` } } },
+      body: { metadata: { annotations: { leader: `${APP}-0` }, resourceVersion: '41' } },
     });
+  });
+
+  it("leaves Patroni's lock alone when it wrote the Endpoints in between (409)", async () => {
+    api.routes.set(`GET ${path}`, { status: 200, json: { metadata: { name: `patroni-${APP}`, resourceVersion: '41' } } });
+    api.routes.set(`PATCH ${path}`, {
+      status: 409,
+      json: { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'Conflict', code: 409, message: `Operation cannot be fulfilled on endpoints "patroni-${APP}": the object has been modified` },
+    });
+    expect(await objects.fixLeaderAnnotation(`${APP}-0`)).toBe('present');
   });
 
   it('ignores Endpoints that do not exist yet and propagates a 403', async () => {
