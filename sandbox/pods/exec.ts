@@ -15,9 +15,10 @@ export type PodRunOptions = Omit<Options, 'cwd' | 'shell' | 'node' | 'preferLoca
 type PodIdentity = Pick<Pod, 'name' | 'netns' | 'nsFiles'>;
 
 /**
- * The nsenter command line that runs `argv` in the pod's network, mount, UTS and IPC namespaces.
- * nsenter execs the program itself (no PID namespace, so no fork): the pid a caller gets is the
- * program's, and signals reach it directly.
+ * The nsenter command line that runs `argv` in the pod's network, mount, UTS, IPC and PID
+ * namespaces. Entering the PID namespace takes a fork: the pid a caller gets is nsenter's, which
+ * waits for the program and exits with its status but passes no signal on; `programPid` gives
+ * the program's, and a process group (`detached`) reaches both.
  */
 export function nsenterArgs(
   pod: PodIdentity,
@@ -31,6 +32,7 @@ export function nsenterArgs(
     `--uts=${pod.nsFiles.uts}`,
     `--ipc=${pod.nsFiles.ipc}`,
   ];
+  if (pod.nsFiles.pid !== undefined) args.push(`--pid=${pod.nsFiles.pid}`);
   if (options.gid !== undefined) args.push(`--setgid=${options.gid}`);
   if (options.uid !== undefined) args.push(`--setuid=${options.uid}`);
   args.push(`--wdns=${options.cwd ?? '/'}`);

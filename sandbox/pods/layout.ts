@@ -9,6 +9,8 @@ import { PodError } from './errors.ts';
  *   pods/hosts                     the /etc/hosts every pod sees (one file, bind-mounted into each)
  *   pods/hosts-extra.json          extra host entries the sandbox asked for
  *   pods/ns/<pod>.{mnt,uts,ipc}    namespace files (bind mounts of nsfs) keeping the namespaces alive
+ *   pods/ns/<pod>.pid              the PID namespace's file (alive only while its init runs)
+ *   pods/units/<pod>/init.pid      the host pid of that init (pod-init.py)
  *   pods/units/<pod>/pod.json      the pod record
  *   pods/units/<pod>/root/<path>   what the pod sees at <path>
  */
@@ -34,6 +36,10 @@ export const NAMESPACE_KINDS: readonly NamespaceKind[] = ['mnt', 'uts', 'ipc'];
 
 export const nsFile = (stateDir: string, name: string, kind: NamespaceKind): string =>
   path.join(nsDir(stateDir), `${name}.${kind}`);
+
+/** The pod's PID namespace file: separate from the others, as it is made (and remade) with its init. */
+export const pidNsFile = (stateDir: string, name: string): string => path.join(nsDir(stateDir), `${name}.pid`);
+export const podInitPidFile = (stateDir: string, name: string): string => path.join(podDir(stateDir, name), 'init.pid');
 
 /** The host directory a pod sees at `target` (an absolute path inside the pod). */
 export function podSourcePath(stateDir: string, name: string, target: string): string {

@@ -20,7 +20,7 @@ export interface PodProcess {
   command: string;
 }
 
-const NS_LINKS = ['net', 'mnt', 'uts', 'ipc'] as const;
+const NS_LINKS = ['net', 'mnt', 'uts', 'ipc', 'pid'] as const;
 
 /** Processes inside the selected namespaces. This process is never included. */
 export async function findProcesses(selector: ProcessSelector): Promise<PodProcess[]> {

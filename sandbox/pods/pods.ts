@@ -2,10 +2,11 @@ import { rm } from 'node:fs/promises';
 import { createLogger } from '../../src/logging.ts';
 import { PodError } from './errors.ts';
 import { updateHosts } from './hosts-file.ts';
-import { NAMESPACE_KINDS, normaliseTarget, nsFile, podDir, podSourcePath } from './layout.ts';
+import { NAMESPACE_KINDS, normaliseTarget, nsFile, pidNsFile, podDir, podSourcePath } from './layout.ts';
 import { mountsUnder, unmountAllUnder } from './mounts.ts';
 import { appOfPod, assertPodName, netnsName, shmSource, vethName } from './names.ts';
 import { attachPodNetwork, deleteLink, deleteNetns, ensureSandboxNetwork } from './network.ts';
+import { ensurePodPidNamespace } from './pid-namespace.ts';
 import { createPodNamespaces, DEFAULT_POD_PATHS, SANDBOX_CODE_ROOT, setUpPodFilesystem } from './pod-filesystem.ts';
 import { killProcesses } from './pod-processes.ts';
 import { listPodRecords, readPodRecord, writePodRecord, type Pod } from './records.ts';
@@ -38,7 +39,8 @@ export interface CreatePodOptions {
 
 /**
  * Make a pod: its own network namespace on the sandbox bridge, mount/UTS/IPC namespaces with
- * per-pod directories at `paths`, its hostname and the sandbox /etc/hosts. On failure whatever
+ * per-pod directories at `paths`, its hostname and the sandbox /etc/hosts, and a PID namespace
+ * with its own init and /proc. On failure whatever
  * was made is removed again.
  */
 export async function createPod(options: CreatePodOptions): Promise<Pod> {
@@ -75,6 +77,7 @@ export async function createPod(options: CreatePodOptions): Promise<Pod> {
       mnt: nsFile(options.stateDir, options.name, 'mnt'),
       uts: nsFile(options.stateDir, options.name, 'uts'),
       ipc: nsFile(options.stateDir, options.name, 'ipc'),
+      pid: pidNsFile(options.stateDir, options.name),
     },
     paths,
     hostPaths: [...(options.hostPaths ?? [SANDBOX_CODE_ROOT])],
@@ -87,6 +90,7 @@ export async function createPod(options: CreatePodOptions): Promise<Pod> {
     await createPodNamespaces(pod);
     await updateHosts(pod.stateDir);
     await setUpPodFilesystem(pod);
+    await ensurePodPidNamespace(pod);
   } catch (error) {
     await destroyPod(pod).catch((cleanup: unknown) =>
       log.warn({ pod: pod.name, err: cleanup }, 'could not undo a failed pod creation'),
@@ -103,11 +107,12 @@ export async function createPod(options: CreatePodOptions): Promise<Pod> {
  */
 export async function destroyPod(pod: Pod): Promise<void> {
   const started = performance.now();
+  const nsFiles = [...NAMESPACE_KINDS.map((kind) => pod.nsFiles[kind]), ...(pod.nsFiles.pid === undefined ? [] : [pod.nsFiles.pid])];
   await killProcesses({
-    nsFiles: [`/run/netns/${pod.netns}`, ...NAMESPACE_KINDS.map((kind) => pod.nsFiles[kind])],
+    nsFiles: [`/run/netns/${pod.netns}`, ...nsFiles],
     shmSource: { exact: shmSource(pod.sandboxId, pod.name) },
   });
-  for (const kind of NAMESPACE_KINDS) await unmountAllUnder(pod.nsFiles[kind]);
+  for (const file of nsFiles) await unmountAllUnder(file);
   await deleteNetns(pod.netns);
   await deleteLink(pod.veth);
   const dir = podDir(pod.stateDir, pod.name);
@@ -117,7 +122,7 @@ export async function destroyPod(pod: Pod): Promise<void> {
     throw new PodError('pod-command-failed', `mounts remain under ${dir}: ${stuck.join(', ')}`);
   }
   await rm(dir, { recursive: true, force: true });
-  for (const kind of NAMESPACE_KINDS) await rm(pod.nsFiles[kind], { force: true });
+  for (const file of nsFiles) await rm(file, { force: true });
   await updateHosts(pod.stateDir);
   log.debug({ pod: pod.name, ms: Math.round(performance.now() - started) }, 'pod destroyed');
 }

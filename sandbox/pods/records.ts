@@ -28,7 +28,8 @@ export const PodSchema = z.object({
   prefixLength: z.number().int(),
   netns: z.string(),
   veth: z.string(),
-  nsFiles: z.object({ mnt: z.string(), uts: z.string(), ipc: z.string() }),
+  /** `pid` is absent in records of pods made before pods had their own PID namespace. */
+  nsFiles: z.object({ mnt: z.string(), uts: z.string(), ipc: z.string(), pid: z.string().optional() }),
   /** Paths inside the pod that have a per-pod directory mounted over them. */
   paths: z.array(z.string()),
   /** Host directories that stay visible in the pod even below one of `paths` (e.g. a checkout under /tmp). */

@@ -2,7 +2,7 @@ import { closeSync, openSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from '../../src/logging.ts';
-import { podPath, runInPod, type Pod } from '../pods/index.ts';
+import { ensurePodPidNamespace, podPath, programPid, runInPod, type Pod } from '../pods/index.ts';
 import { SandboxError } from './errors.ts';
 import { PEBBLE_SCRIPT, pebbleSocketIn, type SandboxPaths, TSX_LOADER } from './paths.ts';
 import { installPebbleCli } from './pebble-cli.ts';
@@ -11,7 +11,7 @@ import { reachableSocket } from './unix-http.ts';
 
 /**
  * A unit's workload container: the sandbox Pebble, started INSIDE the unit's pod (its network,
- * mount, UTS and IPC namespaces) and listening where Juju puts it for the charm,
+ * mount, UTS, IPC and PID namespaces) and listening where Juju puts it for the charm,
  * `/charm/containers/<container>/pebble.socket`. Its state and log live in the state dir; it
  * runs detached, so workloads keep running while the daemon restarts, and is found again
  * through its pidfile.
@@ -73,6 +73,8 @@ export class PebbleProcess {
     if (running !== null) return running;
     await mkdir(this.stateDir, { recursive: true, mode: 0o700 });
     await installPebbleCli(this.paths.binDir);
+    // After the whole pod was killed its PID namespace takes no process until it is made again.
+    await ensurePodPidNamespace(this.pod);
     const log = openSync(this.logFile, 'a', 0o600);
     let pid: number | undefined;
     try {
@@ -90,6 +92,8 @@ export class PebbleProcess {
     } finally {
       closeSync(log);
     }
+    // The pidfile names Pebble itself, not nsenter (which passes no SIGTERM on).
+    if (pid !== undefined) pid = await programPid(this.pod, pid);
     if (pid === undefined) throw new SandboxError('sandbox-pebble-failed', `cannot start Pebble in pod ${this.pod.name}; see ${this.logFile}`);
     await writePid(this.pidFile, pid);
     logger?.info({ pod: this.pod.name, container: this.container, pid }, 'pebble started');

@@ -3,7 +3,7 @@ import { readdir, rm } from 'node:fs/promises';
 import { errorMessage } from '../../src/errors.ts';
 import type { Logger } from '../../src/logging.ts';
 import type { UnitPrepared, UnitRuntime, UnitSpawnOptions, WorkloadAnswer, WorkloadProbe } from '../controller/runtime.ts';
-import { createPod, DEFAULT_POD_PATHS, destroyPod, listPods, nextFreeIndex, runInPod, type Pod } from '../pods/index.ts';
+import { createPod, DEFAULT_POD_PATHS, destroyPod, ensurePodPidNamespace, listPods, nextFreeIndex, runInPod, type Pod } from '../pods/index.ts';
 import { killProcesses } from '../pods/pod-processes.ts';
 import { SandboxError } from './errors.ts';
 import { PebbleProcess } from './pebble-process.ts';
@@ -142,8 +142,8 @@ export class PodRuntime implements UnitRuntime {
   spawn(unit: string, argv: readonly string[], options: UnitSpawnOptions): ChildProcess {
     const pod = this.pods.get(unit);
     if (!pod) throw new SandboxError('sandbox-unit-unknown', `unit ${unit} has no pod`);
-    // nsenter execs the program itself, so this pid is the dispatch's; detached makes it lead
-    // a process group, which a hook timeout signals as a whole.
+    // This pid is nsenter's (entering the PID namespace forks); detached makes it lead a process
+    // group that the dispatch joins, which a hook timeout signals as a whole.
     return runInPod(pod, argv, {
       cwd: options.cwd,
       env: options.env,
@@ -175,6 +175,8 @@ export class PodRuntime implements UnitRuntime {
       if (pods.length === 0) return 0;
       const nsFiles = pods.flatMap((p) => [`/run/netns/${p.netns}`, p.nsFiles.mnt, p.nsFiles.uts, p.nsFiles.ipc]);
       const killed = await killProcesses({ nsFiles, shmSource: { exact: NO_SHM_MARKER } });
+      // The pod sandbox comes back at once (hooks may be dispatched into it before its Pebble is).
+      for (const pod of pods) await ensurePodPidNamespace(pod);
       this.options.logger.warn({ pods: pods.map((p) => p.name), killed }, 'killed every process in the pods');
       return killed;
     });

@@ -410,8 +410,8 @@ export class SandboxFixture {
 
   /**
    * Crashes a member, inside its pod: SIGKILL of the Patroni process(es) of the pod and, in the
-   * same `kill`, the postmaster (from `postmaster.pid`) and its children. The pod shares the
-   * host's PID namespace, so Patroni is found among the processes in the pod's network namespace.
+   * same `kill`, the postmaster (from `postmaster.pid`) and its children. The pod has its own PID
+   * namespace and /proc, so every pid here is the pod's; the network namespace check is a guard.
    * With `postgresOnly`, Patroni is left running: only PostgreSQL crashes. With `patroniOnly`,
    * PostgreSQL is left running: only Patroni crashes (Pebble starts it again).
    */

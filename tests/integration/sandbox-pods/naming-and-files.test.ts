@@ -120,7 +120,7 @@ describe('mountinfo', () => {
 });
 
 describe('nsenter command line', () => {
-  it('enters all four pod namespaces and sets user, group and directory inside', () => {
+  it('enters the network, mount, UTS and IPC namespaces and sets user, group and directory inside', () => {
     const pod = { name: 'pg-0', netns: 'sbxab-pg-0', nsFiles: { mnt: '/s/m', uts: '/s/u', ipc: '/s/i' } };
     expect(nsenterArgs(pod, ['id'], { uid: 26, gid: 27, cwd: '/var/lib/postgresql' })).toEqual([
       '--net=/run/netns/sbxab-pg-0',
@@ -134,5 +134,19 @@ describe('nsenter command line', () => {
       'id',
     ]);
     expect(() => nsenterArgs(pod, [])).toThrow(expect.objectContaining({ code: 'pod-invalid-spec' }));
+  });
+
+  it('enters the pod\'s PID namespace too when it has one', () => {
+    const pod = { name: 'pg-0', netns: 'sbxab-pg-0', nsFiles: { mnt: '/s/m', uts: '/s/u', ipc: '/s/i', pid: '/s/p' } };
+    expect(nsenterArgs(pod, ['ps'])).toEqual([
+      '--net=/run/netns/sbxab-pg-0',
+      '--mount=/s/m',
+      '--uts=/s/u',
+      '--ipc=/s/i',
+      '--pid=/s/p',
+      '--wdns=/',
+      '--',
+      'ps',
+    ]);
   });
 });

@@ -14,6 +14,7 @@ import {
   listLeftovers,
   listPods,
   loadPod,
+  POD_INIT_SCRIPT,
   podPath,
   runInPod,
   SANDBOX_CODE_ROOT,
@@ -22,7 +23,7 @@ import {
 } from '../../../sandbox/pods/index.ts';
 import { eventually, HOSTNAME_SERVER, HTTP_GET, isDead, newTestSandbox, type TestSandbox } from './helpers.ts';
 
-// Two real pods (network, mount, UTS and IPC namespaces) on a bridge of their own, shared by the file.
+// Two real pods (network, mount, UTS, IPC and PID namespaces) on a bridge of their own, shared by the file.
 const NODE = process.execPath;
 const HOST_DATA = '/var/lib/postgresql/data';
 let sandbox: TestSandbox;
@@ -191,6 +192,34 @@ describe('pods on one machine', () => {
     expect(fromOther.stderr.trim()).toBe('ENOENT');
     expect(existsSync(socket)).toBe(false);
     expect((await stat(podPath(pod0, socket))).isSocket()).toBe(true);
+  });
+
+  it('gives each pod its own PID namespace: pkill postgres in one pod leaves the other pod and the host alone', async () => {
+    // A process named postgres in each pod and on the host: a copy of sleep, so pkill matches it by name.
+    const fakePostgres = (dir: string): string => `cp /bin/sleep ${dir}/postgres && { ${dir}/postgres 600 >/dev/null 2>&1 & echo $!; }`;
+    const started = await Promise.all([pod0, pod1].map(async (pod) => Number((await execInPod(pod, ['sh', '-c', fakePostgres('/tmp')])).stdout.trim())));
+    const hostDir = await mkdtemp(path.join(os.tmpdir(), 'pods-host-postgres-'));
+    const onHost = execa('sh', ['-c', `cp /bin/sleep ${hostDir}/postgres && exec ${hostDir}/postgres 600`], { reject: false });
+    try {
+      const pgrep = async (pod: Pod): Promise<string[]> => (await execInPod(pod, ['pgrep', '-x', 'postgres'], { reject: false })).stdout.split('\n').filter(Boolean);
+      // Each pod sees its own process only, under a pid of the pod's, and the pod's init as PID 1.
+      expect(await pgrep(pod0)).toEqual([String(started[0])]);
+      expect(await pgrep(pod1)).toEqual([String(started[1])]);
+      for (const pod of [pod0, pod1]) {
+        expect((await execInPod(pod, ['cat', '/proc/1/cmdline'])).stdout.split('\0')).toEqual(expect.arrayContaining([POD_INIT_SCRIPT, pod.name]));
+      }
+      await execInPod(pod0, ['pkill', '-KILL', '-x', 'postgres']);
+      // gone from pod 0, not even a zombie (the pod's init reaps the orphan)
+      expect(await eventually(() => pgrep(pod0), (pids) => pids.length === 0)).toEqual([]);
+      expect(await pgrep(pod1)).toEqual([String(started[1])]);
+      expect(onHost.exitCode).toBeNull();
+      expect(await isDead(onHost.pid!)).toBe(false);
+    } finally {
+      onHost.kill('SIGKILL');
+      await onHost;
+      await rm(hostDir, { recursive: true, force: true });
+      await execInPod(pod1, ['pkill', '-KILL', '-x', 'postgres'], { reject: false });
+    }
   });
 
   it('adds a third pod to every /etc/hosts in place, with extra entries, and drops it when destroyed', async () => {
