@@ -38,5 +38,7 @@ export interface WorkloadPebble {
   replan(): Promise<string>;
   services(names?: readonly string[]): Promise<ServiceInfo[]>;
   restart(names: readonly string[]): Promise<string>;
+  /** Stop services (restore stops Patroni before replacing PGDATA). */
+  stop(names: readonly string[]): Promise<string>;
   sendSignal(signal: string, serviceNames: readonly string[]): Promise<void>;
 }

@@ -98,7 +98,7 @@ export class PebbleClient {
     return serviceAction(this.transport, 'replan', [], options);
   }
 
-  /** Not used by the charm: the handler tests stop a service with it, as an operator would. */
+  /** Stop services and wait for the change (restore stops Patroni before replacing PGDATA). */
   stop(names: readonly string[], options?: ServiceActionOptions): Promise<string> {
     return serviceAction(this.transport, 'stop', names, options);
   }

@@ -16,6 +16,8 @@ export const appPeerCodecs = {
   'restoring-backup': textCodec,
   'restore-to-time': textCodec,
   'restore-stanza': textCodec,
+  /** Hexadecimal timeline a point-in-time restore follows (`--target-timeline`). */
+  'restore-timeline': textCodec,
   'require-change-bucket-after-restore': flagCodec,
   's3-initialization-start': textCodec,
   's3-initialization-done': flagCodec,

@@ -77,7 +77,10 @@ export const DEFAULT_WORKLOAD_PATHS: WorkloadPaths = Object.freeze({
   pgbackrestLogs: '/var/log/pgbackrest',
   socketDir: '/var/run/postgresql',
   pgpass: '/tmp/pgpass',
-  pgbackrestConfig: '/etc/pgbackrest.conf',
+  // pgBackRest's default path (the reference writes the older fallback, /etc/pgbackrest.conf):
+  // archive-push and the restore Patroni runs find it without --config, and a pod gets a
+  // directory of its own for it where it could not get a single file (the sandbox).
+  pgbackrestConfig: '/etc/pgbackrest/pgbackrest.conf',
   pgbackrestLogrotate: '/etc/logrotate.d/pgbackrest.logrotate',
   rotateLogsScript: '/home/postgres/rotate_logs.py',
   caCertificates: '/usr/local/share/ca-certificates',

@@ -38,7 +38,7 @@ async function ensureStorageOwnership(pebble: WorkloadPebble, logger: Logger): P
  * them that way, but an emptied or freshly mounted directory (a new pod, the sandbox's per-unit
  * mounts) is root's, and Patroni then dies at start ("Permission denied: patroni.log").
  */
-async function ensurePostgresDirectory(pebble: WorkloadPebble, logger: Logger, path: string): Promise<void> {
+export async function ensurePostgresDirectory(pebble: WorkloadPebble, logger: Logger, path: string): Promise<void> {
   const current = await pebble.stat(path);
   if (current === undefined) {
     await pebble.makeDir(path, { makeParents: true, permissions: 0o750, user: WORKLOAD_OS_USER, group: WORKLOAD_OS_GROUP });

@@ -49,6 +49,7 @@ export type WorkloadOperation =
   | { op: 'add-layer'; label: string; layer: Layer; combine: boolean }
   | { op: 'replan' }
   | { op: 'restart'; services: readonly string[] }
+  | { op: 'stop'; services: readonly string[] }
   | { op: 'signal'; signal: string; services: readonly string[] };
 
 const ROOT_DIR: WorkloadDir = { permissions: 0o755, user: 'root', group: 'root' };
@@ -229,6 +230,13 @@ export class InMemoryWorkload implements WorkloadPebble {
     this.operations.push({ op: 'restart', services: [...names] });
     for (const name of names) this.state.running[name] = true;
     return '2';
+  }
+
+  async stop(names: readonly string[]): Promise<string> {
+    this.#reach();
+    this.operations.push({ op: 'stop', services: [...names] });
+    for (const name of names) this.state.running[name] = false;
+    return '3';
   }
 
   async sendSignal(signal: string, serviceNames: readonly string[]): Promise<void> {

@@ -28,7 +28,7 @@ describe('workload paths (reference: src/constants.py, src/charm.py)', () => {
       pgbackrestLogs: '/var/log/pgbackrest',
       socketDir: '/var/run/postgresql',
       pgpass: '/tmp/pgpass',
-      pgbackrestConfig: '/etc/pgbackrest.conf',
+      pgbackrestConfig: '/etc/pgbackrest/pgbackrest.conf',
       pgbackrestLogrotate: '/etc/logrotate.d/pgbackrest.logrotate',
       rotateLogsScript: '/home/postgres/rotate_logs.py',
       caCertificates: '/usr/local/share/ca-certificates',
