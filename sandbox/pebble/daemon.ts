@@ -10,6 +10,7 @@ import { CheckManager } from './checks/manager.ts';
 import { PebbleStartError } from './errors.ts';
 import { ExecManager } from './exec/manager.ts';
 import { makeHostPath, type HostPath } from './files/paths.ts';
+import { LokiForwarder } from './logs/loki-forwarder.ts';
 import { PlanManager } from './plan/manager.ts';
 import { ServiceManager } from './services/manager.ts';
 import { StateEngine } from './state/engine.ts';
@@ -39,6 +40,7 @@ export class Daemon {
   readonly services: ServiceManager;
   readonly checks: CheckManager;
   readonly execs: ExecManager;
+  readonly logForwarder: LokiForwarder;
   private readonly timers = new Timers();
   private readonly statePath: string;
   private persistTimer: NodeJS.Timeout | undefined;
@@ -68,6 +70,7 @@ export class Daemon {
       this.logger,
     );
     this.execs = new ExecManager(this.engine, this.pebbleEnv, this.hostPath, this.logger);
+    this.logForwarder = new LokiForwarder((names) => this.services.logBuffers(names), this.logger);
   }
 
   /** Load persisted state and the plan, then start the plan's checks. */
@@ -90,6 +93,8 @@ export class Daemon {
     this.engine.onCountersChanged = () => this.schedulePersist();
     this.plans.onPlanChanged((plan) => this.checks.planChanged(plan));
     this.checks.planChanged(this.plans.plan());
+    this.plans.onPlanChanged((plan) => this.logForwarder.planChanged(plan));
+    this.logForwarder.planChanged(this.plans.plan());
   }
 
   private schedulePersist(): void {
@@ -113,6 +118,7 @@ export class Daemon {
   /** Stop checks, execs and services (SIGTERM, then SIGKILL after kill-delay), persist state. */
   async stop(): Promise<void> {
     this.timers.clearAll();
+    this.logForwarder.stop();
     this.execs.closeAll();
     await Promise.all([this.engine.stop(), this.services.terminateAll()]);
     this.notices.wakeAll();
