@@ -103,7 +103,9 @@ export async function ensureS3Server(options: { stateDir: string; logger?: Logge
   const log = openSync(f.log, 'a', 0o600);
   let pid: number | undefined;
   try {
-    const child = execa(process.execPath, [S3RVER, '-d', f.data, '-a', host, '-p', String(S3_PORT), '--key', f.key, '--cert', f.cert, '--silent'], {
+    // --no-vhost-buckets: s3rver would otherwise take any Host that is not localhost or an IP as a
+    // bucket name (CNAME-style), so path-style requests to s3.sandbox.internal would miss.
+    const child = execa(process.execPath, [S3RVER, '-d', f.data, '-a', host, '-p', String(S3_PORT), '--key', f.key, '--cert', f.cert, '--silent', '--no-vhost-buckets'], {
       detached: true,
       cleanup: false,
       reject: false,

@@ -20,6 +20,12 @@ export interface PgbackrestConfInput {
   readonly user: string;
   /** CPUs of the container; restores use all but two (at least one). */
   readonly cpuCores: number;
+  /**
+   * Block incremental backups (`repo1-block`), as the reference renders them. pgBackRest made them
+   * generally available in 2.46; before that (Debian 12's 2.45) they need `--beta`, so a workload
+   * with an older pgBackRest leaves them out. Default true.
+   */
+  readonly blockIncremental?: boolean;
 }
 
 /** `process-max` for restores: max(cpu − 2, 1). */
@@ -53,7 +59,7 @@ export function renderPgbackrestConf(input: PgbackrestConfInput): string {
     ...(input.caFile === undefined ? [] : [option('repo1-s3-ca-file', input.caFile)]),
     option('repo1-s3-key', p.accessKey),
     option('repo1-s3-key-secret', p.secretKey),
-    option('repo1-block', 'y'),
+    ...(input.blockIncremental === false ? [] : [option('repo1-block', 'y')]),
     option('repo1-bundle', 'y'),
     option('log-path', input.logPath),
     option('start-fast', 'y'),

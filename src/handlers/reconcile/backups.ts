@@ -95,7 +95,7 @@ async function clearS3State(deps: BackupsStepDeps, event: KnownEvent, facts: Pic
 }
 
 /** Push pgbackrest.conf and the CA chain when they differ. */
-async function writePgbackrestConf(deps: BackupsStepDeps, parameters: S3Parameters, cpuCores: number): Promise<void> {
+async function writePgbackrestConf(deps: BackupsStepDeps, parameters: S3Parameters, cpuCores: number, blockIncremental: boolean): Promise<void> {
   const paths = DEFAULT_WORKLOAD_PATHS;
   const pebble = await deps.pebble();
   // pgBackRest (as postgres) writes its logs there; a fresh mount is root's.
@@ -109,6 +109,7 @@ async function writePgbackrestConf(deps: BackupsStepDeps, parameters: S3Paramete
     logPath: paths.pgbackrestLogs,
     user: BACKUP_USER,
     cpuCores,
+    blockIncremental,
     ...(caFile === undefined ? {} : { caFile }),
   });
   if (await pushIfChanged(pebble, paths.pgbackrestConfig, text, PGBACKREST_CONF_MODE)) deps.logger.info({ path: paths.pgbackrestConfig }, 'wrote pgbackrest.conf');
@@ -133,7 +134,7 @@ async function coordinate(deps: BackupsStepDeps, event: KnownEvent, facts: Pick<
 export const backupsStep = step({
   name: 'backups',
   retryMessage: 'waiting to configure backups',
-  requires: ['event', 'isLeader', 'app', 'unit', 'peerUnits', 'member', 'resources'],
+  requires: ['event', 'isLeader', 'app', 'unit', 'peerUnits', 'member', 'resources', 'workload'],
   provides: [],
   async run(deps: BackupsStepDeps, facts) {
     const { isLeader, app, unit, member } = facts;
@@ -147,7 +148,8 @@ export const backupsStep = step({
       return next({});
     }
     const parameters = relation.read.parameters;
-    await writePgbackrestConf(deps, parameters, facts.resources.cpuCores);
+    // The rock's pgBackRest takes block incremental as the reference renders it; Debian 12's 2.45 needs --beta for it.
+    await writePgbackrestConf(deps, parameters, facts.resources.cpuCores, facts.workload.flavour === 'rock');
     const stanza = stanzaName(deps.modelName, deps.appName);
     const settings = digest({ parameters, stanza });
     // The S3 block this unit shows: the leader the app bag's, a primary that is not the leader its own.

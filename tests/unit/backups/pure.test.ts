@@ -119,6 +119,9 @@ describe('pgbackrest.conf', () => {
     const withCa = renderPgbackrestConf({ parameters: { ...parameters, region: 'r1' }, stanza: 's', pgdata: '/d', logPath: '/l', user: 'backup', cpuCores: 1, caFile: '/data/ca.crt' });
     expect(withCa).toContain('\nrepo1-s3-region=r1\n');
     expect(withCa).toContain('\nrepo1-s3-uri-style=path\nrepo1-s3-ca-file=/data/ca.crt\nrepo1-s3-key=AK\n');
+    const without = renderPgbackrestConf({ parameters, stanza: 's', pgdata: '/d', logPath: '/l', user: 'backup', cpuCores: 1, blockIncremental: false });
+    expect(without).not.toContain('repo1-block');
+    expect(without).toContain('\nrepo1-bundle=y\n');
     expect(restoreProcessMax(1)).toBe(1);
     expect(restoreProcessMax(8)).toBe(6);
   });
