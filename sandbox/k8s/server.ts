@@ -5,15 +5,15 @@ import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import YAML from 'yaml';
 import { createLogger, type Logger } from '../../src/logging.ts';
 import { Authorizer, type AuthSnapshot, type Identity, type Verb } from './auth.ts';
-import { ApiStatusError, badRequest, KubeStandInError, methodNotAllowed, successStatus, unsupportedMediaType } from './errors.ts';
+import { ApiStatusError, KubeStandInError, methodNotAllowed, successStatus, unsupportedMediaType } from './errors.ts';
 import { isObject, type Json, type JsonObject } from './patch.ts';
 import { apiResourceList, resourceType, type ResourceType } from './resources.ts';
-import { parseFieldSelector, parseLabelSelector } from './selectors.ts';
-import { APPLY_PATCH, KubeStore, matches, MERGE_PATCH, PATCH_TYPES, type Selectors, type StoreEvent, type StoreSnapshot } from './store.ts';
+import { APPLY_PATCH, KubeStore, MERGE_PATCH, PATCH_TYPES, type StoreSnapshot } from './store.ts';
 import { makeCa, makeServerCertificate, type TlsMaterial } from './tls.ts';
+import { isDryRun, isTrue, listBody, notFoundPath, parseTarget, readJson, readOptionalJson, readYaml, selectorsOf, sendJson, type Target } from './http-io.ts';
+import { serveWatch } from './watch.ts';
 
 /*
  * A Kubernetes API server stand-in for the sandbox: core/v1 namespaces, pods, nodes, services,
@@ -63,7 +63,6 @@ interface PersistedState {
   auth: AuthSnapshot;
 }
 
-const MAX_BODY = 3 * 1024 * 1024;
 
 export class KubeApiServer {
   readonly store: KubeStore;
@@ -401,7 +400,7 @@ export class KubeApiServer {
       case 'GET': {
         if (watch) {
           this.check(identity, 'watch', type, target);
-          return this.serveWatch(res, type, target, query);
+          return serveWatch(res, { store: this.store, bookmarkIntervalMs: this.bookmarkIntervalMs, watches: this.watches }, type, target, query);
         }
         if (target.name !== undefined) {
           this.check(identity, 'get', type, target);
@@ -473,176 +472,6 @@ export class KubeApiServer {
       this.logger.debug({ user: identity.user, verb, resource: type.plural, name: target.name, namespace: target.namespace }, 'forbidden');
       throw denied;
     }
-  }
-
-  /**
-   * `?watch=true` (also `1`, and Python's `True`, which Patroni sends): newline-delimited
-   * `{"type", "object"}` events over a chunked response
-   * (https://kubernetes.io/docs/reference/using-api/api-concepts/#efficient-detection-of-changes).
-   * No resourceVersion (or "0"): ADDED for every current object, then changes. A resourceVersion:
-   * the changes after it, or a 410 Expired ERROR event when the history has moved past it.
-   * A label-selector watch sees an object that starts to match as ADDED and one that stops as
-   * DELETED. Ends after `timeoutSeconds` (default: 30–60 minutes, as the API server's
-   * `--min-request-timeout` randomisation).
-   */
-  private serveWatch(res: ServerResponse, type: ResourceType, target: Target, query: URLSearchParams): void {
-    const selectors: Selectors = selectorsOf(query);
-    if (target.name !== undefined) selectors.fields = [...(selectors.fields ?? []), { field: 'metadata.name', op: 'eq', value: target.name }];
-    const rvParam = query.get('resourceVersion') ?? '';
-    const timeoutParam = query.get('timeoutSeconds');
-    const timeoutSeconds = timeoutParam === null ? 1800 + Math.floor(Math.random() * 1800) : Number(timeoutParam);
-    if (!Number.isFinite(timeoutSeconds) || timeoutSeconds < 0) throw badRequest(`invalid timeoutSeconds: ${timeoutParam}`);
-    let initial: StoreEvent[] | undefined;
-    let expiredError: ApiStatusError | undefined;
-    if (rvParam !== '' && rvParam !== '0') {
-      const from = Number(rvParam);
-      if (!/^\d+$/.test(rvParam)) throw badRequest(`invalid resourceVersion: ${rvParam}`);
-      try {
-        initial = this.store.eventsSince(from);
-      } catch (error) {
-        if (!(error instanceof ApiStatusError) || error.status !== 410) throw error;
-        expiredError = error;
-      }
-    }
-    res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-cache, private' });
-    res.flushHeaders();
-    const send = (eventType: string, object: unknown) => res.write(`${JSON.stringify({ type: eventType, object })}\n`);
-    if (expiredError !== undefined) {
-      send('ERROR', expiredError.toStatus());
-      res.end();
-      return;
-    }
-    const relevant = (event: StoreEvent) => event.plural === type.plural && (target.namespace === undefined || event.namespace === target.namespace);
-    const deliver = (event: StoreEvent) => {
-      if (!relevant(event)) return;
-      const now = matches(selectors, event.object);
-      const before = event.previous !== undefined && matches(selectors, event.previous);
-      if (event.type === 'MODIFIED') {
-        if (now && before) send('MODIFIED', event.object);
-        else if (now) send('ADDED', event.object);
-        else if (before) send('DELETED', event.object);
-      } else if (now) {
-        send(event.type, event.object);
-      }
-    };
-    if (initial === undefined) {
-      for (const object of this.store.list(type.plural, target.namespace, selectors).items) send('ADDED', object);
-    } else {
-      for (const event of initial) deliver(event);
-    }
-    const unsubscribe = this.store.subscribe(deliver);
-    const timers: NodeJS.Timeout[] = [setTimeout(() => stop(), timeoutSeconds * 1000)];
-    if (isTrue(query.get('allowWatchBookmarks'))) {
-      timers.push(
-        setInterval(
-          () => send('BOOKMARK', { kind: type.kind, apiVersion: 'v1', metadata: { resourceVersion: String(this.store.resourceVersion) } }),
-          this.bookmarkIntervalMs,
-        ),
-      );
-    }
-    const stop = () => {
-      unsubscribe();
-      for (const timer of timers) clearTimeout(timer);
-      this.watches.delete(stop);
-      if (!res.writableEnded) res.end();
-    };
-    this.watches.add(stop);
-    // The response closes when the client goes away (or we end it); the request's own 'close'
-    // only means its (empty) body was read.
-    res.on('close', stop);
-  }
-}
-
-interface Target {
-  plural: string;
-  namespace: string | undefined;
-  name: string | undefined;
-}
-
-/** `namespaces/<ns>/<plural>[/<name>]`, `namespaces[/<name>]`, `<plural>[/<name>]`. */
-function parseTarget(rest: string[]): Target {
-  if (rest[0] === 'namespaces' && rest.length >= 3) {
-    if (rest.length > 4) throw notFoundPath();
-    return { namespace: rest[1], plural: rest[2]!, name: rest[3] };
-  }
-  if (rest.length === 0 || rest.length > 2) throw notFoundPath();
-  return { plural: rest[0]!, namespace: undefined, name: rest[1] };
-}
-
-/** 404 for a path the server does not serve, as the API server answers it. */
-function notFoundPath(): ApiStatusError {
-  return new ApiStatusError(404, 'NotFound', 'the server could not find the requested resource', {});
-}
-
-function isTrue(value: string | null): boolean {
-  return value !== null && ['true', '1', 'True'].includes(value);
-}
-
-function isDryRun(query: URLSearchParams): boolean {
-  return query.getAll('dryRun').includes('All');
-}
-
-function selectorsOf(query: URLSearchParams): Selectors {
-  const labels = query.get('labelSelector');
-  const fields = query.get('fieldSelector');
-  return {
-    ...(labels ? { labels: parseLabelSelector(labels) } : {}),
-    ...(fields ? { fields: parseFieldSelector(fields) } : {}),
-  };
-}
-
-/** A list: `kind: <Kind>List`, `metadata.resourceVersion`, and items without kind/apiVersion, as the API server sends them. */
-function listBody(type: ResourceType, items: JsonObject[], resourceVersion: number): JsonObject {
-  return {
-    kind: `${type.kind}List`,
-    apiVersion: 'v1',
-    metadata: { resourceVersion: String(resourceVersion) },
-    items: items.map(({ kind: _kind, apiVersion: _apiVersion, ...rest }) => rest),
-  };
-}
-
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  const payload = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload), 'cache-control': 'no-cache, private' });
-  res.end(payload);
-}
-
-async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY) throw new ApiStatusError(413, 'BadRequest', 'the request body is too large');
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-async function readJson(req: IncomingMessage): Promise<Json> {
-  const text = await readBody(req);
-  try {
-    return JSON.parse(text) as Json;
-  } catch (cause) {
-    throw badRequest(`the body of the request could not be decoded as JSON: ${cause instanceof Error ? cause.message : String(cause)}`);
-  }
-}
-
-async function readOptionalJson(req: IncomingMessage): Promise<Json | undefined> {
-  const text = await readBody(req);
-  if (text.trim() === '') return undefined;
-  try {
-    return JSON.parse(text) as Json;
-  } catch {
-    throw badRequest('the body of the request (DeleteOptions) could not be decoded as JSON');
-  }
-}
-
-async function readYaml(req: IncomingMessage): Promise<Json> {
-  const text = await readBody(req);
-  try {
-    return YAML.parse(text) as Json;
-  } catch (cause) {
-    throw badRequest(`error decoding YAML: ${cause instanceof Error ? cause.message : String(cause)}`);
   }
 }
 
