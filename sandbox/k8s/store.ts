@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { serverSideApply } from './apply.ts';
 import { alreadyExists, badRequest, conflict, expired, invalid, notFound, unsupportedMediaType } from './errors.ts';
 import { clone, isObject, mergePatch, strategicMergePatch, type Json, type JsonObject } from './patch.ts';
+import { desiredEndpoints, hasSelector } from './endpoints-controller.ts';
 import { RESOURCE_TYPES, resourceType, type ResourceType } from './resources.ts';
 import { matchesFields, matchesLabels, type FieldRequirement, type LabelRequirement } from './selectors.ts';
 
@@ -410,70 +411,23 @@ export class KubeStore {
     }
   }
 
-  /**
-   * The endpoints controller (https://kubernetes.io/docs/concepts/services-networking/service/#endpoints):
-   * a Service with a selector gets an Endpoints object of the same name listing the ready pods
-   * that match it (their podIP; all of them with `publishNotReadyAddresses`), with the Service's
-   * target ports.
-   */
+  /** The endpoints controller (endpoints-controller.ts) over this namespace's Services and pods. */
   private syncEndpoints(namespace: string): void {
     const pods = this.list('pods', namespace).items;
     for (const service of this.list('services', namespace).items) {
-      if (!hasSelector(service)) continue;
-      const spec = service['spec'] as JsonObject;
-      const selector = spec['selector'] as Record<string, string>;
+      const desired = desiredEndpoints(service, pods, namespace);
+      if (desired === undefined) continue;
       const name = meta(service)['name'] as string;
-      const ready = pods.filter((pod) => {
-        const labels = labelsOf(pod) ?? {};
-        const status = isObject(pod['status']) ? pod['status'] : {};
-        const readyEnough = spec['publishNotReadyAddresses'] === true || isReady(pod);
-        return Object.entries(selector).every(([k, v]) => labels[k] === v) && typeof status['podIP'] === 'string' && status['podIP'] !== '' && readyEnough;
-      });
-      const ports = (Array.isArray(spec['ports']) ? spec['ports'] : []).filter(isObject).map((port) => ({
-        ...(port['name'] === undefined ? {} : { name: port['name'] }),
-        port: typeof port['targetPort'] === 'number' ? port['targetPort'] : (port['port'] ?? 0),
-        protocol: port['protocol'] ?? 'TCP',
-      }));
-      const addresses = ready.map((pod) => {
-        const podSpec = isObject(pod['spec']) ? pod['spec'] : {};
-        const podMeta = meta(pod);
-        return {
-          ip: (pod['status'] as JsonObject)['podIP'] as string,
-          ...(typeof podSpec['hostname'] === 'string' ? { hostname: podSpec['hostname'] } : {}),
-          ...(typeof podSpec['nodeName'] === 'string' ? { nodeName: podSpec['nodeName'] } : {}),
-          targetRef: { kind: 'Pod', namespace, name: podMeta['name'] as string, uid: podMeta['uid'] as string },
-        };
-      });
-      const subsets: Json = addresses.length === 0 ? [] : [{ addresses, ports }];
-      const labels = labelsOf(service);
       const existing = this.objects.get(key('endpoints', namespace, name));
-      const body: JsonObject = {
-        apiVersion: 'v1',
-        kind: 'Endpoints',
-        metadata: { name, namespace, ...(labels === undefined ? {} : { labels: { ...labels } }) },
-        subsets,
-      };
       if (existing === undefined) {
-        this.commitNew(RESOURCE_TYPES['endpoints']!, namespace, body, {});
-      } else if (JSON.stringify(existing.object['subsets'] ?? []) !== JSON.stringify(subsets)) {
+        this.commitNew(RESOURCE_TYPES['endpoints']!, namespace, desired, {});
+      } else if (JSON.stringify(existing.object['subsets'] ?? []) !== JSON.stringify(desired['subsets'])) {
         const next = clone(existing.object);
-        next['subsets'] = subsets;
+        next['subsets'] = desired['subsets'] as Json;
         this.commitUpdate(RESOURCE_TYPES['endpoints']!, namespace, name, existing, next, existing.managers);
       }
     }
   }
-}
-
-function hasSelector(object: JsonObject): boolean {
-  const spec = object['spec'];
-  return isObject(spec) && isObject(spec['selector']) && Object.keys(spec['selector']).length > 0;
-}
-
-function isReady(pod: JsonObject): boolean {
-  const status = isObject(pod['status']) ? pod['status'] : {};
-  const conditions = Array.isArray(status['conditions']) ? status['conditions'] : [];
-  const ready = conditions.find((c) => isObject(c) && c['type'] === 'Ready');
-  return ready === undefined || (isObject(ready) && ready['status'] === 'True');
 }
 
 function withIdentity(type: ResourceType, namespace: string | undefined, name: string, object: JsonObject): JsonObject {
