@@ -6,7 +6,7 @@
  *   failover    kill -9 of the primary's Patroni + postmaster + children (time taken inside the pod,
  *               just before the kill) with its Pebble frozen (SIGSTOP), so nothing restarts it, as
  *               a node that stays down → the first INSERT accepted by another member (≈ Patroni's
- *               ttl, 30 s); then the pod's container restarts (chaos kill-pod) and the old primary
+ *               ttl, the charm's failover_detection_timeout); then the pod's container restarts (chaos kill-pod) and the old primary
  *               rejoins
  *   crash       the same kill with Pebble running: Pebble restarts Patroni within a second and,
  *               still holding the leader key, it leads again → the first INSERT accepted anywhere
@@ -19,6 +19,7 @@
  * next. Results: bench/results/cluster.json, and a table on stdout.
  *
  * Usage: tsx bench/cluster/run.ts [--deploys 2] [--failovers 3] [--crashes 2] [--switchovers 3]
+ *        [--failover-detection-timeout <s>]   (the charm option; default: the charm's default)
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -26,6 +27,8 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { REPO_ROOT } from '../../sandbox/runtime/paths.ts';
+import { CHARM_OPTIONS } from '../../src/config/index.ts';
+import { patroniTiming } from '../../src/workload/patroni-dynamic-config.ts';
 import { ContinuousWrites } from '../../tests/support/continuous-writes.ts';
 import {
   APP,
@@ -45,8 +48,11 @@ const { values } = parseArgs({
     failovers: { type: 'string', default: '3' },
     crashes: { type: 'string', default: '2' },
     switchovers: { type: 'string', default: '3' },
+    'failover-detection-timeout': { type: 'string' },
   },
 });
+const detectionTimeout = values['failover-detection-timeout'] === undefined ? undefined : Number(values['failover-detection-timeout']);
+const timing = patroniTiming(detectionTimeout ?? charmDefault('failover_detection_timeout'));
 const counts = {
   deploys: Math.max(1, Number(values.deploys)),
   failovers: Number(values.failovers),
@@ -118,7 +124,7 @@ async function main(): Promise<number> {
       process.stderr.write(`deploy ${i + 1}/${counts.deploys}\n`);
       sbx = await SandboxFixture.create('bench');
       const t0 = Date.now();
-      await sbx.deploy(3);
+      await sbx.deploy(3, detectionTimeout === undefined ? {} : { config: { failover_detection_timeout: String(detectionTimeout) } });
       record('deploy → all active', Date.now() - t0);
       await sbx.waitFor(healthy, 'a caught-up sync standby', 3 * MIN);
       record('deploy → sync standby', Date.now() - t0);
@@ -202,7 +208,7 @@ function report(totalMs: number): void {
   const result = {
     date: new Date().toISOString(),
     machine: { cpus: os.cpus().length, memoryGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version },
-    stack: `sandbox: real charm, Pebble stand-in, Patroni 3.0.2 (ttl 30, loop_wait 10), PostgreSQL 15, DCS ${
+    stack: `sandbox: real charm, Pebble stand-in, Patroni 3.0.2 (ttl ${timing.ttl}, loop_wait ${timing.loop_wait}, retry_timeout ${timing.retry_timeout}), PostgreSQL 15, DCS ${
       process.env['SANDBOX_DCS'] === 'etcd' ? 'etcd 3.4' : 'Kubernetes API stand-in'
     }`,
     runs: counts,
@@ -222,3 +228,9 @@ function report(totalMs: number): void {
 }
 
 process.exitCode = await main();
+
+function charmDefault(name: string): number {
+  const option = CHARM_OPTIONS.find((o) => o.name === name);
+  if (option === undefined || typeof option.default !== 'number') throw new Error(`no numeric default for ${name}`);
+  return option.default;
+}

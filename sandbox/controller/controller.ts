@@ -72,7 +72,7 @@ export interface ControllerOptions {
   secretClock?: () => Date;
   /** How often rotations and expiries are checked; 1 s by default. */
   secretCheckIntervalMs?: number;
-  /** The workloads' Pebble notices, turned into `<container>-pebble-custom-notice` hooks (none without). */
+  /** The workloads' Pebble notices, turned into `<container>-pebble-custom-notice` and check hooks (none without). */
   notices?: WorkloadNotices;
   /** How long one notice query waits, and how long after a failed one the next starts (30 s, 1 s). */
   noticeWaitMs?: number;
@@ -184,7 +184,7 @@ export class Controller {
       onDownChange: () => this.scheduler.poke(),
       logger: options.logger,
     });
-    const noticeHook = (container: string) => `${container}-pebble-custom-notice`;
+    const noticeHooks = (container: string) => ['custom-notice', 'check-failed', 'check-recovered'].map((hook) => `${container}-pebble-${hook}`);
     this.noticeWatcher = options.notices
       ? new NoticeWatcher({
           notices: options.notices,
@@ -194,10 +194,14 @@ export class Controller {
             const record = this.lifecycle.records[unit];
             if (!record || this.model.units[unit]?.life !== 'alive') return;
             record.noticesAfter = { ...record.noticesAfter, [container]: notice.lastRepeated };
-            this.scheduler.enqueue(hookEvent(unit, noticeHook(container), { workloadName: container, noticeId: notice.id, noticeType: notice.type, noticeKey: notice.key }));
+            if (notice.hook === 'custom-notice') {
+              this.scheduler.enqueue(hookEvent(unit, `${container}-pebble-custom-notice`, { workloadName: container, noticeId: notice.id, noticeType: notice.type, noticeKey: notice.key }));
+            } else if (notice.hook !== null) {
+              this.scheduler.enqueue(hookEvent(unit, `${container}-pebble-${notice.hook}`, { workloadName: container, ...(notice.checkName === undefined ? {} : { checkName: notice.checkName }) }));
+            }
             this.persist();
           },
-          pending: (unit, container) => this.scheduler.references((e) => e.kind === 'hook' && e.unit === unit && e.hook === noticeHook(container)),
+          pending: (unit, container) => this.scheduler.references((e) => e.kind === 'hook' && e.unit === unit && noticeHooks(container).includes(e.hook)),
           intervalMs: options.probeIntervalMs ?? 1_000,
           waitMs: options.noticeWaitMs,
           retryMs: options.noticeRetryMs,

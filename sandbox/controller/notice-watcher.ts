@@ -4,7 +4,7 @@ import type { Logger } from '../../src/logging.ts';
 import type { WorkloadNotice, WorkloadNotices } from './runtime.ts';
 
 /**
- * Turns each workload container's Pebble custom notices into `<container>-pebble-custom-notice`
+ * Turns each workload container's Pebble notices into `<container>-pebble-custom-notice` (and check)
  * hooks, as Juju 3.6's pebbleNoticer does (worker/uniter/pebblenotices.go, juju/juju): one loop
  * per container, each long-polling `GET /v1/notices` with `after` set to the last-repeated time
  * of the last notice it handed on (30 s waits, 1 s after an error, e.g. while Pebble restarts),

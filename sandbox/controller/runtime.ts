@@ -87,12 +87,19 @@ export interface WorkloadNotice {
   key: string;
   /** RFC 3339 with nanoseconds, as Pebble sends it; the next query's `after`. */
   lastRepeated: string;
+  /**
+   * The hook Juju runs for it: a custom notice's, or, for a check's change-update notice,
+   * check-failed (a `perform-check` change in Error) or check-recovered (a `recover-check` change
+   * Done), with the check's name; null for any other change-update (only `after` moves on).
+   */
+  hook: 'custom-notice' | 'check-failed' | 'check-recovered' | null;
+  checkName?: string;
 }
 
-/** Long-polls a unit's workload Pebble for custom notices (`GET /v1/notices`). */
+/** Long-polls a unit's workload Pebble for custom and change-update notices (`GET /v1/notices`). */
 export interface WorkloadNotices {
   /**
-   * The container's custom notices repeated after `after` (every one when undefined), waiting
+   * The container's custom and change-update notices repeated after `after` (every one when undefined), waiting
    * up to `waitMs` for the first to arrive; rejects when its Pebble does not answer.
    */
   wait(unit: string, container: string, options: { after?: string; waitMs: number; signal: AbortSignal }): Promise<WorkloadNotice[]>;

@@ -22,6 +22,7 @@ export const CHARM_OPTIONS = [
   choice('durability_synchronous_commit', 'on', ['on', 'remote_apply', 'remote_write']),
   int('durability_wal_keep_size', 4096, R.nonNegativeInt4),
   int('experimental_max_connections', undefined, R.unbounded),
+  int('failover_detection_timeout', 10, [8, 3600]),
   text('instance_default_text_search_config', 'pg_catalog.simple'),
   int('instance_max_locks_per_transaction', 64, R.atLeast64Kb),
   choice('instance_password_encryption', 'scram-sha-256', ['md5', 'scram-sha-256']),

@@ -6,6 +6,7 @@ import type { ActionEvent, PebbleCustomNoticeEvent } from '../juju/events.ts';
 import type { Logger } from '../logging.ts';
 import { PEER_RELATION } from '../state/peer-schemas.ts';
 import { AUTHORISATION_RULES_CHANGED_NOTICE } from '../workload/authorisation-rules-observer.ts';
+import { ROLE_CHANGED_NOTICE } from '../workload/role-change-notifier.ts';
 import { onInstall } from './install.ts';
 import { ensureWorkloadPorts } from './ports.ts';
 
@@ -33,12 +34,17 @@ async function reconcileHandler(event: KnownEvent, charm: CharmContext): Promise
   await (await loadReconcile()).reconcile(charm, event);
 }
 
+/** The custom notices the workload records for the charm; each runs the reconcile. */
+const OUR_NOTICES: ReadonlySet<string> = new Set([AUTHORISATION_RULES_CHANGED_NOTICE, ROLE_CHANGED_NOTICE]);
+
 /**
  * The workload's authorisation rules observer (src/workload/authorisation-rules-observer.ts) saw
- * users, databases or grants change in PostgreSQL: render pg_hba again. Other keys are not ours.
+ * users, databases or grants change in PostgreSQL: render pg_hba again. Patroni changed this
+ * member's role (src/workload/role-change-notifier.ts): the label, statuses and endpoints follow.
+ * Other keys are not ours.
  */
 async function customNoticeHandler(event: PebbleCustomNoticeEvent, charm: CharmContext): Promise<void> {
-  if (event.notice.key !== AUTHORISATION_RULES_CHANGED_NOTICE) {
+  if (!OUR_NOTICES.has(event.notice.key)) {
     charm.logger.debug({ key: event.notice.key, id: event.notice.id }, 'ignoring a custom notice this charm does not record');
     return;
   }

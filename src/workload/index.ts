@@ -1,5 +1,6 @@
 /** The workload's pure core: paths, names, DCS choice, Pebble layer, patroni.yml, K8s objects. */
 export * from './authorisation-rules-observer.ts';
+export * from './role-change-notifier.ts';
 export * from './bootstrap.ts';
 export * from './dcs.ts';
 export * from './errors.ts';

@@ -5,6 +5,7 @@
  */
 import type { Check, Layer, Service } from '../pebble/types.ts';
 import { authorisationRulesObserverService, SERVICE_AUTHORISATION_RULES_OBSERVER } from './authorisation-rules-observer.ts';
+import { roleChangeNotifierService, SERVICE_ROLE_CHANGE_NOTIFIER } from './role-change-notifier.ts';
 import { dcsServiceEnvironment, type DcsConfig } from './dcs.ts';
 import { clusterName, memberEndpoint, parseUnitName, podName } from './names.ts';
 import { DEFAULT_WORKLOAD_PATHS, WORKLOAD_OS_GROUP, WORKLOAD_OS_USER, type WorkloadPaths } from './paths.ts';
@@ -55,6 +56,9 @@ export function patroniHealthUrl(memberHost: string, tls: boolean, port: number 
 
 const asPostgres = { user: WORKLOAD_OS_USER, group: WORKLOAD_OS_GROUP } as const;
 
+/** How often the ready check asks Patroni, how long it waits, and how many misses fail it. */
+export const POSTGRESQL_CHECK_TIMING = Object.freeze({ period: '3s', timeout: '2s', threshold: 2 });
+
 export function buildPebbleLayer(input: PebbleLayerInput): Layer {
   const paths = input.paths ?? DEFAULT_WORKLOAD_PATHS;
   const ports = input.ports ?? DEFAULT_MEMBER_PORTS;
@@ -94,12 +98,18 @@ export function buildPebbleLayer(input: PebbleLayerInput): Layer {
       paths,
       postgresqlPort: ports.postgresql,
     }),
+    // Not in the reference's layer: relays Patroni's on_role_change callback to the charm.
+    [SERVICE_ROLE_CHANGE_NOTIFIER]: roleChangeNotifierService(paths),
   };
 
   const checks: Record<string, Check> = {
     [CHECK_POSTGRESQL]: {
       override: 'replace',
       level: 'ready',
+      // Pebble's defaults (10 s × 3) leave a crashed member "active" for half a minute; this
+      // fails within 6 s, and Juju's pebble-check-failed hook shows it (threshold 2: one slow
+      // answer under load is not a failure).
+      ...POSTGRESQL_CHECK_TIMING,
       http: { url: patroniHealthUrl(memberHost, input.patroniApiTls, ports.patroniApi) },
     },
   };

@@ -24,6 +24,7 @@ import {
   archiveCommand,
   type PostgresqlParameterValue,
 } from './postgresql-defaults.ts';
+import { roleChangeCallback } from './role-change-notifier.ts';
 import {
   DEFAULT_MEMBER_PORTS,
   OPERATOR_USER,
@@ -201,6 +202,8 @@ function postgresqlSection(input: PatroniConfigInput, resolved: Resolved): Recor
     }),
     // pgBackRest logs in as OS user postgres and database user backup.
     pg_ident: ['operator postgres backup'],
+    // Not in the reference: tells the charm at once when this member is promoted or demoted.
+    callbacks: { on_role_change: roleChangeCallback(paths) },
     authentication: {
       replication: { username: REPLICATION_USER, password: input.passwords.replication },
       rewind: { username: REWIND_USER, password: input.passwords.rewind },

@@ -3,10 +3,12 @@
  * `update_config` → `_api_update_config`): parameters that must match on every member (Patroni takes
  * max_connections, max_prepared_transactions, max_wal_senders, max_replication_slots,
  * max_worker_processes and wal_keep_size only from the DCS and ignores local values), the
- * synchronous-replication settings and the failover lag.
+ * synchronous-replication settings, the failover lag and Patroni's timing (not in the reference,
+ * which keeps Patroni's defaults; see `patroniTiming`).
  */
 import type { CharmConfig } from '../config/index.ts';
 import type { SynchronousConfiguration } from '../patroni/synchronous.ts';
+import type { PatroniTiming } from './bootstrap.ts';
 
 /** Replication slots and WAL senders the charm reserves (fixed in the reference). */
 export const MAX_REPLICATION_SLOTS = 25;
@@ -19,6 +21,7 @@ export type DynamicConfigOptions = Pick<
   | 'memory_shared_buffers'
   | 'durability_wal_keep_size'
   | 'durability_maximum_lag_on_failover'
+  | 'failover_detection_timeout'
 >;
 
 export interface DynamicConfigInput {
@@ -55,8 +58,23 @@ export type PatroniDynamicConfigPatch = {
   synchronous_node_count: number;
   synchronous_mode_strict: boolean;
   maximum_lag_on_failover: number;
+  ttl: number;
+  loop_wait: number;
+  retry_timeout: number;
   standby_cluster?: { host: string };
 };
+
+/**
+ * Patroni's timing from `failover_detection_timeout` (its ttl, the leader lock's lifetime):
+ * loop_wait a fifth of it (1 to 10 s), retry_timeout what is left halved, so that
+ * ttl >= loop_wait + 2 × retry_timeout, the rule of Patroni's docs ("Dynamic Configuration
+ * Settings"). 10 gives 10/2/4; 30 gives 30/6/12 (Patroni's defaults are 30/10/10).
+ */
+export function patroniTiming(failoverDetectionTimeout: number): PatroniTiming {
+  const ttl = failoverDetectionTimeout;
+  const loopWait = Math.min(10, Math.max(1, Math.round(ttl / 5)));
+  return { ttl, loop_wait: loopWait, retry_timeout: Math.floor((ttl - loopWait) / 2) };
+}
 
 /**
  * `experimental_max_connections` when set (non-zero, as in the reference's truthiness test),
@@ -93,6 +111,7 @@ export function patroniDynamicConfigPatch(input: DynamicConfigInput): PatroniDyn
     synchronous_node_count: input.synchronous.synchronous_node_count,
     synchronous_mode_strict: input.synchronous.synchronous_mode_strict,
     maximum_lag_on_failover: config.durability_maximum_lag_on_failover,
+    ...patroniTiming(config.failover_detection_timeout),
   };
   if (input.standbyClusterHost !== undefined) patch.standby_cluster = { host: input.standbyClusterHost };
   return patch;

@@ -9,7 +9,7 @@ import {
 } from '../../../lib/postgresql/index.ts';
 import { postgresqlParameterOptions, type CharmConfig } from '../../config/index.ts';
 import { synchronousConfiguration } from '../../patroni/index.ts';
-import { patroniDynamicConfigPatch } from '../../workload/patroni-dynamic-config.ts';
+import { patroniDynamicConfigPatch, patroniTiming } from '../../workload/patroni-dynamic-config.ts';
 import type { AppPeerData, UnitPeerData } from '../../state/peer-schemas.ts';
 import type { WorkloadFacts, WorkloadResources } from '../../workload-probe/index.ts';
 import {
@@ -123,6 +123,7 @@ export function patroniConfigInput(facts: PatroniInputFacts): PatroniConfigInput
     userDatabases: { ...systemUserDatabases(app.cluster_initialised === true), ...facts.clientUserDatabases },
     synchronousNodeCount: synchronous.synchronous_node_count,
     maximumLagOnFailover: config.durability_maximum_lag_on_failover,
+    timing: patroniTiming(config.failover_detection_timeout),
     parameters: facts.parameters,
     ...(facts.leavingSyncSet === true ? { noSync: true } : {}),
     bootstrapParameters: dynamic.postgresql.parameters,

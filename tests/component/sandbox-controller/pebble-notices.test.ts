@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import http from 'node:http';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -28,7 +29,7 @@ afterEach(async () => {
   await bed.cleanup();
 });
 
-describe('Pebble custom notices', () => {
+describe('Pebble custom notices and check changes', () => {
   it('become <container>-pebble-custom-notice hooks with the notice fields; repeats fire again, restarts repeat nothing', async () => {
     const socket = path.join(bed.dir, 'workload.socket');
     const pebbleState = path.join(bed.dir, 'pebble-state');
@@ -76,6 +77,31 @@ describe('Pebble custom notices', () => {
     expect(await bed.sequence('a/0')).toContain('workload-pebble-custom-notice');
   }, 60_000);
 
+  it('a check that fails and recovers becomes <container>-pebble-check-failed and -check-recovered with its name', async () => {
+    const socket = path.join(bed.dir, 'workload.socket');
+    pebble = await startPebbleServer({ socketPath: socket, stateDir: path.join(bed.dir, 'pebble-state'), logger: createLogger({ level: 'silent' }) });
+    controller = await bed.open({ notices: new PebbleNotices(async () => socket), noticeWaitMs: 500, noticeRetryMs: 100 });
+    await bed.deploy(controller, 'a');
+    await controller.settled({ timeoutMs: 20_000 });
+    for (const hook of ['check-failed', 'check-recovered']) {
+      await bed.runInHook('a/0', `workload-pebble-${hook}`, `echo "${hook} $JUJU_WORKLOAD_NAME $JUJU_PEBBLE_CHECK_NAME" >> "$ctl/checks-$unit_id"`);
+    }
+    const seen = async (): Promise<string[]> => (await readFile(path.join(bed.controlDir, 'checks-a-0'), 'utf8').catch(() => '')).split('\n').filter(Boolean);
+    const healthy = path.join(bed.dir, 'healthy');
+    await writeFile(healthy, '');
+    const layer = `checks:\n  ready:\n    override: replace\n    period: 200ms\n    threshold: 2\n    exec:\n      command: test -e ${healthy}\n`;
+    await postJson(socket, '/v1/layers', { action: 'add', label: 'checks', combine: true, format: 'yaml', layer });
+
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    expect(await seen()).toEqual([]); // passing: no hook
+    await rm(healthy);
+    await waitFor(async () => (await seen()).length === 1);
+    expect(await seen()).toEqual(['check-failed workload ready']);
+    await writeFile(healthy, '');
+    await waitFor(async () => (await seen()).length === 2);
+    expect(await seen()).toEqual(['check-failed workload ready', 'check-recovered workload ready']);
+  }, 60_000);
+
   it('the pebble command refuses what Pebble refuses, with its words', async () => {
     const socket = path.join(bed.dir, 'workload.socket');
     pebble = await startPebbleServer({ socketPath: socket, stateDir: path.join(bed.dir, 'pebble-state'), logger: createLogger({ level: 'silent' }) });
@@ -93,3 +119,16 @@ describe('Pebble custom notices', () => {
     expect((await run(cli, ['notify', '--repeat-after=1h', 'example.com/a/b'], { env: { PEBBLE_SOCKET: socket } })).stdout).toMatch(/^Recorded notice \d+\n$/);
   });
 });
+
+function postJson(socketPath: string, urlPath: string, body: unknown): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ socketPath, path: urlPath, method: 'POST', headers: { 'content-type': 'application/json' } }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (text += chunk));
+      res.on('end', () => (res.statusCode === 200 ? resolve(text) : reject(new Error(`POST ${urlPath}: ${res.statusCode ?? 0} ${text}`))));
+    });
+    req.on('error', reject);
+    req.end(JSON.stringify(body));
+  });
+}

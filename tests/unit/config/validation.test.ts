@@ -18,6 +18,8 @@ const INT_RANGES: Record<string, readonly [number | undefined, number | undefine
   durability_maximum_lag_on_failover: [0, undefined],
   durability_wal_keep_size: [0, INT4],
   experimental_max_connections: [undefined, undefined],
+  // Not in the reference: Patroni's ttl (8 s keeps retry_timeout at 3 s or more).
+  failover_detection_timeout: [8, 3600],
   instance_max_locks_per_transaction: [64, INT4],
   logging_log_min_duration_statement: [-1, INT4],
   memory_maintenance_work_mem: [1024, INT4],

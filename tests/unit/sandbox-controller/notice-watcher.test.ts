@@ -14,7 +14,7 @@ class FakePebble implements WorkloadNotices {
     this.clock += 1;
     const lastRepeated = `2026-01-01T00:00:00.${String(this.clock).padStart(9, '0')}Z`;
     const known = this.notices.get(key);
-    this.notices.set(key, { id: known?.id ?? String(this.notices.size + 1), type: 'custom', key, lastRepeated });
+    this.notices.set(key, { id: known?.id ?? String(this.notices.size + 1), type: 'custom', key, lastRepeated, hook: 'custom-notice' });
   }
 
   async wait(_unit: string, _container: string, options: { after?: string; waitMs: number; signal: AbortSignal }): Promise<WorkloadNotice[]> {

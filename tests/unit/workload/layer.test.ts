@@ -4,6 +4,7 @@ import {
   kubernetesDcs,
   LAYER_LABEL,
   SERVICE_AUTHORISATION_RULES_OBSERVER,
+  SERVICE_ROLE_CHANGE_NOTIFIER,
   selectDcs,
   workloadPaths,
   type PebbleLayerInput,
@@ -12,9 +13,9 @@ import {
 const k8s = kubernetesDcs({ app: 'postgresql-k8s', model: 'dev' });
 const base: PebbleLayerInput = { unitName: 'postgresql-k8s/1', dcs: k8s, patroniApiTls: false, monitoringPassword: 'Mon1toring' };
 
-/** The layer without our authorisation rules observer, which the reference's layer lacks. */
+/** The layer without our authorisation rules observer and role-change notifier, which the reference's layer lacks. */
 function referenceServices(layer: ReturnType<typeof buildPebbleLayer>) {
-  const { [SERVICE_AUTHORISATION_RULES_OBSERVER]: _observer, ...services } = layer.services ?? {};
+  const { [SERVICE_AUTHORISATION_RULES_OBSERVER]: _observer, [SERVICE_ROLE_CHANGE_NOTIFIER]: _notifier, ...services } = layer.services ?? {};
   return { ...layer, services };
 }
 
@@ -91,10 +92,22 @@ describe('buildPebbleLayer (reference: src/charm.py _postgresql_layer)', () => {
         postgresql: {
           override: 'replace',
           level: 'ready',
+          // not the reference's Pebble defaults (10 s × 3): a crash shows within 6 s
+          period: '3s',
+          timeout: '2s',
+          threshold: 2,
           http: { url: 'http://postgresql-k8s-1.postgresql-k8s-endpoints:8008/health' },
         },
       },
     });
+  });
+
+  it('runs the role-change notifier as root, so the notices it records reach Juju', () => {
+    const notifier = buildPebbleLayer(base).services?.[SERVICE_ROLE_CHANGE_NOTIFIER];
+    expect(notifier).toMatchObject({ override: 'replace', startup: 'enabled' });
+    expect(notifier?.user).toBeUndefined();
+    expect(notifier?.command).toMatch(/^\/bin\/sh -c '.*pebble notify canonical\.com\/postgresql-k8s\/role-changed role="\$role".*'$/s);
+    expect(notifier?.command).toContain('f=/var/run/postgresql/role-changed.fifo');
   });
 
   it('puts no password in the Patroni environment', () => {

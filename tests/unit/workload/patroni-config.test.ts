@@ -146,6 +146,9 @@ describe('renderPatroniYaml on Kubernetes (reference: templates/patroni.yml.j2)'
       pgpass: '/tmp/pgpass',
       basebackup: [{ checkpoint: 'fast' }],
       pg_ident: ['operator postgres backup'],
+      callbacks: {
+        on_role_change: `timeout 5 /bin/sh -c '[ -p /var/run/postgresql/role-changed.fifo ] && printf "%s\\n" "$2" > /var/run/postgresql/role-changed.fifo' role-change-callback`,
+      },
       authentication: {
         replication: { username: 'replication', password: 'rep-pw' },
         rewind: { username: 'rewind', password: 'rw-pw' },

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ConfigPatch } from '../../../src/patroni/schemas.ts';
 import { synchronousConfiguration } from '../../../src/patroni/synchronous.ts';
-import { maxConnections, patroniDynamicConfigPatch, type DynamicConfigInput } from '../../../src/workload/index.ts';
+import { maxConnections, patroniDynamicConfigPatch, patroniTiming, type DynamicConfigInput } from '../../../src/workload/index.ts';
 
 const config = {
   experimental_max_connections: undefined,
@@ -9,6 +9,7 @@ const config = {
   memory_shared_buffers: undefined,
   durability_wal_keep_size: 4096,
   durability_maximum_lag_on_failover: 1048576,
+  failover_detection_timeout: 10,
 };
 const input: DynamicConfigInput = {
   cpuCores: 2,
@@ -36,6 +37,10 @@ describe('patroniDynamicConfigPatch (reference: src/charm.py _api_update_config)
       synchronous_node_count: 2,
       synchronous_mode_strict: true,
       maximum_lag_on_failover: 1048576,
+      // not in the reference's body: failover_detection_timeout's Patroni timing
+      ttl: 10,
+      loop_wait: 2,
+      retry_timeout: 4,
     });
     expect(Object.keys(patch.postgresql as object)).toEqual([
       'remove_data_directory_on_rewind_failure',
@@ -84,5 +89,27 @@ describe('patroniDynamicConfigPatch (reference: src/charm.py _api_update_config)
     expect(maxConnections(undefined, 26)).toBe(104);
     expect(maxConnections(0, 30)).toBe(120);
     expect(maxConnections(42, 30)).toBe(42);
+  });
+});
+
+describe('patroniTiming (failover_detection_timeout)', () => {
+  it.each([
+    [8, { ttl: 8, loop_wait: 2, retry_timeout: 3 }],
+    [10, { ttl: 10, loop_wait: 2, retry_timeout: 4 }],
+    [30, { ttl: 30, loop_wait: 6, retry_timeout: 12 }],
+    [3600, { ttl: 3600, loop_wait: 10, retry_timeout: 1795 }],
+  ])('%i s gives %j', (seconds, timing) => {
+    expect(patroniTiming(seconds)).toEqual(timing);
+  });
+
+  it('keeps ttl >= loop_wait + 2 × retry_timeout (Patroni\'s rule) and loop_wait between 1 and 10 over the whole range', () => {
+    for (let seconds = 8; seconds <= 3600; seconds++) {
+      const { ttl, loop_wait, retry_timeout } = patroniTiming(seconds);
+      expect(ttl).toBe(seconds);
+      expect(loop_wait + 2 * retry_timeout).toBeLessThanOrEqual(ttl);
+      expect(loop_wait).toBeGreaterThanOrEqual(1);
+      expect(loop_wait).toBeLessThanOrEqual(10);
+      expect(retry_timeout).toBeGreaterThanOrEqual(3);
+    }
   });
 });
