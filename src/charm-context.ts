@@ -87,6 +87,14 @@ export class CharmContext {
     return this.dispatch.modelName;
   }
 
+  get modelUuid(): string {
+    return this.dispatch.modelUuid;
+  }
+
+  get charmDir(): string {
+    return this.dispatch.charmDir;
+  }
+
   /**
    * The address this unit's Patroni and PostgreSQL advertise and are reached at: the member DNS
    * name `<app>-<k>.<app>-endpoints` (the headless service on Kubernetes, /etc/hosts in the sandbox).

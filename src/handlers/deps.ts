@@ -42,6 +42,7 @@ export type LifecycleTools = Pick<
   | 'secretSet'
   | 'secretGrant'
   | 'secretRemove'
+  | 'networkGet'
 >;
 
 export type PeerStore = Pick<PeerDataStore, 'relation' | 'readApp' | 'readUnit' | 'peerUnits' | 'writeApp' | 'writeUnit'>;
@@ -69,6 +70,9 @@ export interface HandlerDeps {
   readonly unitName: string;
   readonly appName: string;
   readonly modelName: string;
+  readonly modelUuid: string;
+  /** Where the charm is unpacked (JUJU_CHARM_DIR): the build's assets are under it. */
+  readonly charmDir: string;
   /** The address this unit's Patroni and PostgreSQL advertise (`<app>-<k>.<app>-endpoints`). */
   readonly memberHost: string;
   readonly tools: LifecycleTools;

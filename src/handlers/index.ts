@@ -21,6 +21,8 @@ const PEER_RECONCILE = ['relation-created', 'relation-joined', 'relation-changed
 const CLIENT_RECONCILE = ['relation-created', 'relation-joined', 'relation-changed', 'relation-departed', 'relation-broken'] as const;
 /** The client endpoints (metadata.yaml; src/relations/client-relations.ts); literals keep this module light. */
 const CLIENT_ENDPOINTS = ['database', 'db', 'db-admin'] as const;
+/** COS: the reconcile publishes scrape jobs, rules and dashboards, and follows the Loki endpoints. */
+const COS_ENDPOINTS = ['metrics-endpoint', 'grafana-dashboard', 'logging'] as const;
 /** Workload hooks: the container came up, or Patroni's ready check changed. */
 const WORKLOAD_RECONCILE = ['pebble-ready', 'pebble-check-failed', 'pebble-check-recovered'] as const;
 
@@ -125,6 +127,7 @@ export function createDispatcher(logger: Logger): Dispatcher<CharmContext> {
   for (const kind of WORKLOAD_RECONCILE) dispatcher.on(kind, CONTAINER, reconcileHandler);
   dispatcher.on('pebble-custom-notice', CONTAINER, customNoticeHandler);
   for (const endpoint of CLIENT_ENDPOINTS) for (const kind of CLIENT_RECONCILE) dispatcher.on(kind, endpoint, clientRelationHandler);
+  for (const endpoint of COS_ENDPOINTS) for (const kind of CLIENT_RECONCILE) dispatcher.on(kind, endpoint, reconcileHandler);
   for (const [action, run] of Object.entries(ACTIONS)) dispatcher.on('action', action, (event, charm) => run(event, actionDeps(charm, event)));
   for (const action of UNAVAILABLE_ACTIONS) {
     dispatcher.on('action', action, (event, charm) => failUnavailableAction(event, charm));

@@ -5,10 +5,12 @@
  * later hook — at the latest update-status — runs the same steps again. Nothing is deferred.
  *
  * Steps, in order (each module says why; facts.ts names what they pass on):
+ *   cos                  metrics-endpoint, grafana-dashboard and logging data published (never halts)
  *   config               config valid, else Blocked "Configuration Error: …"
  *   passwords            (leader) every system password exists, never rotated; all: read them
  *   endpoints            (leader) app bag `endpoints` = this app's members
  *   workload             container reachable, storage and PGDATA ready, versions and resources probed
+ *   log-forwarding       logging related: Pebble forwards the log files to Loki (never halts)
  *   disk-space           (update-status, or while shown) Blocked below 10 % free
  *   passwords-available  the leader's passwords are readable
  *   database-config      values only PostgreSQL can validate
@@ -37,6 +39,7 @@ import { podName } from '../workload/index.ts';
 import type { HandlerDeps } from './deps.ts';
 import { clientRelationsStep, clientServeStep, userHashStep } from './reconcile/client-relations.ts';
 import { clusterInitialisationStep } from './reconcile/cluster-initialisation.ts';
+import { cosStep } from './reconcile/cos.ts';
 import { activeView } from './reconcile/cluster-view.ts';
 import { configStep } from './reconcile/config-step.ts';
 import { databaseConfigChecksStep } from './reconcile/database-config-checks.ts';
@@ -44,6 +47,7 @@ import { dynamicConfigStep } from './reconcile/dynamic-config.ts';
 import { endpointsStep } from './reconcile/endpoints.ts';
 import { extensionsStep } from './reconcile/extensions.ts';
 import { legacyUnitBagsStep } from './reconcile/legacy-unit-bags.ts';
+import { logForwardingStep } from './reconcile/log-forwarding.ts';
 import type { BaseFacts, ReconcileFacts } from './reconcile/facts.ts';
 import { memberStartedStep } from './reconcile/member-started.ts';
 import { MESSAGES } from './reconcile/outcome.ts';
@@ -69,10 +73,12 @@ const WORKLOAD_CONFIG = Pipeline.start<HandlerDeps>()
   .then(pebbleLayerStep);
 
 export const RECONCILE = Pipeline.start<HandlerDeps>()
+  .then(cosStep)
   .then(configStep)
   .then(passwordsStep)
   .then(endpointsStep)
   .then(workloadSetupStep)
+  .then(logForwardingStep)
   .then(diskSpaceStep)
   .then(passwordsAvailableStep)
   .then(databaseConfigChecksStep)

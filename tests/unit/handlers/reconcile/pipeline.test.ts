@@ -61,10 +61,12 @@ function failing(error: Error): Step<never, never, NoDeps> {
 describe('reconcile pipeline', () => {
   it('runs the documented steps in the documented order', () => {
     expect(RECONCILE.names).toEqual([
+      'cos',
       'config',
       'passwords',
       'endpoints',
       'workload',
+      'log-forwarding',
       'disk-space',
       'passwords-available',
       'database-config',
