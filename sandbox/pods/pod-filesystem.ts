@@ -1,4 +1,4 @@
-import { chmod, mkdir, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PodError } from './errors.ts';
@@ -22,6 +22,10 @@ export const DEFAULT_POD_PATHS: readonly string[] = [
   // postmaster would find another pod's lock and refuse to start.
   '/run/postgresql',
   '/charm/containers/postgresql',
+  // The system trust store: the charm adds CAs there and runs update-ca-certificates (TLS), which
+  // must change this pod's bundle, not the host's. Seeded with the host's bundle (SEEDED_PATHS).
+  '/usr/local/share/ca-certificates',
+  '/etc/ssl/certs',
   // Private as in any container: Patroni writes its pgpass to /tmp/pgpass, and a shared one let
   // one member's basebackup log in with another member's entry. A checkout or state dir under
   // /tmp (CI clones there) stays visible: see Pod.hostPaths.
@@ -33,6 +37,9 @@ export const DEFAULT_POD_PATHS: readonly string[] = [
  * must stay reachable when a pod path (/tmp) hides the host's directory it lives in.
  */
 export const SANDBOX_CODE_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+/** Pod paths that start as a copy of the host's (an image ships them filled). */
+const SEEDED_PATHS = new Set(['/etc/ssl/certs']);
 
 /** Pod paths every user may write to, as on a real system. */
 const STICKY_PATHS = new Set(['/tmp', '/var/tmp', '/dev/shm']);
@@ -75,6 +82,7 @@ export async function setUpPodFilesystem(pod: Pod): Promise<void> {
     const source = podSourcePath(pod.stateDir, pod.name, target);
     await mkdir(source, { recursive: true });
     if (STICKY_PATHS.has(target)) await chmod(source, 0o1777);
+    if (SEEDED_PATHS.has(target) && (await readdir(source)).length === 0) await tryTool('cp', ['-a', `${target}/.`, source]);
     // A mount point must exist: inside an earlier pod mount it is made in that pod's tree, on
     // the host it is created empty when missing (the host directory's content is never touched).
     await mkdir(whereTargetLives(pod, target, mounted), { recursive: true });

@@ -15,7 +15,6 @@ export const UNAVAILABLE_ACTIONS = [
   'pre-upgrade-check',
   'restore',
   'resume-upgrade',
-  'set-tls-private-key',
 ] as const;
 
 export function unavailableActionMessage(action: string): string {

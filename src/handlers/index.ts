@@ -14,7 +14,8 @@ import { ensureWorkloadPorts } from './ports.ts';
 const CONTAINER = 'postgresql';
 
 /** Hooks that run the reconcile and name no entity. */
-const LIFECYCLE_RECONCILE = ['start', 'config-changed', 'leader-elected', 'update-status', 'upgrade-charm', 'secret-changed'] as const;
+// secret-expired: the certificate's renewal time (src/relations/tls/certificates.ts).
+const LIFECYCLE_RECONCILE = ['start', 'config-changed', 'leader-elected', 'update-status', 'upgrade-charm', 'secret-changed', 'secret-expired'] as const;
 /** Peer-relation hooks that run it (membership and the leader's flags live there). */
 const PEER_RECONCILE = ['relation-created', 'relation-joined', 'relation-changed', 'relation-departed'] as const;
 /** Client-relation hooks (`database`, `db`, `db-admin`): a relation came, changed or went. */
@@ -25,6 +26,8 @@ const CLIENT_ENDPOINTS = ['database', 'db', 'db-admin'] as const;
 const COS_ENDPOINTS = ['metrics-endpoint', 'grafana-dashboard', 'logging'] as const;
 /** Workload hooks: the container came up, or Patroni's ready check changed. */
 const WORKLOAD_RECONCILE = ['pebble-ready', 'pebble-check-failed', 'pebble-check-recovered'] as const;
+/** TLS endpoints (src/relations/tls/): the provider answered, or the relation came or went. */
+const TLS_ENDPOINTS = ['certificates', 'receive-ca-cert'] as const;
 
 // The reconcile pulls in the PostgreSQL driver, the YAML renderer and the REST clients; loading
 // it only when a hook needs it keeps install and the actions as quick to start as before.
@@ -110,7 +113,7 @@ const ACTIONS: Readonly<Record<string, (event: ActionEvent, deps: ActionDeps) =>
 };
 
 /** The actions this charm implements (actions.yaml lists more; those fail as not available until built). */
-export const IMPLEMENTED_ACTIONS: readonly string[] = Object.keys(ACTIONS);
+export const IMPLEMENTED_ACTIONS: readonly string[] = [...Object.keys(ACTIONS), 'set-tls-private-key'];
 
 /** Every handler of the charm, in one place: what runs for which event. */
 export function createDispatcher(logger: Logger): Dispatcher<CharmContext> {
@@ -127,8 +130,10 @@ export function createDispatcher(logger: Logger): Dispatcher<CharmContext> {
   for (const kind of WORKLOAD_RECONCILE) dispatcher.on(kind, CONTAINER, reconcileHandler);
   dispatcher.on('pebble-custom-notice', CONTAINER, customNoticeHandler);
   for (const endpoint of CLIENT_ENDPOINTS) for (const kind of CLIENT_RECONCILE) dispatcher.on(kind, endpoint, clientRelationHandler);
+  for (const endpoint of TLS_ENDPOINTS) for (const kind of CLIENT_RECONCILE) dispatcher.on(kind, endpoint, reconcileHandler);
   for (const endpoint of COS_ENDPOINTS) for (const kind of CLIENT_RECONCILE) dispatcher.on(kind, endpoint, reconcileHandler);
   for (const [action, run] of Object.entries(ACTIONS)) dispatcher.on('action', action, (event, charm) => run(event, actionDeps(charm, event)));
+  dispatcher.on('action', 'set-tls-private-key', async (event, charm) => (await import('../actions/set-tls-private-key.ts')).setTlsPrivateKey(event, charm));
   for (const action of UNAVAILABLE_ACTIONS) {
     dispatcher.on('action', action, (event, charm) => failUnavailableAction(event, charm));
   }

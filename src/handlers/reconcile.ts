@@ -15,6 +15,8 @@
  *   passwords-available  the leader's passwords are readable
  *   database-config      values only PostgreSQL can validate
  *   client-relations     the client relations read once; the users pg_hba admits for them
+ *   tls                  certificates: key, CSR, the provider's certificate in the workload
+ *                        (reload on renewal); receive-ca-cert CAs in the trust store
  *   patroni-config       patroni.yml rendered and pushed when it changed
  *   service              Pebble layer and replan when changed, SIGHUP when only the file did;
  *                        a non-leader before initialisation stops here, config in place
@@ -60,6 +62,7 @@ import { restartStep } from './reconcile/restart.ts';
 import { diskSpaceStep, serviceHealthStep } from './reconcile/service-health.ts';
 import { applicationStatus, unitStatus, type ActiveView, type ComputedStatus } from './reconcile/status.ts';
 import { isTransientFailure } from './reconcile/transient.ts';
+import { tlsStep } from './reconcile/tls.ts';
 import { workloadSetupStep } from './reconcile/workload-setup.ts';
 
 /** The steps up to a rendered config and a started service: also what set-password re-runs. */
@@ -83,6 +86,7 @@ export const RECONCILE = Pipeline.start<HandlerDeps>()
   .then(passwordsAvailableStep)
   .then(databaseConfigChecksStep)
   .then(clientRelationsStep)
+  .then(tlsStep)
   .then(patroniConfigFileStep)
   .then(pebbleLayerStep)
   .then(passwordHealStep)

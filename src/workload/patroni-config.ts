@@ -67,6 +67,8 @@ export interface PatroniConfigInput {
   readonly passwords: PatroniPasswords;
   /** The key, CA and certificate are all in the workload. */
   readonly tls: boolean;
+  /** Every member serves TLS: replication and pg_rewind may then insist on it (verify-ca). */
+  readonly replicationTls?: boolean;
   /** Unit peer `connectivity` is "on" (default true). */
   readonly connectivity?: boolean;
   readonly ldap?: LdapHbaOptions;
@@ -205,11 +207,23 @@ function postgresqlSection(input: PatroniConfigInput, resolved: Resolved): Recor
     // Not in the reference: tells the charm at once when this member is promoted or demoted.
     callbacks: { on_role_change: roleChangeCallback(paths) },
     authentication: {
-      replication: { username: REPLICATION_USER, password: input.passwords.replication },
-      rewind: { username: REWIND_USER, password: input.passwords.rewind },
+      replication: { username: REPLICATION_USER, password: input.passwords.replication, ...tlsClient(input, paths) },
+      rewind: { username: REWIND_USER, password: input.passwords.rewind, ...tlsClient(input, paths) },
       superuser: { username: OPERATOR_USER, password: input.passwords.superuser },
     },
   };
+}
+
+/**
+ * Not in the reference: once every member serves TLS, replication and pg_rewind connect with
+ * `sslmode=verify-ca` against our CA (Patroni's `authentication.*.sslmode`/`sslrootcert`), so
+ * streaming replication is encrypted and verified rather than left to libpq's `prefer`. The
+ * changed `primary_conninfo` makes the walreceiver reconnect on reload (PostgreSQL 13+), so an
+ * existing replication connection moves onto TLS without a restart. While any member lacks
+ * TLS, `prefer` stays: a replica never insists on TLS from a primary that cannot offer it.
+ */
+function tlsClient(input: PatroniConfigInput, paths: WorkloadPaths): Record<string, string> {
+  return input.tls && input.replicationTls === true ? { sslmode: 'verify-ca', sslrootcert: paths.tlsCa } : {};
 }
 
 /** `postgresql.parameters`: fixed ones, TLS files, then the computed parameters (which win). */

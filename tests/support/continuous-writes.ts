@@ -21,6 +21,8 @@ export interface ContinuousWritesOptions {
   intervalMs?: number;
   maxDurationMs?: number;
   maxWrites?: number;
+  /** TLS for every connection (e.g. `{ ca }`: verify the server's certificate and name); default none. */
+  ssl?: pg.ClientConfig['ssl'];
 }
 
 export interface WriteReport {
@@ -86,6 +88,7 @@ export class ContinuousWrites {
       intervalMs: 20,
       maxDurationMs: 10 * 60_000,
       maxWrites: 100_000,
+      ssl: false,
       ...options,
     };
     if (!/^[a-z_][a-z0-9_]*$/.test(this.#options.table)) throw new TypeError(`bad table name ${this.#options.table}`);
@@ -302,6 +305,7 @@ export class ContinuousWrites {
       database: this.#options.database,
       connectionTimeoutMillis: 1_000,
       query_timeout: 3_000,
+      ssl: this.#options.ssl,
     });
     client.on('error', () => undefined);
     return client;

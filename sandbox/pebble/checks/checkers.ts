@@ -4,6 +4,7 @@
  * expecting exit status 0. Failures carry Pebble's message plus "details" (response body or command
  * output) that go into the task log.
  */
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
@@ -51,6 +52,17 @@ function dialError(host: string, port: string | number, err: unknown): string {
   return `dial tcp ${host}:${port}: ${reason}`;
 }
 
+/** Go's crypto/x509 on Debian trusts the system bundle (update-ca-certificates' output), not Node's own roots. */
+const SYSTEM_BUNDLE = '/etc/ssl/certs/ca-certificates.crt';
+
+function systemRoots(): string | undefined {
+  try {
+    return readFileSync(SYSTEM_BUNDLE, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
 function httpCheck(url: string, headers: Record<string, string>, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     let parsed: URL;
@@ -60,8 +72,10 @@ function httpCheck(url: string, headers: Record<string, string>, signal: AbortSi
       reject(new CheckFailure(`cannot build request: parse "${url}": ${(err as Error).message}`));
       return;
     }
-    const client = parsed.protocol === 'https:' ? https : http;
-    const req = client.get(parsed, { headers, signal }, (res) => {
+    const isHttps = parsed.protocol === 'https:';
+    const client = isHttps ? https : http;
+    const tls = isHttps ? systemRoots() : undefined;
+    const req = client.get(parsed, { headers, signal, ...(tls === undefined ? {} : { ca: tls }) }, (res) => {
       const status = res.statusCode ?? 0;
       if (status >= 200 && status <= 299) {
         res.resume();

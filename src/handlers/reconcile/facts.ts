@@ -62,7 +62,7 @@ export interface ReconcileFacts {
   readonly workload: WorkloadFacts;
   readonly resources: WorkloadResources;
   readonly rendered: RenderedConfig;
-  /** Whether this hook (re)started the Patroni service through a replan. */
+  /** Whether this hook (re)started the Patroni service through a replan, or switched its API to or from https. */
   readonly serviceStarted: boolean;
   /** This member's Patroni status, once it runs. */
   readonly member: MemberStatus;

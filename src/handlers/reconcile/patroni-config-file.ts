@@ -51,6 +51,12 @@ async function tlsReady(deps: Pick<HandlerDeps, 'secrets' | 'pebble'>): Promise<
   return present.every(Boolean);
 }
 
+/** Every peer's Patroni serves TLS (its peer-bag `tls` flag): replication may then insist on it. */
+async function peersServeTls(deps: Pick<HandlerDeps, 'peers'>, peerUnits: readonly string[]): Promise<boolean> {
+  const bags = await Promise.all(peerUnits.map((peer) => deps.peers.readUnit(peer)));
+  return bags.every((bag) => bag.status !== 'no-peer-relation' && bag.data.tls === 'enabled');
+}
+
 /** Push `text` unless the file already has exactly that content, mode and owner. Returns whether it pushed. */
 export async function pushIfChanged(pebble: WorkloadPebble, path: string, text: string, mode: number): Promise<boolean> {
   const info = await pebble.stat(path);
@@ -81,11 +87,11 @@ async function keepsOutOfSyncSet(tools: HandlerDeps['tools'], leavingNow: boolea
 export const patroniConfigFileStep = step({
   name: 'patroni-config',
   retryMessage: 'waiting to write the Patroni configuration',
-  requires: ['config', 'workload', 'resources', 'passwords', 'app', 'appExtra', 'unit', 'leavingSyncSet', 'clients'],
+  requires: ['config', 'workload', 'resources', 'passwords', 'app', 'appExtra', 'unit', 'peerUnits', 'leavingSyncSet', 'clients'],
   provides: ['rendered'],
   async run(
-    deps: Pick<HandlerDeps, 'unitName' | 'modelName' | 'dcs' | 'secrets' | 'pebble' | 'tools' | 'logger'>,
-    { config, workload, resources, passwords, app, appExtra, unit, leavingSyncSet, clients },
+    deps: Pick<HandlerDeps, 'unitName' | 'modelName' | 'dcs' | 'secrets' | 'pebble' | 'tools' | 'peers' | 'logger'>,
+    { config, workload, resources, passwords, app, appExtra, unit, peerUnits, leavingSyncSet, clients },
   ) {
     const dcsChoice = dcsOrBlocked(deps);
     if ('report' in dcsChoice) return halt(dcsChoice.report);
@@ -98,6 +104,7 @@ export const patroniConfigFileStep = step({
       return halt(blocked(parameterErrorStatus(error)));
     }
     const [goal, tls] = await Promise.all([goalView(deps.tools, deps.unitName), tlsReady(deps)]);
+    const peersTls = tls && (await peersServeTls(deps, peerUnits));
     const planned = goal.plannedUnits;
     const noSync = await keepsOutOfSyncSet(deps.tools, leavingSyncSet, goal.selfDying);
     const text = renderPatroniYaml(
@@ -109,6 +116,7 @@ export const patroniConfigFileStep = step({
         workload,
         passwords,
         tls,
+        peersTls,
         config,
         parameters: computed.parameters,
         workerConfig: computed.workerConfig,

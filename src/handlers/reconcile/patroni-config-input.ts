@@ -79,6 +79,8 @@ export interface PatroniInputFacts {
   readonly workload: WorkloadFacts;
   readonly passwords: Passwords;
   readonly tls: boolean;
+  /** Every peer's bag says its Patroni serves TLS (and so does this unit: `tls`). */
+  readonly peersTls?: boolean;
   readonly config: CharmConfig;
   readonly parameters: Readonly<Record<string, ParameterValue>>;
   /** The resolved worker counts and CPUs, which the dynamic config (and so bootstrap.dcs) uses. */
@@ -119,6 +121,7 @@ export function patroniConfigInput(facts: PatroniInputFacts): PatroniConfigInput
       ...(passwords.patroni === undefined ? {} : { patroniApi: passwords.patroni }),
     },
     tls: facts.tls,
+    replicationTls: facts.tls && facts.peersTls === true,
     connectivity: (unit.connectivity ?? 'on') === 'on',
     userDatabases: { ...systemUserDatabases(app.cluster_initialised === true), ...facts.clientUserDatabases },
     synchronousNodeCount: synchronous.synchronous_node_count,

@@ -90,7 +90,8 @@ export const pebbleLayerStep = step({
     const layer = buildPebbleLayer({
       unitName: deps.unitName,
       dcs: deps.dcs(),
-      patroniApiTls: unit.tls === 'enabled',
+      // What patroni.yml now says: the check follows Patroni's API as soon as it reloads.
+      patroniApiTls: rendered.tls,
       patroniOnFailure: patroniOnFailure(unit),
       ...(passwords.monitoring === undefined ? {} : { monitoringPassword: passwords.monitoring }),
       pgbackrestExporter: workload.pgbackrestExporter,
@@ -132,6 +133,8 @@ export const pebbleLayerStep = step({
         deps.logger.info('restarted the metrics exporter for its new password');
       }
     }
-    return next({ unit: await recordApiTls(deps, hasPeerRelation, unit, rendered.tls), serviceStarted });
+    // Patroni re-binds its API on reload when TLS was switched on or off: the member step waits for it.
+    const apiSchemeChanged = (unit.tls === 'enabled') !== rendered.tls && service?.current === 'active';
+    return next({ unit: await recordApiTls(deps, hasPeerRelation, unit, rendered.tls), serviceStarted: serviceStarted || apiSchemeChanged });
   },
 });

@@ -109,7 +109,8 @@ export interface ScenarioState {
 /** One client relation: a remote application of `remoteUnits` units related on `endpoint`. */
 export interface ClientRelationState {
   id: number;
-  endpoint: 'database' | 'db' | 'db-admin';
+  /** A client endpoint, or a TLS one (`certificates`, `receive-ca-cert`: the remote app provides it). */
+  endpoint: 'database' | 'db' | 'db-admin' | 'certificates' | 'receive-ca-cert';
   remoteApp: string;
   /** Remote units in scope (default 1; 0 once all departed). */
   remoteUnits?: number;
@@ -132,6 +133,11 @@ requires:
     interface: pgsql
   db-admin:
     interface: pgsql
+provides:
+  certificates:
+    interface: tls-certificates
+  receive-ca-cert:
+    interface: certificate_transfer
 `;
 
 /** Put the client relations into the model with the ids and bags the state gives. */
@@ -168,6 +174,8 @@ export interface ScenarioResult {
   peerUnits: Record<number, Record<string, string>>;
   /** The application secret as a unit reads it after the hook. */
   appSecret: Record<string, string>;
+  /** This unit's secret (`database-peers.<app>.unit`: TLS key, CSR, certificate, …) after the hook. */
+  unitSecret: Record<string, string>;
   charmState: Record<string, string>;
   workload: WorkloadState;
   /** What the charm did to the workload, in order. */
@@ -377,12 +385,12 @@ export async function runScenario(hook: Hook, input: ScenarioState = {}): Promis
   if (exitCode === 0 || hook.hook === 'action') context.commit();
   else context.discard();
 
-  const readSecret = async (): Promise<Record<string, string>> => {
+  const readSecret = async (scope: 'app' | 'unit' = 'app'): Promise<Record<string, string>> => {
     const reader = harness.hook(unitName(self)).tools;
     const store = new SecretStore(reader, APP);
     // Every field: the passwords, and what else the charm keeps there (legacy relation credentials).
     try {
-      return { ...(await reader.secretGet({ label: store.label('app') }, { refresh: true })) };
+      return { ...(await reader.secretGet({ label: store.label(scope) }, { refresh: true })) };
     } catch (error) {
       if (error instanceof SecretNotFoundError) return {};
       throw error;
@@ -413,6 +421,7 @@ export async function runScenario(hook: Hook, input: ScenarioState = {}): Promis
       Array.from({ length: units }, (_, n) => [n, { ...(peerAfter?.unitData[unitName(n)] ?? {}) }]),
     ),
     appSecret: await readSecret(),
+    unitSecret: await readSecret('unit'),
     charmState: { ...unitRecord.state },
     workload: workload.state,
     workloadOperations: workload.operations,
@@ -469,6 +478,7 @@ export function nextState(state: ScenarioState, result: ScenarioResult): Scenari
         }),
   };
   if (Object.keys(result.appSecret).length > 0) carried.appSecret = { ...result.appSecret };
+  if (Object.keys(result.unitSecret).length > 0) carried.unitSecret = { ...result.unitSecret };
   return carried;
 }
 

@@ -232,6 +232,8 @@ function createDispatcher(ctx: Ctx): Dispatcher<Ctx> {
       ['database', held.database],
       ['username', held.username],
       ['version', held.version],
+      ['tls', held.tls],
+      ['tls-ca', held.tlsCa],
     ];
     if (show) fields.push(['password', held.password], ['uris', held.uris], ['read-only-uris', held.readOnlyUris]);
     for (const [key, value] of fields) if (value !== undefined) results[key] = value;

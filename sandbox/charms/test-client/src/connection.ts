@@ -25,6 +25,9 @@ export interface Holding {
   uris?: string;
   readOnlyUris?: string;
   version?: string;
+  /** `tls` ("True"/"False") and `tls-ca` (PEM) as the provider publishes them. */
+  tls?: string;
+  tlsCa?: string;
   primary?: Target;
   replica?: Target;
   /** Why it is not ready, when the provider said something we can name. */
@@ -129,6 +132,8 @@ export async function holding(tools: HookTools, broken?: RelationRef): Promise<H
         uris: data['uris'],
         readOnlyUris: data['read-only-uris'],
         version: data['version'],
+        tls: data['tls'],
+        tlsCa: data['tls-ca'],
       }),
       ...defined({
         primary: ready ? ((data['uris'] ? targetFromUri(data['uris']) : undefined) ?? targetFromEndpoint(data['endpoints'], username!, password!, db)) : undefined,

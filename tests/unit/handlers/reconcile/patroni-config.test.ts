@@ -3,6 +3,7 @@
  * pushed (0600, postgres) only when it changed. State in → one hook → state out.
  */
 import { describe, expect, it } from 'vitest';
+import { createAuthority, issueCertificate } from '../../../../sandbox/charms/tls-provider/src/ca.ts';
 import { member, nextState, PASSWORDS, runScenario } from '../../scenario/charm-scenario.ts';
 import { initialisedApp, operations, PATRONI_YML, patroniYml, shared, STORAGE, steadyLeader } from './support.ts';
 
@@ -89,27 +90,39 @@ describe('patroni-config step', () => {
     expect(result.status).toEqual({ status: 'blocked', message: 'Configuration Error: cpu_max_worker_processes=100 is over 40 (10 x vCPUs)' });
   });
 
-  it('turns TLS on once the unit holds its key and certificates and they are in the workload', async () => {
+  it('turns TLS on once the provider answered: files pushed 0400, ssl and hostssl in patroni.yml, https check and flag', async () => {
     const state = await leader();
-    const pem = { content: '-----BEGIN-----', permissions: 0o600, user: 'postgres', group: 'postgres' };
-    const files = { ...state.workload!.files, [`${STORAGE}/key.pem`]: pem, [`${STORAGE}/ca.pem`]: pem, [`${STORAGE}/cert.pem`]: pem };
-    const result = await runScenario(
-      { hook: 'config-changed' },
-      { ...state, cluster: [member(0, 'leader')], unitSecret: { key: 'k', ca: 'c', cert: 'x' }, workload: { ...state.workload!, files } },
-    );
+    const tlsRelation = { id: 9, endpoint: 'certificates' as const, remoteApp: 'tls' };
+    const workload = { ...state.workload!, commands: { ...state.workload!.commands, 'update-ca-certificates': { stdout: '' } } };
+    const asked = await runScenario({ hook: 'client-relation', id: 9, kind: 'joined', remoteUnit: 'tls/0' }, { ...state, cluster: [member(0, 'leader')], workload, clientRelations: [tlsRelation] });
+    const request = JSON.parse(asked.clientRelations[9]!.localUnits[0]!['certificate_signing_requests']!) as { certificate_signing_request: string }[];
+    expect(request).toEqual([{ certificate_signing_request: asked.unitSecret['csr'], ca: false }]);
+    expect(patroniYml(asked)!['postgresql']['parameters']['ssl']).toBeUndefined();
 
+    const ca = await createAuthority('self-signed-certificates-operator', 86_400_000);
+    const certificate = await issueCertificate(ca, request[0]!.certificate_signing_request, { validityMs: 86_400_000 });
+    const answered = nextState({ ...state, clientRelations: [tlsRelation] }, asked);
+    answered.clientRelations = [{ ...tlsRelation, ...answered.clientRelations![0]!, remoteAppData: { certificates: JSON.stringify([{ ca: ca.certificatePem, certificate_signing_request: request[0]!.certificate_signing_request, certificate, chain: [certificate, ca.certificatePem] }]) } }];
+    answered.unitSecret = asked.unitSecret;
+    const result = await runScenario({ hook: 'client-relation', id: 9, kind: 'changed', remoteUnit: 'tls/0' }, answered);
+
+    expect(result.unitSecret).toMatchObject({ cert: certificate, cauth: ca.certificatePem, chain: `${certificate}\n${ca.certificatePem}` });
+    for (const file of ['key.pem', 'ca.pem', 'cert.pem']) expect(result.workload.files[`${STORAGE}/${file}`]).toMatchObject({ permissions: 0o400, user: 'postgres', group: 'postgres' });
     const yml = patroniYml(result)!;
-    expect(yml['postgresql']['parameters']).toMatchObject({ ssl: 'on', ssl_key_file: `${STORAGE}/key.pem` });
-    expect(yml['restapi']).toMatchObject({ certfile: `${STORAGE}/cert.pem`, keyfile: `${STORAGE}/key.pem` });
+    expect(yml['postgresql']['parameters']).toMatchObject({ ssl: 'on', ssl_key_file: `${STORAGE}/key.pem`, ssl_ca_file: `${STORAGE}/ca.pem`, ssl_cert_file: `${STORAGE}/cert.pem` });
+    expect(yml['restapi']).toMatchObject({ certfile: `${STORAGE}/cert.pem`, keyfile: `${STORAGE}/key.pem`, cafile: `${STORAGE}/ca.pem` });
+    // Replication and pg_rewind connect verify-ca against our CA.
+    expect(yml['postgresql']['authentication']['replication']).toMatchObject({ sslmode: 'verify-ca', sslrootcert: `${STORAGE}/ca.pem` });
+    expect(yml['postgresql']['authentication']['rewind']).toMatchObject({ sslmode: 'verify-ca', sslrootcert: `${STORAGE}/ca.pem` });
+    expect(patroniYml(asked)!['postgresql']['authentication']['replication']['sslmode']).toBeUndefined();
+    expect((yml['postgresql']['pg_hba'] as string[]).filter((rule) => /^host /.test(rule))).toEqual([]);
+    expect((yml['postgresql']['pg_hba'] as string[]).some((rule) => rule.startsWith('hostssl '))).toBe(true);
     expect(result.peerUnits[0]!['tls']).toBe('enabled');
-
-    // The layer follows the bag's flag as the hook found it: its ready check turns https on the
-    // next hook, a checks-only change that adds the layer without a replan.
-    expect(operations(result, 'add-layer')).toEqual([]);
-    const next = await runScenario({ hook: 'update-status' }, nextState({ ...state, unitSecret: { key: 'k', ca: 'c', cert: 'x' } }, result));
-    const [add] = operations(next, 'add-layer');
+    // The ready check follows patroni.yml at once: a checks-only change, no replan; Patroni reloads.
+    const [add] = operations(result, 'add-layer');
     expect(add!.layer.checks!['postgresql']!.http).toEqual({ url: 'https://postgresql-k8s-0.postgresql-k8s-endpoints:8008/health' });
-    expect(operations(next, 'replan')).toEqual([]);
-    expect(operations(next, 'push')).toEqual([]);
+    expect(operations(result, 'replan')).toEqual([]);
+    expect(operations(result, 'signal').length).toBeGreaterThan(0);
+    expect(result.status).toEqual({ status: 'active', message: 'Primary' });
   });
 });

@@ -71,6 +71,7 @@ describe('reconcile pipeline', () => {
       'passwords-available',
       'database-config',
       'client-relations',
+      'tls',
       'patroni-config',
       'service',
       'password-heal',
