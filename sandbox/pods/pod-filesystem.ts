@@ -18,6 +18,8 @@ export const DEFAULT_POD_PATHS: readonly string[] = [
   '/var/lib/pgbackrest',
   '/var/log/pgbackrest',
   '/etc/patroni',
+  // pgbackrest.conf (src/workload/paths.ts): each unit's holds its own S3 settings.
+  '/etc/pgbackrest',
   // PostgreSQL's unix socket and its lock file (/var/run is a link to /run): shared, every pod's
   // postmaster would find another pod's lock and refuse to start.
   '/run/postgresql',

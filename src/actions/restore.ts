@@ -137,7 +137,16 @@ export async function restoreAction(_event: ActionEvent, deps: BackupActionDeps)
       'restore-to-time': plan.restoreToTime === '' ? null : plan.restoreToTime,
       's3-initialization-block-message': null,
     });
-    await deps.refreshWorkloadConfig();
+    try {
+      await deps.refreshWorkloadConfig();
+    } catch (cause) {
+      // Patroni must not start on an empty PGDATA with its initdb bootstrap: only with the restore's.
+      const rendered = await pebble.pullText(DEFAULT_WORKLOAD_PATHS.patroniConfig).catch(() => '');
+      if (!rendered.includes('method: pgbackrest')) {
+        throw new ActionFailedError(`Failed to configure the restore (${errorMessage(cause)}): Patroni stays stopped; run restore again`, { cause });
+      }
+      deps.logger.warn({ err: errorMessage(cause) }, 'the restore is configured, though the rest of the workload configuration is not');
+    }
     await startAgain(deps);
     await deps.tools.actionSet({ 'restore-status': 'restore started' });
   });

@@ -9,11 +9,8 @@ import { ActionFailedError, runAction, type BaseActionDeps } from './common.ts';
 
 /** Declared in actions.yaml, not built in this version. */
 export const UNAVAILABLE_ACTIONS = [
-  'create-backup',
   'create-replication',
-  'list-backups',
   'pre-upgrade-check',
-  'restore',
   'resume-upgrade',
 ] as const;
 

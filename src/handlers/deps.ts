@@ -5,6 +5,8 @@
  * build the same shape around in-memory doubles.
  */
 import type { PostgreSQL } from '../../lib/postgresql/index.ts';
+import type { S3Objects } from '../backups/s3-client.ts';
+import type { S3Parameters } from '../backups/s3-parameters.ts';
 import type { KubernetesObjects } from '../clients/kubernetes-objects.ts';
 import type { WorkloadPebble } from '../clients/workload-pebble.ts';
 import type { ParseCharmConfigResult } from '../config/index.ts';
@@ -93,6 +95,8 @@ export interface HandlerDeps {
   patroni(): Promise<PatroniClient>;
   /** `/cluster` as this hook last read it (one per hook). */
   readonly cluster: ClusterSnapshot;
+  /** A client for the S3 the relation names; unset builds the real one (src/backups/s3-client.ts). */
+  readonly s3?: (parameters: S3Parameters) => S3Objects;
   /** PostgreSQL as `operator`, on `primaryHost` (default this member) for writes; `member` aims at one member. */
   postgresql(options?: { primaryHost?: string; member?: { host: string; port: number } }): Promise<LifecyclePostgreSQL>;
 }

@@ -1,3 +1,4 @@
+import type { BackupActionDeps } from '../actions/backup-common.ts';
 import type { ActionDeps } from '../actions/index.ts';
 import { failUnavailableAction, UNAVAILABLE_ACTIONS } from '../actions/unavailable.ts';
 import type { CharmContext } from '../charm-context.ts';
@@ -22,12 +23,15 @@ const PEER_RECONCILE = ['relation-created', 'relation-joined', 'relation-changed
 const CLIENT_RECONCILE = ['relation-created', 'relation-joined', 'relation-changed', 'relation-departed', 'relation-broken'] as const;
 /** The client endpoints (metadata.yaml; src/relations/client-relations.ts); literals keep this module light. */
 const CLIENT_ENDPOINTS = ['database', 'db', 'db-admin'] as const;
-/** COS: the reconcile publishes scrape jobs, rules and dashboards, and follows the Loki endpoints. */
-const COS_ENDPOINTS = ['metrics-endpoint', 'grafana-dashboard', 'logging'] as const;
+/** The S3 relation (src/backups/s3-relation.ts): credentials came, changed or went. */
+const S3_RECONCILE = ['relation-joined', 'relation-changed', 'relation-broken'] as const;
+const S3_ENDPOINT = 's3-parameters';
 /** Workload hooks: the container came up, or Patroni's ready check changed. */
 const WORKLOAD_RECONCILE = ['pebble-ready', 'pebble-check-failed', 'pebble-check-recovered'] as const;
 /** TLS endpoints (src/relations/tls/): the provider answered, or the relation came or went. */
 const TLS_ENDPOINTS = ['certificates', 'receive-ca-cert'] as const;
+/** COS: the reconcile publishes scrape jobs, rules and dashboards, and follows the Loki endpoints. */
+const COS_ENDPOINTS = ['metrics-endpoint', 'grafana-dashboard', 'logging'] as const;
 
 // The reconcile pulls in the PostgreSQL driver, the YAML renderer and the REST clients; loading
 // it only when a hook needs it keeps install and the actions as quick to start as before.
@@ -103,6 +107,34 @@ function actionDeps(charm: CharmContext, event: ActionEvent): ActionDeps {
   };
 }
 
+/** What the backup actions need (src/actions/backup-common.ts). */
+function backupActionDeps(charm: CharmContext, event: ActionEvent): BackupActionDeps {
+  return {
+    tools: charm.tools,
+    logger: charm.logger,
+    unitName: charm.unitName,
+    appName: charm.appName,
+    modelName: charm.modelName,
+    jujuVersion: charm.env['JUJU_VERSION'] ?? '',
+    peers: charm.peers,
+    pebble: () => charm.pebble(),
+    patroni: () => charm.patroni(),
+    kubernetes: () => charm.kubernetes(),
+    dcs: () => charm.dcs(),
+    refreshWorkloadConfig: async () => (await loadReconcile()).refreshWorkloadConfig(charm, event),
+    reconcile: async () => {
+      await (await loadReconcile()).reconcile(charm, event);
+    },
+  };
+}
+
+/** Backups to S3 (src/backups/): each action's module loads only when it runs. */
+const BACKUP_ACTIONS: Readonly<Record<string, (event: ActionEvent, deps: BackupActionDeps) => Promise<void>>> = {
+  'create-backup': async (event, deps) => (await import('../actions/create-backup.ts')).createBackup(event, deps),
+  'list-backups': async (event, deps) => (await import('../actions/list-backups.ts')).listBackupsAction(event, deps),
+  restore: async (event, deps) => (await import('../actions/restore.ts')).restoreAction(event, deps),
+};
+
 // The actions load the Patroni and PostgreSQL clients; hooks never need these modules, so each
 // is imported only when its action runs.
 const ACTIONS: Readonly<Record<string, (event: ActionEvent, deps: ActionDeps) => Promise<void>>> = {
@@ -113,7 +145,7 @@ const ACTIONS: Readonly<Record<string, (event: ActionEvent, deps: ActionDeps) =>
 };
 
 /** The actions this charm implements (actions.yaml lists more; those fail as not available until built). */
-export const IMPLEMENTED_ACTIONS: readonly string[] = [...Object.keys(ACTIONS), 'set-tls-private-key'];
+export const IMPLEMENTED_ACTIONS: readonly string[] = [...Object.keys(ACTIONS), 'set-tls-private-key', ...Object.keys(BACKUP_ACTIONS)];
 
 /** Every handler of the charm, in one place: what runs for which event. */
 export function createDispatcher(logger: Logger): Dispatcher<CharmContext> {
@@ -128,11 +160,13 @@ export function createDispatcher(logger: Logger): Dispatcher<CharmContext> {
   for (const kind of LIFECYCLE_RECONCILE) dispatcher.on(kind, reconcileHandler);
   for (const kind of PEER_RECONCILE) dispatcher.on(kind, PEER_RELATION, reconcileHandler);
   for (const kind of WORKLOAD_RECONCILE) dispatcher.on(kind, CONTAINER, reconcileHandler);
+  for (const kind of S3_RECONCILE) dispatcher.on(kind, S3_ENDPOINT, reconcileHandler);
   dispatcher.on('pebble-custom-notice', CONTAINER, customNoticeHandler);
   for (const endpoint of CLIENT_ENDPOINTS) for (const kind of CLIENT_RECONCILE) dispatcher.on(kind, endpoint, clientRelationHandler);
   for (const endpoint of TLS_ENDPOINTS) for (const kind of CLIENT_RECONCILE) dispatcher.on(kind, endpoint, reconcileHandler);
   for (const endpoint of COS_ENDPOINTS) for (const kind of CLIENT_RECONCILE) dispatcher.on(kind, endpoint, reconcileHandler);
   for (const [action, run] of Object.entries(ACTIONS)) dispatcher.on('action', action, (event, charm) => run(event, actionDeps(charm, event)));
+  for (const [action, run] of Object.entries(BACKUP_ACTIONS)) dispatcher.on('action', action, (event, charm) => run(event, backupActionDeps(charm, event)));
   dispatcher.on('action', 'set-tls-private-key', async (event, charm) => (await import('../actions/set-tls-private-key.ts')).setTlsPrivateKey(event, charm));
   for (const action of UNAVAILABLE_ACTIONS) {
     dispatcher.on('action', action, (event, charm) => failUnavailableAction(event, charm));

@@ -22,12 +22,15 @@
  *                        a non-leader before initialisation stops here, config in place
  *   password-heal        once per set-password: restart a Patroni that cannot log in to PostgreSQL
  *   service-health       (update-status, or while shown) restart an inactive Patroni
+ *   restore-progress     (leader, during a point-in-time restore) Blocked when Patroni's bootstrap failed
  *   member               the member is up, else Waiting
  *   user-hash            `user_hash` in the peer bag: this unit's pg_hba admits the planned client users
  *   initialise           (leader, once) users, groups, database set-up, `cluster_initialised`
  *   dynamic-config       (leader) Patroni's DCS settings, PATCHed only when different
  *   restart              pending restarts, one member at a time, primary last
  *   extensions           (leader) plugin_* options, with dependency checks
+ *   backups              a finished restore cleared; pgbackrest.conf; the primary connects the
+ *                        cluster to the S3 repository (stanza, archiving), Blocked until S3 works
  *   client-serve         (leader) client relations: users of gone relations dropped, each relation
  *                        answered once every unit admits its user (docs/relations.md)
  *   legacy-unit-bags     (non-leaders) the legacy db/db-admin databag in this unit's own bag
@@ -39,6 +42,7 @@ import type { KnownEvent } from '../juju/dispatcher.ts';
 import { isStarted, type ClusterStatus } from '../patroni/index.ts';
 import { podName } from '../workload/index.ts';
 import type { HandlerDeps } from './deps.ts';
+import { backupsStep } from './reconcile/backups.ts';
 import { clientRelationsStep, clientServeStep, userHashStep } from './reconcile/client-relations.ts';
 import { clusterInitialisationStep } from './reconcile/cluster-initialisation.ts';
 import { cosStep } from './reconcile/cos.ts';
@@ -59,6 +63,7 @@ import { patroniConfigFileStep } from './reconcile/patroni-config-file.ts';
 import { pebbleLayerStep } from './reconcile/pebble-layer.ts';
 import { Pipeline } from './reconcile/pipeline.ts';
 import { restartStep } from './reconcile/restart.ts';
+import { restoreProgressStep } from './reconcile/restore-progress.ts';
 import { diskSpaceStep, serviceHealthStep } from './reconcile/service-health.ts';
 import { applicationStatus, unitStatus, type ActiveView, type ComputedStatus } from './reconcile/status.ts';
 import { isTransientFailure } from './reconcile/transient.ts';
@@ -91,12 +96,14 @@ export const RECONCILE = Pipeline.start<HandlerDeps>()
   .then(pebbleLayerStep)
   .then(passwordHealStep)
   .then(serviceHealthStep)
+  .then(restoreProgressStep)
   .then(memberStartedStep)
   .then(userHashStep)
   .then(clusterInitialisationStep)
   .then(dynamicConfigStep)
   .then(restartStep)
   .then(extensionsStep)
+  .then(backupsStep)
   .then(clientServeStep)
   .then(legacyUnitBagsStep);
 

@@ -62,7 +62,7 @@ export function restoreSettings(app: AppPeerData, appExtra: Readonly<Record<stri
   const target = app['restore-to-time'];
   const stanza = app['restore-stanza'];
   if ((backupId === undefined && target === undefined) || stanza === undefined) return undefined;
-  const timeline = appExtra['restore-timeline'];
+  const timeline = app['restore-timeline'] ?? appExtra['restore-timeline'];
   return {
     stanza,
     ...(backupId === undefined ? {} : { backupId }),

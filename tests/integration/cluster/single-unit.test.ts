@@ -12,7 +12,7 @@ import { APP, isClean, SandboxFixture } from '../../support/sandbox-fixture.ts';
 
 const MIN = 60_000;
 const UNIT = `${APP}/0`;
-const UNAVAILABLE = ['create-backup', 'create-replication', 'list-backups', 'pre-upgrade-check', 'restore', 'resume-upgrade'];
+const UNAVAILABLE = ['create-replication', 'pre-upgrade-check', 'resume-upgrade'];
 const USERS = ['backup', 'operator', 'replication', 'rewind', 'monitoring'] as const;
 const NEW_MONITORING_PASSWORD = "Mon-Rotated p w'x 7731";
 let sbx: SandboxFixture;

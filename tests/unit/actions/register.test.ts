@@ -8,7 +8,7 @@ import { PASSWORDS, runScenario } from '../scenario/charm-scenario.ts';
 describe('action dispatch', () => {
   it('routes each implemented action to exactly one handler, in the one dispatcher', () => {
     const dispatcher = createDispatcher(createLogger({ level: 'silent' }));
-    expect([...IMPLEMENTED_ACTIONS].sort()).toEqual(['get-password', 'get-primary', 'promote-to-primary', 'set-password', 'set-tls-private-key']);
+    expect([...IMPLEMENTED_ACTIONS].sort()).toEqual(['create-backup', 'get-password', 'get-primary', 'list-backups', 'promote-to-primary', 'restore', 'set-password', 'set-tls-private-key']);
     for (const action of IMPLEMENTED_ACTIONS) {
       expect(dispatcher.handlersFor({ kind: 'action', action, actionId: '1' })).toHaveLength(1);
     }
