@@ -21,6 +21,7 @@ import {
   updateHosts,
   type Pod,
 } from '../../../sandbox/pods/index.ts';
+import { freezePod, healPod, partitionPod, partitionPodFromDcs, thawPod } from '../../../sandbox/pods/faults.ts';
 import { eventually, HOSTNAME_SERVER, HTTP_GET, isDead, newTestSandbox, type TestSandbox } from './helpers.ts';
 
 // Two real pods (network, mount, UTS, IPC and PID namespaces) on a bridge of their own, shared by the file.
@@ -219,6 +220,40 @@ describe('pods on one machine', () => {
       await onHost;
       await rm(hostDir, { recursive: true, force: true });
       await execInPod(pod1, ['pkill', '-KILL', '-x', 'postgres'], { reject: false });
+    }
+  });
+
+  it('freezes, thaws, partitions and heals one pod, leaving the other alone', async () => {
+    const sleeper = async (pod: Pod): Promise<number> => Number((await execInPod(pod, ['sh', '-c', 'sleep 600 >/dev/null 2>&1 & echo $!'])).stdout.trim());
+    const state = async (pod: Pod, pid: number): Promise<string> => (await execInPod(pod, ['ps', '-o', 'stat=', '-p', String(pid)])).stdout.trim().charAt(0);
+    const url = (pod: Pod): string => `http://${pod.name}.postgresql-k8s-endpoints:8008/`;
+    const [frozen, other] = [await sleeper(pod0), await sleeper(pod1)];
+    try {
+      await freezePod(pod0);
+      expect(await state(pod0, frozen)).toBe('T');
+      expect(await state(pod1, other)).toBe('S');
+      // the init runs on: the frozen pod still takes a new process
+      expect((await execInPod(pod0, ['hostname'])).stdout.trim()).toBe('postgresql-k8s-0');
+      await thawPod(pod0);
+      expect(await state(pod0, frozen)).toBe('S');
+      expect(await getFrom(pod1, url(pod0))).toBe('postgresql-k8s-0');
+
+      await partitionPod(pod0);
+      const cut = await execInPod(pod1, [NODE, '-e', HTTP_GET, url(pod0)], { reject: false, timeoutMs: 15_000 });
+      expect(cut.exitCode).not.toBe(0);
+      await healPod(pod0);
+      expect(await eventually(() => getFrom(pod1, url(pod0)), (body) => body === 'postgresql-k8s-0', 15_000)).toBe('postgresql-k8s-0');
+
+      await partitionPodFromDcs(pod0);
+      expect((await execInPod(pod0, ['ip', 'route'])).stdout).toContain(`blackhole ${sandbox.network.bridgeIp}`);
+      expect(await getFrom(pod0, url(pod1))).toBe('postgresql-k8s-1'); // the other pods stay reachable
+      await healPod(pod0);
+      expect((await execInPod(pod0, ['ip', 'route'])).stdout).not.toContain('blackhole');
+    } finally {
+      await thawPod(pod0);
+      await healPod(pod0);
+      await execInPod(pod0, ['kill', String(frozen)], { reject: false });
+      await execInPod(pod1, ['kill', String(other)], { reject: false });
     }
   });
 

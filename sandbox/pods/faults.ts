@@ -1,0 +1,75 @@
+import { readNetworkRecord, type Pod } from './records.ts';
+import { PodError } from './errors.ts';
+import { shmSource } from './names.ts';
+import { POD_INIT_SCRIPT } from './pid-namespace.ts';
+import { findProcesses } from './pod-processes.ts';
+import { runTool, tryTool } from './system.ts';
+
+/**
+ * Faults a pod can suffer short of being killed, as chaos tools bring them on Kubernetes
+ * (chaos-mesh's PodChaos "container freeze" / NetworkChaos "partition"):
+ *
+ *   freeze     SIGSTOP to every process of the pod (but its PID namespace's init), as
+ *              a hung node or a stalled VM: nothing runs, nothing answers, nothing dies
+ *   partition  the pod's link to the bridge goes down: no other pod, the DCS or a client
+ *              outside reaches it, and it reaches none of them
+ *   partition-dcs  a blackhole route to the bridge address (where etcd and the Kubernetes API
+ *              stand-in listen) inside the pod: it still talks to the other pods
+ *
+ * Each is undone by its counterpart (thaw, heal); heal undoes both partitions.
+ */
+
+/**
+ * Signal every process of the pod from the host, but its init (and the `unshare` holding it):
+ * also the host-side `nsenter` parents of the pod's programs, which stop themselves when their
+ * child stops and would otherwise stay stopped after a thaw.
+ */
+async function signalPod(pod: Pod, signal: 'SIGSTOP' | 'SIGCONT'): Promise<number> {
+  const selector = {
+    nsFiles: [`/run/netns/${pod.netns}`, pod.nsFiles.mnt, pod.nsFiles.uts, pod.nsFiles.ipc, ...(pod.nsFiles.pid === undefined ? [] : [pod.nsFiles.pid])],
+    shmSource: { exact: shmSource(pod.sandboxId, pod.name) },
+  };
+  const signalled = new Set<number>();
+  // Twice: a process forked while the first pass ran shows up in the second.
+  for (let pass = 0; pass < 2; pass++) {
+    for (const { pid, command } of await findProcesses(selector)) {
+      if (signalled.has(pid) || command.includes(POD_INIT_SCRIPT)) continue;
+      try {
+        process.kill(pid, signal);
+        signalled.add(pid);
+      } catch {
+        // gone meanwhile
+      }
+    }
+  }
+  return signalled.size;
+}
+
+export async function freezePod(pod: Pod): Promise<void> {
+  if ((await signalPod(pod, 'SIGSTOP')) === 0) throw new PodError('pod-not-found', `no process runs in pod ${pod.name}`);
+}
+
+export async function thawPod(pod: Pod): Promise<void> {
+  await signalPod(pod, 'SIGCONT');
+}
+
+export async function partitionPod(pod: Pod): Promise<void> {
+  await runTool('ip', ['link', 'set', pod.veth, 'down']);
+}
+
+/** The address the DCS listens on, as the pods reach it: the sandbox bridge's. */
+async function dcsAddress(pod: Pod): Promise<string> {
+  const network = await readNetworkRecord(pod.stateDir);
+  if (!network) throw new PodError('pod-state-invalid', `no sandbox network in ${pod.stateDir}`);
+  return network.bridgeIp;
+}
+
+export async function partitionPodFromDcs(pod: Pod): Promise<void> {
+  await runTool('ip', ['-n', pod.netns, 'route', 'replace', 'blackhole', `${await dcsAddress(pod)}/32`]);
+}
+
+/** Undo both partitions; safe when neither is in place. */
+export async function healPod(pod: Pod): Promise<void> {
+  await runTool('ip', ['link', 'set', pod.veth, 'up']);
+  await tryTool('ip', ['-n', pod.netns, 'route', 'del', 'blackhole', `${await dcsAddress(pod)}/32`]);
+}
