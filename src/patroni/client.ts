@@ -83,6 +83,11 @@ export class PatroniClient {
     return new PatroniClient({ ...this.options, url, peerUrls: [], logger: this.log });
   }
 
+  /** The same client with another request timeout, e.g. a short one for a best-effort look at a peer. */
+  withTimeout(timeoutMs: number): PatroniClient {
+    return new PatroniClient({ ...this.options, timeoutMs, retry: this.policies, logger: this.log });
+  }
+
   /** The same client with some retry policies replaced, e.g. a patient `read` to wait for a member to start. */
   withRetryPolicies(overrides: Partial<PatroniRetryPolicies>): PatroniClient {
     return new PatroniClient({ ...this.options, retry: { ...this.policies, ...overrides }, logger: this.log });

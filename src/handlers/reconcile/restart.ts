@@ -16,7 +16,7 @@
  * wait shows Waiting; its next hook (update-status at the latest) asks again.
  */
 import { errorCode } from '../../errors.ts';
-import { isStarted, memberNameToUnitName, type ClusterMember, type ClusterStatus, type PatroniClient } from '../../patroni/index.ts';
+import { isStarted, memberNameToUnitName, NO_RETRY, type ClusterMember, type ClusterStatus, type PatroniClient } from '../../patroni/index.ts';
 import { podName } from '../../workload/index.ts';
 import type { HandlerDeps } from '../deps.ts';
 import { isInitialised } from './facts.ts';
@@ -65,15 +65,20 @@ export function restartCandidate(member: ClusterMember): RestartCandidate {
   return { name: member.name, role: member.role, state: member.state, pendingRestart: member['pending_restart'] === true };
 }
 
+/** One short look per member: a frozen or cut-off peer still listed as running must not hold up every hook. */
+const PENDING_RESTART_LOOK_MS = 3_000;
+
 /**
  * Patroni 3.0.2's /cluster leaves pending_restart out (found in the sandbox: a restart-only
- * parameter never got applied); each member's own /patroni has it. Ask the member then.
+ * parameter never got applied); each member's own /patroni has it. Ask the member then, once
+ * and briefly (with retries, a frozen primary's peers waited 32 s in every reconcile, so the
+ * new primary showed "Primary" half a minute after it took writes).
  */
 async function withPendingRestart(patroni: PatroniClient, member: ClusterMember): Promise<RestartCandidate> {
   const candidate = restartCandidate(member);
   if (member['pending_restart'] !== undefined || member.api_url === undefined || !isStarted(member.state)) return candidate;
   try {
-    const own = await patroni.forMember(member.api_url.replace(/\/patroni$/, '')).patroni();
+    const own = await patroni.forMember(member.api_url.replace(/\/patroni$/, '')).withRetryPolicies({ read: NO_RETRY }).withTimeout(PENDING_RESTART_LOOK_MS).patroni();
     return { ...candidate, pendingRestart: own.pending_restart === true };
   } catch {
     return candidate;

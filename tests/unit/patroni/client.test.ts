@@ -4,6 +4,7 @@ import { createLogger } from '../../../src/logging.ts';
 import {
   isServerError,
   isTransientUnreachable,
+  NO_RETRY,
   PatroniApiError,
   PatroniAuthError,
   PatroniClient,
@@ -101,6 +102,17 @@ describe('PatroniClient reads', () => {
 });
 
 describe('PatroniClient failures without an answer', () => {
+  it('withTimeout gives one member a shorter wait and keeps the rest (NO_RETRY: one request)', async () => {
+    const server = await fake('hang');
+    const started = Date.now();
+    const patient = client(server.url, { timeoutMs: 5_000 });
+    const error = await patient.forMember(server.url).withRetryPolicies({ read: NO_RETRY }).withTimeout(150).patroni().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(PatroniUnreachableError);
+    expect((error as PatroniUnreachableError).reason).toBe('timeout');
+    expect(server.requests).toHaveLength(1);
+    expect(Date.now() - started).toBeLessThan(1_500);
+  });
+
   it('times out a silent member, retries, then reports it unreachable', async () => {
     const server = await fake('hang');
     const started = Date.now();
