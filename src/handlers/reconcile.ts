@@ -151,14 +151,29 @@ async function clusterAsPeersSeeIt(deps: Pick<HandlerDeps, 'unitName' | 'cluster
 }
 
 /** This member's role in a fresh (or this hook's) cluster view; undefined if Patroni cannot say. */
+/** How long the status may wait for a Patroni API that stopped answering after the member step. */
+const FINAL_VIEW_RETRY_MS = 15_000;
+
+/**
+ * This member's role for the status. The member answered moments ago (the member step), so a
+ * failure here is an API re-binding (a TLS reload for a renewed certificate, here or on the peer
+ * that answered first): read again for a few seconds rather than show Waiting until a later hook.
+ */
 async function finalView(deps: HandlerDeps, facts: Pick<ReconcileFacts, 'member' | 'rendered'>): Promise<ActiveView | undefined> {
-  try {
-    const cluster = await clusterAsPeersSeeIt(deps, facts);
-    return activeView(cluster, podName(deps.unitName), facts.rendered.plannedUnits);
-  } catch (error) {
-    if (!isTransientFailure(error)) throw error;
-    deps.logger.warn({ code: errorCode(error) }, 'cannot read the cluster for the status');
-    return undefined;
+  const deadline = Date.now() + Math.min(deps.timing.memberStartTimeoutMs, FINAL_VIEW_RETRY_MS);
+  for (;;) {
+    try {
+      const cluster = await clusterAsPeersSeeIt(deps, facts);
+      return activeView(cluster, podName(deps.unitName), facts.rendered.plannedUnits);
+    } catch (error) {
+      if (!isTransientFailure(error)) throw error;
+      if (Date.now() + deps.timing.pollIntervalMs > deadline) {
+        deps.logger.warn({ code: errorCode(error) }, 'cannot read the cluster for the status');
+        return undefined;
+      }
+      deps.cluster.forget();
+      await sleep(deps.timing.pollIntervalMs);
+    }
   }
 }
 

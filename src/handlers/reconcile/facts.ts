@@ -64,6 +64,8 @@ export interface ReconcileFacts {
   readonly rendered: RenderedConfig;
   /** Whether this hook (re)started the Patroni service through a replan, or switched its API to or from https. */
   readonly serviceStarted: boolean;
+  /** The tls step reloaded a running Patroni for new TLS files: its API re-binds for a moment. */
+  readonly tlsReloaded: boolean;
   /** This member's Patroni status, once it runs. */
   readonly member: MemberStatus;
   readonly clients: ClientRelationFacts;

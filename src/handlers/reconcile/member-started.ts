@@ -41,13 +41,13 @@ const COMING_UP_STATES: ReadonlySet<string> = new Set(['starting', 'stopping', '
 export const memberStartedStep = step({
   name: 'member',
   retryMessage: MESSAGES.memberNotStarted,
-  requires: ['event', 'serviceStarted'],
+  requires: ['event', 'serviceStarted', 'tlsReloaded'],
   provides: ['member'],
-  async run(deps: Pick<HandlerDeps, 'patroni' | 'timing'>, { event, serviceStarted }) {
+  async run(deps: Pick<HandlerDeps, 'patroni' | 'timing'>, { event, serviceStarted, tlsReloaded }) {
     const patroni = (await deps.patroni()).withRetryPolicies({ read: NO_RETRY });
     const first = await memberStatus(patroni);
     const comingUp = first !== undefined && COMING_UP_STATES.has(first.state);
-    const patient = serviceStarted || event.kind === 'pebble-ready' || comingUp;
+    const patient = serviceStarted || tlsReloaded || event.kind === 'pebble-ready' || comingUp;
     const timeoutMs = patient ? deps.timing.memberStartTimeoutMs : 0;
     // The first look is already taken: poll on only when there is time to wait.
     const started = first !== undefined && isStarted(first.state) ? first : undefined;

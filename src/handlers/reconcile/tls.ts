@@ -15,13 +15,11 @@ import type { RelationRef } from '../../juju/hook-tools.ts';
 import { RECEIVE_CA_CERT_ENDPOINT, receivedCas, storeReceivedCas } from '../../relations/tls/ca-transfer.ts';
 import { CERTIFICATES_ENDPOINT, convergeCertificates, readStoredTls } from '../../relations/tls/certificates.ts';
 import { pushTlsFiles, pushTransferredCas } from '../../relations/tls/workload-files.ts';
-import { NO_RETRY } from '../../patroni/index.ts';
 import { SERVICE_POSTGRESQL } from '../../workload/index.ts';
 import type { HandlerDeps } from '../deps.ts';
 import type { ReconcileFacts } from './facts.ts';
-import { waitForMember } from './member-started.ts';
 import { blocked, waiting, type StepReport } from './outcome.ts';
-import { proceed, step } from './pipeline.ts';
+import { next, step } from './pipeline.ts';
 
 function breaking(event: ReconcileFacts['event'], endpoint: string): RelationRef | undefined {
   return event.kind === 'relation-broken' && event.endpoint === endpoint ? event.relation : undefined;
@@ -31,9 +29,9 @@ export const tlsStep = step({
   name: 'tls',
   retryMessage: 'waiting to set up TLS',
   requires: ['event', 'isLeader', 'unit', 'workload'],
-  provides: [],
+  provides: ['tlsReloaded'],
   async run(
-    deps: Pick<HandlerDeps, 'unitName' | 'appName' | 'modelName' | 'tools' | 'secrets' | 'pebble' | 'patroni' | 'timing' | 'logger'>,
+    deps: Pick<HandlerDeps, 'unitName' | 'appName' | 'modelName' | 'tools' | 'secrets' | 'pebble' | 'logger'>,
     { event, isLeader, unit },
   ) {
     const logger = deps.logger;
@@ -43,16 +41,16 @@ export const tlsStep = step({
     );
     const pebble = await deps.pebble();
     const filesChanged = await pushTlsFiles(pebble, await readStoredTls(deps.secrets), logger);
-    // A new certificate while TLS is on (renewal, a new key): reload, and wait for Patroni's API,
-    // which re-binds with it, so the member step does not take the pause for a stopped member.
-    // When TLS is being switched on, patroni.yml changes too and the service step reloads.
+    // A new certificate while TLS is on (renewal, a new key): reload. Patroni's API re-binds with
+    // it, so the member step waits for it (tlsReloaded) instead of taking the pause for a stopped
+    // member. When TLS is being switched on, patroni.yml changes too and the service step reloads.
+    let tlsReloaded = false;
     if (filesChanged && unit.tls === 'enabled') {
       const [service] = (await pebble.plan()).services[SERVICE_POSTGRESQL] === undefined ? [] : await pebble.services([SERVICE_POSTGRESQL]);
       if (service?.current === 'active') {
         await pebble.sendSignal('SIGHUP', [SERVICE_POSTGRESQL]);
         logger.info('asked Patroni to reload for the new TLS files');
-        const patroni = (await deps.patroni()).withRetryPolicies({ read: NO_RETRY });
-        if ((await waitForMember(patroni, deps.timing.memberStartTimeoutMs, deps.timing.pollIntervalMs)) === undefined) logger.warn('Patroni has not answered since the TLS reload');
+        tlsReloaded = true;
       }
     }
     const cas = await receivedCas({ tools: deps.tools, appName: deps.appName, isLeader, logger }, breaking(event, RECEIVE_CA_CERT_ENDPOINT));
@@ -60,7 +58,7 @@ export const tlsStep = step({
     await storeReceivedCas(deps.secrets, cas, transferred.removedApps);
     const problem = certificates.problem;
     const report: StepReport | undefined = problem === undefined ? undefined : problem.kind === 'blocked' ? blocked(problem.message) : waiting(problem.message);
-    return proceed(report);
+    return next({ tlsReloaded }, report);
   },
 });
 

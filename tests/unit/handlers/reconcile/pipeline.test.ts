@@ -151,9 +151,9 @@ describe('reconcile pipeline', () => {
       name: 'provider',
       retryMessage: 'retrying provider',
       requires: [],
-      provides: ['serviceStarted'],
+      provides: ['serviceStarted', 'tlsReloaded'],
       async run() {
-        return next({ serviceStarted: true });
+        return next({ serviceStarted: true, tlsReloaded: false });
       },
     });
     const consumer = step({
@@ -171,7 +171,7 @@ describe('reconcile pipeline', () => {
     expect(seen).toEqual([{ serviceStarted: true, isLeader: true }]);
     expect(run.complete).toBe(true);
     expect(run.outcomes).toEqual([{ kind: 'done' }, { kind: 'maintenance', message: 'busy' }]);
-    // memberStartedStep needs serviceStarted: accepted after the provider (compile-time check).
+    // memberStartedStep needs serviceStarted and tlsReloaded: accepted after the provider (compile-time check).
     expect(Pipeline.start<HandlerDeps>().then(provider).then(memberStartedStep).names).toEqual(['provider', 'member']);
   });
 });
