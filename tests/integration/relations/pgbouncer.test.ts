@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { APP, allActive, isCaughtUpReplica, isClean, SandboxFixture, type StatusDoc, type UnitStatus } from '../../support/sandbox-fixture.ts';
+import { member } from '../cluster/helpers.ts';
 import { ackedIds, waitForMoreWrites, waitForReplay, workloadOf } from './helpers.ts';
 
 // PostgreSQL (2 units, trusted) ← pgbouncer-k8s (sandbox/charms/pgbouncer: Debian's pgbouncer as
@@ -8,7 +9,8 @@ import { ackedIds, waitForMoreWrites, waitForReplay, workloadOf } from './helper
 // pgbouncer-k8s does: those get their pg_hba rules through the authorisation rules observer's
 // Pebble notices (src/workload/authorisation-rules-observer.ts), which a first scenario proves
 // alone with a user made by hand. The client then writes through pgbouncer's Service, reads
-// through `<db>_readonly`, and keeps writing through a switchover with nothing acknowledged lost.
+// through `<db>_readonly`, and keeps writing through a switchover and a failover with nothing
+// acknowledged lost.
 const MIN = 60_000;
 const PGB = 'pgbouncer-k8s';
 const CLIENT = 'test-client';
@@ -142,18 +144,46 @@ describe('pgbouncer-k8s in front of a 2-unit deployment', () => {
     expect(sessions[0]!.n).toBeGreaterThan(0);
   }, 5 * MIN);
 
-  it('switchover while the client writes through pgbouncer: writes resume on the new primary, 0 acknowledged writes lost', async () => {
+  it('switchover while the client writes through pgbouncer: writes resume on the new primary', async () => {
     const status = await sbx.waitFor((u) => healthy(u) && Object.values(u).some((x) => x.patroni?.role === 'sync_standby'), 'a sync standby', 3 * MIN);
     const units = status.applications[APP]!.units;
     const candidate = Object.keys(units).find((u) => units[u]!.patroni?.role === 'sync_standby')!;
     await sbx.runOk(candidate, 'promote-to-primary', { scope: 'unit' });
     await sbx.until(() => sbx.units(), (u) => leaderOf(u) === candidate, `${candidate} to lead`, 3 * MIN);
     await waitForMoreWrites(sbx, `${CLIENT}/0`, 30, `through pgbouncer after the switchover to ${candidate}`, 3 * MIN);
+  }, 8 * MIN);
+
+  it('failover (the primary frozen and killed) while the client writes through pgbouncer: writes resume, 0 acknowledged writes lost', async () => {
+    const before = await sbx.waitFor((u) => healthy(u), 'both units healthy', 3 * MIN);
+    const units = before.applications[APP]!.units;
+    const oldPrimary = leaderOf(units)!;
+    const survivor = Object.keys(units).find((u) => u !== oldPrimary)!;
+    let frozen = false;
+    try {
+      // Frozen, its Pebble does not restart Patroni at once: a node that stays down.
+      await sbx.signalPebble(oldPrimary, 'freeze');
+      frozen = true;
+      await sbx.killMember(oldPrimary);
+      await sbx.until(
+        async () => (await sbx.patroniCluster(units[survivor]!.address, 2_000)).find((m) => m.role === 'leader' && m.state === 'running')?.name,
+        (name) => name !== undefined && name === member(survivor),
+        `${survivor} to lead`,
+        3 * MIN,
+        250,
+      );
+      // Back as a replica (with strict synchronous mode, the new primary commits once it has a standby again).
+      await sbx.chaos([oldPrimary]);
+      frozen = false;
+    } finally {
+      if (frozen) await sbx.chaos([oldPrimary]).catch(() => undefined);
+    }
+    await waitForMoreWrites(sbx, `${CLIENT}/0`, 30, `through pgbouncer after the failover to ${survivor}`, 4 * MIN);
+    await sbx.waitFor((u) => healthy(u), `${oldPrimary} back as a caught-up replica`, 5 * MIN);
 
     const stopped = await sbx.runOk(`${CLIENT}/0`, 'stop-continuous-writes');
     const acked = await ackedIds(sbx, `${CLIENT}/0`);
-    const allowed = new Set([...acked, ...(JSON.parse(String(stopped['uncertain'])) as number[])]);
     expect(Number(stopped['writes'])).toBe(acked.length);
+    const allowed = new Set([...acked, ...(JSON.parse(String(stopped['uncertain'])) as number[])]);
     const addresses = Object.values(await sbx.units()).map((u) => u.address);
     await waitForReplay(sbx, addresses, 2 * MIN);
     for (const host of addresses) {
@@ -166,6 +196,7 @@ describe('pgbouncer-k8s in front of a 2-unit deployment', () => {
         doubled: 0,
       });
     }
-    expect((await sbx.waitFor((u) => healthy(u), 'both units active after the switchover', 3 * MIN)).applications[PGB]?.units[`${PGB}/0`]?.['workload-status'].current).toBe('active');
-  }, 10 * MIN);
+    const status = await sbx.status();
+    expect(workloadOf(status, `${PGB}/0`)?.current).toBe('active');
+  }, 12 * MIN);
 });
