@@ -117,6 +117,14 @@ export async function pebblePid(stateDir: string, unit: string): Promise<number 
 }
 
 /** Live (not zombie) processes in process group `pgid`. */
+/** A process's pid in its innermost PID namespace (the last of `NSpid` in /proc/<pid>/status), or null when it is gone. */
+export async function innermostPid(pid: number): Promise<number | null> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
+  const line = status.split('\n').find((l) => l.startsWith('NSpid:'));
+  const last = line?.trim().split(/\s+/).at(-1);
+  return last === undefined ? null : Number(last);
+}
+
 export async function groupMembers(pgid: number): Promise<number[]> {
   const members: number[] = [];
   for (const name of await readdir('/proc')) {

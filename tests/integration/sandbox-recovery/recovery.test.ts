@@ -11,7 +11,7 @@ import { isAlive, readPid } from '../../../sandbox/runtime/processes.ts';
 import type { SandboxSettings } from '../../../sandbox/runtime/settings.ts';
 import { destroyEverything } from '../../../sandbox/runtime/teardown.ts';
 import { type CliResult, eventually, newStateDir, processesMentioning, randomSubnet, readJson, runCli } from '../sandbox-cli/helpers.ts';
-import { APP, ARCHIVE_LOCATION, groupMembers, packRecoveryCharm, pebblePid, RecoveryCharm } from './helpers.ts';
+import { APP, ARCHIVE_LOCATION, groupMembers, innermostPid, packRecoveryCharm, pebblePid, RecoveryCharm } from './helpers.ts';
 
 // The sandbox's answers to failures, driven through its CLI with a small test charm: pods whose
 // processes are all killed (one, or all at once as a node restart would), and a daemon SIGKILLed
@@ -75,11 +75,16 @@ describe('sandbox recovery', () => {
     await charm.slow(U0, 'config-changed');
     const daemon = await client();
     let hook: number | null;
+    let dispatch = 0;
     try {
       await daemon.setConfig(APP, { greeting: 'slow on 0' });
       hook = await eventually(() => charm.slowPid(U0, 'config-changed'), (pid) => pid !== null, 60_000);
       expect(hook).not.toBeNull();
       await charm.slow(U0, 'config-changed', false); // its retry, after the kill, is quick
+      // The dispatch's process group on the host (nsenter's pid; the hook's shell is in it).
+      const saved = async () => ControllerStateSchema.parse(JSON.parse(await readFile(path.join(stateDir, 'controller.json'), 'utf8')));
+      dispatch = (await eventually(saved, (s) => s.dispatches[U0] !== undefined)).dispatches[U0]!.pid;
+      expect((await Promise.all((await groupMembers(dispatch)).map((pid) => innermostPid(pid))))).toContain(hook);
 
       const killed = await cli('chaos', 'kill-pod', U0, '--timeout', '4m');
       expect(killed.exitCode, killed.stderr).toBe(0);
@@ -88,7 +93,7 @@ describe('sandbox recovery', () => {
     } finally {
       daemon.close();
     }
-    expect(await groupMembers(hook!)).toEqual([]); // the sleeping hook died with the pod
+    expect(await groupMembers(dispatch)).toEqual([]); // the sleeping hook died with the pod
     expect(await isAlive(pebbles.u0!)).toBe(false);
     const restarted = await pebblePid(stateDir, U0);
     expect(restarted).not.toBeNull();
@@ -124,13 +129,18 @@ describe('sandbox recovery', () => {
     await charm.slow(U1, 'config-changed');
     const first = await client();
     let hook: number | null;
+    let dispatch = 0;
     try {
       await first.setConfig(APP, { greeting: 'slow on 1' });
       hook = await eventually(() => charm.slowPid(U1, 'config-changed'), (pid) => pid !== null, 60_000);
       expect(hook).not.toBeNull();
-      // Saved with the controller's state before the crash.
+      // Saved with the controller's state before the crash. The dispatch it records is nsenter's
+      // pid on the host (entering the pod's PID namespace forks); the hook's shell, in that
+      // process group, knows itself by its pid inside the pod.
       const saved = async () => ControllerStateSchema.parse(JSON.parse(await readFile(path.join(stateDir, 'controller.json'), 'utf8')));
-      expect((await eventually(saved, (s) => s.dispatches[U1]?.pid === hook)).dispatches[U1]?.pid).toBe(hook);
+      dispatch = (await eventually(saved, (s) => s.dispatches[U1] !== undefined)).dispatches[U1]!.pid;
+      const inPod = await Promise.all((await groupMembers(dispatch)).map((pid) => innermostPid(pid)));
+      expect(inPod).toContain(hook);
     } finally {
       first.close();
     }
@@ -138,7 +148,7 @@ describe('sandbox recovery', () => {
     const daemon = await readPid(paths.daemonPid);
     process.kill(daemon!, 'SIGKILL');
     expect(await eventually(() => isAlive(daemon!), (alive) => !alive)).toBe(false);
-    expect((await groupMembers(hook!)).length).toBe(2); // the hook's shell and its sleep, orphaned
+    expect((await groupMembers(dispatch)).length).toBe(3); // nsenter, the hook's shell and its sleep, orphaned
     await charm.slow(U1, 'config-changed', false);
 
     const status = await cli('status');
@@ -147,14 +157,14 @@ describe('sandbox recovery', () => {
     try {
       await second.settled(120_000);
       const events = await second.events();
-      const killed = events.find((e) => e.unit === U1 && e.type === 'model' && e.what.includes(`dispatch (pid ${hook!})`));
+      const killed = events.find((e) => e.unit === U1 && e.type === 'model' && e.what.includes(`dispatch (pid ${dispatch})`));
       const rerun = events.find((e) => e.unit === U1 && e.type === 'started' && e.hook === 'config-changed');
-      expect(killed?.what).toMatch(/^killed 2 processes of the "config-changed" hook's dispatch/);
+      expect(killed?.what).toMatch(/^killed 3 processes of the "config-changed" hook's dispatch/);
       expect(killed!.seq).toBeLessThan(rerun!.seq);
     } finally {
       second.close();
     }
-    expect(await groupMembers(hook!)).toEqual([]);
+    expect(await groupMembers(dispatch)).toEqual([]);
     expect(await charm.started(U1, 'config-changed')).toBe(startedBefore + 1);
     const ends = (await charm.records(U1)).filter((r) => r.kind === 'end' && r.subject === 'config-changed');
     expect(ends.map((r) => r.value)).not.toContain(String(hook));
