@@ -25,6 +25,7 @@ import { loadCharmMetadata } from '../../../../src/juju/metadata.ts';
 import { createLogger, type Logger } from '../../../../src/logging.ts';
 import { PebbleClient } from '../../../../src/pebble/index.ts';
 import { BadRelationData, expandJobs, identifier, parseScrapeData, type Hosts, type Job } from './scrape-config.ts';
+import { runCharm } from '../../lib/run-charm.ts';
 
 const PROM_DIR = '/var/lib/cos/prometheus';
 const PROM_CONFIG = `${PROM_DIR}/prometheus.yml`;
@@ -228,12 +229,4 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<number
   }
 }
 
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    createLogger().fatal({ err: error }, 'dispatch crashed');
-    process.exitCode = 1;
-  },
-);
+runCharm('cos', main);

@@ -62,6 +62,7 @@ import {
   type InternalSecret,
 } from './state.ts';
 import { renderUserlist } from './userlist.ts';
+import { runCharm } from '../../lib/run-charm.ts';
 
 interface Ctx {
   dispatch: DispatchContext;
@@ -381,12 +382,4 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<number
   }
 }
 
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    createLogger().fatal({ err: error }, 'dispatch crashed');
-    process.exitCode = 1;
-  },
-);
+runCharm('pgbouncer', main);

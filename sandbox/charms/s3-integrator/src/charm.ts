@@ -5,6 +5,7 @@ import { eventFromContext } from '../../../../src/juju/events.ts';
 import { HookTools, processToolRunner, type RelationRef } from '../../../../src/juju/hook-tools.ts';
 import { loadCharmMetadata } from '../../../../src/juju/metadata.ts';
 import { createLogger } from '../../../../src/logging.ts';
+import { runCharm } from '../../lib/run-charm.ts';
 
 /**
  * s3-integrator (canonical/s3-integrator `src/charm.py`, data_platform_libs `s3.py` v0
@@ -146,12 +147,4 @@ async function main(): Promise<number> {
   return code;
 }
 
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    createLogger().fatal({ err: error }, 's3-integrator dispatch crashed');
-    process.exitCode = 1;
-  },
-);
+runCharm('s3-integrator', main);

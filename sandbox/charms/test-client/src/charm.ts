@@ -11,6 +11,7 @@ import { createLogger, type Logger } from '../../../../src/logging.ts';
 import { PebbleClient } from '../../../../src/pebble/index.ts';
 import { PgsqlRequirer } from '../../lib/pgsql-requirer.ts';
 import { configString, databaseName, databaseRequirer, DATABASE_ENDPOINT, DB_ENDPOINT, holding, relationsOf, TABLE, type Holding, type Target } from './connection.ts';
+import { runCharm } from '../../lib/run-charm.ts';
 
 /**
  * test-client: a data_interfaces requirer on `database` and an ops-lib-pgsql client on `db`,
@@ -268,12 +269,4 @@ async function main(env: NodeJS.ProcessEnv = process.env): Promise<number> {
   return code;
 }
 
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    createLogger().fatal({ err: error }, 'test-client dispatch crashed');
-    process.exitCode = 1;
-  },
-);
+runCharm('test-client', main);

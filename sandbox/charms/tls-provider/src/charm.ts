@@ -7,6 +7,7 @@ import { HookTools, processToolRunner, type RelationRef } from '../../../../src/
 import { createLogger } from '../../../../src/logging.ts';
 import { errorMessage } from '../../../../src/errors.ts';
 import { CERTIFICATES_ENDPOINT, configure, SEND_CA_CERT_ENDPOINT } from './provider.ts';
+import { runCharm } from '../../lib/run-charm.ts';
 
 const BROKEN = /^hooks\/(.+)-relation-broken$/;
 
@@ -34,12 +35,4 @@ async function main(env: NodeJS.ProcessEnv = process.env): Promise<number> {
   }
 }
 
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    createLogger().fatal({ err: error }, 'tls-provider dispatch crashed');
-    process.exitCode = 1;
-  },
-);
+runCharm('tls-provider', main);
