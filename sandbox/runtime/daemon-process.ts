@@ -1,5 +1,3 @@
-import { execa } from 'execa';
-import { closeSync, openSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { errorMessage } from '../../src/errors.ts';
@@ -7,7 +5,7 @@ import { ControllerClient } from '../controller/controller-client.ts';
 import { CONTROLLER_SOCKET } from '../controller/protocol.ts';
 import { SandboxError } from './errors.ts';
 import { DAEMON_SCRIPT, type SandboxPaths, TSX_LOADER } from './paths.ts';
-import { findOwnProcess, isAlive, removePid, tailOf, terminate, waitForExit, outputFd } from './processes.ts';
+import { findOwnProcess, isAlive, removePid, spawnDetached, tailOf, terminate, waitForExit } from './processes.ts';
 
 /**
  * Finding, starting and stopping the sandbox daemon from the CLI. The daemon runs detached with
@@ -69,23 +67,9 @@ export async function connectOrStart(paths: SandboxPaths, timeoutMs = 120_000): 
 
 /** Start the daemon in the background (own session, output appended to daemon.log). */
 async function spawnDaemon(paths: SandboxPaths): Promise<number> {
-  const log = openSync(paths.daemonLog, 'a', 0o600);
-  try {
-    const child = execa(process.execPath, ['--import', TSX_LOADER, DAEMON_SCRIPT, '--state', paths.stateDir], {
-      detached: true,
-      cleanup: false,
-      reject: false,
-      stdin: 'ignore',
-      stdout: outputFd(log),
-      stderr: outputFd(log),
-      cwd: paths.stateDir,
-    });
-    child.unref();
-    if (child.pid === undefined) throw new SandboxError('sandbox-daemon-failed', 'cannot start the sandbox daemon');
-    return child.pid;
-  } finally {
-    closeSync(log);
-  }
+  const pid = spawnDetached(process.execPath, ['--import', TSX_LOADER, DAEMON_SCRIPT, '--state', paths.stateDir], paths.daemonLog, { cwd: paths.stateDir });
+  if (pid === undefined) throw new SandboxError('sandbox-daemon-failed', 'cannot start the sandbox daemon');
+  return pid;
 }
 
 /** Ask the daemon to stop (hooks finish or are killed after its grace), SIGKILL if it will not. */

@@ -1,5 +1,3 @@
-import { execa } from 'execa';
-import { closeSync, openSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import http from 'node:http';
 import path from 'node:path';
@@ -7,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../../src/logging.ts';
 import { enableEtcdAuth, type EtcdCredentials, newEtcdAuth, readEtcdAuth, writeEtcdAuth } from './etcd-auth.ts';
 import { SandboxError } from './errors.ts';
-import { findOwnProcess, isAlive, removePid, tailOf, terminate, writePid, outputFd } from './processes.ts';
+import { findOwnProcess, isAlive, removePid, spawnDetached, tailOf, terminate, writePid } from './processes.ts';
 
 /**
  * The sandbox's control plane: one etcd (v3 API, Debian's etcd 3.4) that every unit's Patroni
@@ -71,25 +69,18 @@ export async function ensureEtcd(options: {
     return authenticated(running, false);
   }
   await mkdir(f.data, { recursive: true, mode: 0o700 });
-  const log = openSync(f.log, 'a', 0o600);
-  let pid: number | undefined;
-  try {
-    const child = execa(
-      'etcd',
-      [
-        '--name', 'sandbox', '--data-dir', f.data,
-        '--listen-client-urls', clientUrl, '--advertise-client-urls', clientUrl,
-        '--listen-peer-urls', peerUrl, '--initial-advertise-peer-urls', peerUrl,
-        '--initial-cluster', `sandbox=${peerUrl}`, '--log-level', 'warn', '--logger', 'zap',
-      ],
-      // Its own session, no ETCD_* leaking in from the caller's environment.
-      { detached: true, cleanup: false, reject: false, stdin: 'ignore', stdout: outputFd(log), stderr: outputFd(log), extendEnv: false, env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin' } },
-    );
-    child.unref();
-    pid = child.pid;
-  } finally {
-    closeSync(log);
-  }
+  const pid = spawnDetached(
+    'etcd',
+    [
+      '--name', 'sandbox', '--data-dir', f.data,
+      '--listen-client-urls', clientUrl, '--advertise-client-urls', clientUrl,
+      '--listen-peer-urls', peerUrl, '--initial-advertise-peer-urls', peerUrl,
+      '--initial-cluster', `sandbox=${peerUrl}`, '--log-level', 'warn', '--logger', 'zap',
+    ],
+    f.log,
+    // No ETCD_* leaking in from the caller's environment.
+    { extendEnv: false, env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin' } },
+  );
   if (pid === undefined) throw new SandboxError('sandbox-etcd-failed', `etcd could not be started; see ${f.log}`);
   await writePid(f.pid, pid);
   options.logger?.info({ pid, clientUrl }, 'etcd started');

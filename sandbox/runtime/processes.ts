@@ -1,4 +1,6 @@
+import { closeSync, openSync } from 'node:fs';
 import { open, readFile, rm, writeFile } from 'node:fs/promises';
+import { execa } from 'execa';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
@@ -104,4 +106,35 @@ export async function tailOf(file: string, lines = 20): Promise<string> {
  */
 export function outputFd(fd: number): 3 {
   return fd as 3;
+}
+
+/**
+ * Starts `file argv` in its own session with stdin closed and stdout/stderr appended to
+ * `logFile`, not waited for, so it keeps running after this process exits; its pid, or undefined
+ * when it could not be started. Used for what the sandbox leaves running: the daemon, etcd, s3rver.
+ */
+export function spawnDetached(
+  file: string,
+  argv: readonly string[],
+  logFile: string,
+  options: { cwd?: string; env?: Record<string, string>; extendEnv?: boolean } = {},
+): number | undefined {
+  const log = openSync(logFile, 'a', 0o600);
+  try {
+    const child = execa(file, argv, {
+      detached: true,
+      cleanup: false,
+      reject: false,
+      stdin: 'ignore',
+      stdout: outputFd(log),
+      stderr: outputFd(log),
+      ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
+      ...(options.env === undefined ? {} : { env: options.env }),
+      ...(options.extendEnv === undefined ? {} : { extendEnv: options.extendEnv }),
+    });
+    child.unref();
+    return child.pid;
+  } finally {
+    closeSync(log);
+  }
 }

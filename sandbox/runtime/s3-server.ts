@@ -1,5 +1,5 @@
 import { execa } from 'execa';
-import { closeSync, existsSync, openSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import https from 'node:https';
 import path from 'node:path';
@@ -9,7 +9,7 @@ import { setStaticHostsEntries } from '../pods/hosts-file.ts';
 import { readNetworkRecord } from '../pods/records.ts';
 import { SandboxError } from './errors.ts';
 import { REPO_ROOT } from './paths.ts';
-import { findOwnProcess, isAlive, outputFd, removePid, tailOf, terminate, writePid } from './processes.ts';
+import { findOwnProcess, isAlive, removePid, spawnDetached, tailOf, terminate, writePid } from './processes.ts';
 
 /**
  * The sandbox's S3: s3rver (npm, https://github.com/jamhall/s3rver) over HTTPS with a CA of its
@@ -100,24 +100,9 @@ export async function ensureS3Server(options: { stateDir: string; logger?: Logge
   });
   const running = await findS3Server(options.stateDir);
   if (running !== null) return handle(running, false);
-  const log = openSync(f.log, 'a', 0o600);
-  let pid: number | undefined;
-  try {
-    // --no-vhost-buckets: s3rver would otherwise take any Host that is not localhost or an IP as a
-    // bucket name (CNAME-style), so path-style requests to s3.sandbox.internal would miss.
-    const child = execa(process.execPath, [S3RVER, '-d', f.data, '-a', host, '-p', String(S3_PORT), '--key', f.key, '--cert', f.cert, '--silent', '--no-vhost-buckets'], {
-      detached: true,
-      cleanup: false,
-      reject: false,
-      stdin: 'ignore',
-      stdout: outputFd(log),
-      stderr: outputFd(log),
-    });
-    child.unref();
-    pid = child.pid;
-  } finally {
-    closeSync(log);
-  }
+  // --no-vhost-buckets: s3rver would otherwise take any Host that is not localhost or an IP as a
+  // bucket name (CNAME-style), so path-style requests to s3.sandbox.internal would miss.
+  const pid = spawnDetached(process.execPath, [S3RVER, '-d', f.data, '-a', host, '-p', String(S3_PORT), '--key', f.key, '--cert', f.cert, '--silent', '--no-vhost-buckets'], f.log);
   if (pid === undefined) throw new SandboxError('sandbox-s3-failed', `s3rver could not be started; see ${f.log}`);
   await writePid(f.pid, pid);
   const deadline = Date.now() + (options.timeoutMs ?? 20_000);
