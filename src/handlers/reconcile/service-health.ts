@@ -32,7 +32,9 @@ export const diskSpaceStep = step({
   requires: ['event'],
   provides: [],
   async run(deps: Pick<HandlerDeps, 'tools' | 'pebble' | 'logger'>, { event }) {
-    if (!(await shouldCheck(deps, event, MESSAGES.lowDiskSpace))) return proceed();
+    // Also when the ready check fails: a full volume is a usual reason for PostgreSQL to stop
+    // (it PANICs when it cannot write WAL), and the status then says so at once.
+    if (event.kind !== 'pebble-check-failed' && !(await shouldCheck(deps, event, MESSAGES.lowDiskSpace))) return proceed();
     try {
       const space = await probeFilesystemSpace(await deps.pebble(), DEFAULT_WORKLOAD_PATHS.storage);
       if (!isLowOnSpace(space)) return proceed();

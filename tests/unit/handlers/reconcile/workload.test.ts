@@ -93,6 +93,13 @@ describe('disk-space step', () => {
     expect(freed!.peerUnits[0]!['member-serving']).toBe('True');
   });
 
+  it('looks at the volume when the ready check fails (a full volume stops PostgreSQL) and says so', async () => {
+    const state = await leader();
+    const result = await runScenario({ hook: 'pebble-check-failed' }, { ...state, workload: { ...state.workload!, commands: { ...state.workload!.commands, df: dfOutput(99) } } });
+    expect(operations(result, 'exec').some((op) => op.command[0] === 'df')).toBe(true);
+    expect(result.status).toEqual(LOW_SPACE);
+  });
+
   it('does not look at the volume on other hooks while its status is not shown', async () => {
     const result = await runScenario({ hook: 'config-changed' }, await leader());
     expect(operations(result, 'exec').some((op) => op.command[0] === 'df')).toBe(false);
