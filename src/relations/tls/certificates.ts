@@ -14,6 +14,7 @@
  */
 import {
   canonicalPem,
+  certificateExpiry,
   certificateFor,
   CERTIFICATE_SIGNING_REQUESTS_KEY,
   CERTIFICATES_KEY,
@@ -42,8 +43,8 @@ export type CertificatesTools = Pick<
 /**
  * A unit-owned secret holding the certificate, expiring when it is time to renew it: Juju runs
  * `secret-expired` then (the v2 library's expiry secret works the same way), and that hook's
- * reconcile asks for the new certificate. Juju checks expiry by the minute, so the time is
- * rounded up to the next minute, never before the renewal time.
+ * reconcile asks for the new certificate. Once asked, the secret expires with the certificate,
+ * so that an unanswered renewal shows as expired when it is.
  */
 export const RENEWAL_SECRET_LABEL = 'certificates.renewal';
 
@@ -123,19 +124,31 @@ function minuteCeiling(time: Date): Date {
   return new Date(Math.ceil(time.getTime() / 60_000) * 60_000);
 }
 
-/** The renewal secret holds this certificate and expires at its renewal time (written only when the certificate changed). */
-export async function scheduleRenewal(deps: Pick<CertificatesDeps, 'tools' | 'logger'>, certificate: string, renewAt: Date): Promise<void> {
-  const expire = minuteCeiling(renewAt);
+/**
+ * Juju checks secret expiry by the minute: secret-expired comes once the expiry time truncated
+ * to the minute has passed, so up to a minute before the time set. A hook that close to the
+ * renewal time renews (a minute early is nothing against any certificate's lifetime).
+ */
+export const RENEWAL_SLACK_MS = 60_000;
+
+/**
+ * The renewal secret holds this certificate and expires at `due` (written only when either
+ * changed): the renewal time, or once a renewal is asked for, the certificate's expiry, so that
+ * a hook comes when it expires unrenewed.
+ */
+export async function scheduleRenewal(deps: Pick<CertificatesDeps, 'tools' | 'logger'>, certificate: string, due: Date): Promise<void> {
+  const content = { certificate, due: due.toISOString() };
   let id: string | undefined;
   try {
     id = (await deps.tools.secretInfoGet({ label: RENEWAL_SECRET_LABEL })).id;
-    if ((await deps.tools.secretGet({ id }))['certificate'] === certificate) return;
+    const current = await deps.tools.secretGet({ id });
+    if (current['certificate'] === content.certificate && current['due'] === content.due) return;
   } catch (error) {
     if (errorCode(error) !== 'secret-not-found') throw error;
   }
-  if (id === undefined) await deps.tools.secretAdd({ certificate }, { label: RENEWAL_SECRET_LABEL, owner: 'unit', expire });
-  else await deps.tools.secretSet(id, { content: { certificate }, expire });
-  deps.logger.info({ renewAt: expire.toISOString() }, 'the certificate will be renewed then');
+  if (id === undefined) await deps.tools.secretAdd(content, { label: RENEWAL_SECRET_LABEL, owner: 'unit', expire: due });
+  else await deps.tools.secretSet(id, { content, expire: due });
+  deps.logger.info({ due: content.due }, 'the certificate will be looked at again then');
 }
 
 /** What the requirer found: a problem to show (the working state kept meanwhile), if any. */
@@ -146,6 +159,37 @@ export interface CertificatesOutcome {
 /** The status line for a provider answer we refuse: what is wrong, from whom, and what happens meanwhile. */
 export function rejectedCertificateMessage(provider: string, reason: string, haveCertificate: boolean): string {
   return `TLS certificate from ${provider} rejected: ${reason}; ${haveCertificate ? 'the current one stays in use' : 'TLS stays off'} until it sends a valid one`;
+}
+
+/** `2026-12-07 22:10:00 UTC`. */
+function utcStamp(time: Date): string {
+  return time.toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
+}
+
+/** A renewal asked for and not answered yet, the certificate still valid. */
+export function expiringCertificateMessage(provider: string, expiry: Date): string {
+  return `TLS certificate expires ${utcStamp(expiry)}: waiting for ${provider} to renew it (check ${provider} if this lasts)`;
+}
+
+/** The certificate in use has expired and the provider has not answered the renewal. */
+export function expiredCertificateMessage(provider: string, expiry: Date): string {
+  return `TLS certificate expired ${utcStamp(expiry)} and ${provider} has not renewed it: clients that verify it fail; check ${provider} or relate another TLS provider`;
+}
+
+/**
+ * The certificate in use waits for its renewal: Waiting until it expires (a hook comes then:
+ * the renewal secret now expires with it), Blocked after. It stays in use either way: turning
+ * TLS off would leave clients that require it with nothing.
+ */
+async function pendingRenewal(deps: Pick<CertificatesDeps, 'tools' | 'logger'>, provider: string, certificate: string, now: Date): Promise<CertificatesOutcome> {
+  const expiry = certificateExpiry(certificate);
+  if (now.getTime() >= expiry.getTime()) return { problem: { kind: 'blocked', message: expiredCertificateMessage(provider, expiry) } };
+  await scheduleRenewal(deps, certificate, minuteCeiling(expiry));
+  return { problem: { kind: 'waiting', message: expiringCertificateMessage(provider, expiry) } };
+}
+
+function renewalDue(certificate: string, now: Date): boolean {
+  return now.getTime() >= renewalTime(certificate).getTime() - RENEWAL_SLACK_MS;
 }
 
 /** Converge the unit secret and our bag with the relation; see the module comment. */
@@ -169,28 +213,34 @@ export async function convergeCertificates(deps: CertificatesDeps, options: { br
   // v2 would drop every certificate here; the well-formed ones are still used, and the rest named.
   if (answer.problems.length > 0) deps.logger.warn({ provider, problems: answer.problems }, 'the provider sent malformed certificate entries');
   const entry = certificateFor(answer.certificates, csr);
+  const now = options.now ?? new Date();
   if (entry === undefined) {
-    if (answer.problems.length > 0 && !stored.cert) {
+    // Nothing for our CSR yet: a renewal (or a new key's certificate) on its way, or the first one.
+    if (stored.cert) return renewalDue(stored.cert, now) ? pendingRenewal(deps, provider, stored.cert, now) : {};
+    if (answer.problems.length > 0) {
       return { problem: { kind: 'waiting', message: `waiting for a valid certificate from ${provider} (${answer.problems[0]})` } };
     }
     return {};
   }
-  const problem = await issuedCertificateProblem({ certificatePem: entry.certificate, caPem: entry.ca, privateKeyPem: key, ...(options.now ? { now: options.now } : {}) });
-  if (problem !== undefined) {
-    deps.logger.warn({ provider, problem }, 'refusing the certificate the provider issued');
-    return { problem: { kind: 'blocked', message: rejectedCertificateMessage(provider, ISSUED_CERTIFICATE_PROBLEMS[problem], !!stored.cert) } };
+  // The certificate in use was checked when it came; only a new one is.
+  if (entry.certificate !== stored.cert) {
+    const problem = await issuedCertificateProblem({ certificatePem: entry.certificate, caPem: entry.ca, privateKeyPem: key, now });
+    if (problem !== undefined) {
+      deps.logger.warn({ provider, problem }, 'refusing the certificate the provider issued');
+      return { problem: { kind: 'blocked', message: rejectedCertificateMessage(provider, ISSUED_CERTIFICATE_PROBLEMS[problem], !!stored.cert) } };
+    }
   }
   const chain = entry.chain.map(canonicalPem).join('\n');
   if (entry.certificate !== stored.cert || entry.ca !== stored.ca || chain !== (stored.chain ?? '')) {
     await deps.secrets.set('unit', { cert: entry.certificate, ca: entry.ca, chain: chain || undefined });
     deps.logger.info({ provider }, 'stored the new certificate');
   }
-  const renewAt = renewalTime(entry.certificate);
-  await scheduleRenewal(deps, entry.certificate, renewAt);
-  if ((options.now ?? new Date()).getTime() >= renewAt.getTime()) {
-    const renewed = await requestCertificate(deps, key);
-    await publishCsr(deps, ref, renewed.csr);
-    deps.logger.info({ provider }, 'the certificate nears expiry: asked for a new one with the same key');
+  if (!renewalDue(entry.certificate, now)) {
+    await scheduleRenewal(deps, entry.certificate, renewalTime(entry.certificate));
+    return {};
   }
-  return {};
+  const renewed = await requestCertificate(deps, key);
+  await publishCsr(deps, ref, renewed.csr);
+  deps.logger.info({ provider }, 'the certificate nears expiry: asked for a new one with the same key');
+  return pendingRenewal(deps, provider, entry.certificate, now);
 }

@@ -12,9 +12,9 @@ const RELATION = { id: 9, endpoint: 'certificates' as const, remoteApp: 'tls' };
 const DAY = 86_400_000;
 
 /** The provider's answer to the CSR in our unit bag. */
-async function answered(state: ScenarioState, result: ScenarioResult, ca: Authority): Promise<{ state: ScenarioState; certificate: string }> {
+async function answered(state: ScenarioState, result: ScenarioResult, ca: Authority, issue: { validityMs: number; now?: Date } = { validityMs: DAY }): Promise<{ state: ScenarioState; certificate: string }> {
   const csr = (JSON.parse(result.clientRelations[9]!.localUnits[0]!['certificate_signing_requests']!) as { certificate_signing_request: string }[])[0]!.certificate_signing_request;
-  const certificate = await issueCertificate(ca, csr, { validityMs: DAY });
+  const certificate = await issueCertificate(ca, csr, issue);
   const next = nextState(state, result);
   next.clientRelations = next.clientRelations!.map((relation) => ({
     ...relation,
@@ -51,6 +51,21 @@ describe('tls step', () => {
     expect(operations(renewed, 'replan')).toEqual([]);
     expect(operations(renewed, 'restart')).toEqual([]);
     expect(renewed.status).toEqual({ status: 'active', message: 'Primary' });
+  });
+
+  it('a certificate past its renewal time that the provider does not renew: Waiting naming it and the provider, TLS kept on, a new CSR asked for', async () => {
+    const on = await tlsOn();
+    // Valid 30 s more, past two thirds of its life: the renewal is due at once.
+    const { state, certificate } = await answered(on.state, on.result, on.ca, { validityMs: 180_000, now: new Date(Date.now() - 150_000) });
+    const hook = await runScenario({ hook: 'client-relation', id: 9, kind: 'changed', remoteUnit: 'tls/0' }, state);
+
+    expect(hook.unitSecret['cert']).toBe(certificate);
+    expect(hook.workload.files[`${STORAGE}/cert.pem`]?.content).toBe(certificate);
+    const asked = (JSON.parse(hook.clientRelations[9]!.localUnits[0]!['certificate_signing_requests']!) as { certificate_signing_request: string }[])[0]!;
+    expect(asked.certificate_signing_request).toBe(hook.unitSecret['csr']);
+    expect(hook.peerUnits[0]!['tls']).toBe('enabled');
+    expect(hook.status.status).toBe('waiting');
+    expect(hook.status.message).toMatch(/^TLS certificate expires \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC: waiting for tls to renew it \(check tls if this lasts\)$/);
   });
 
   it('turns TLS off when the relation breaks: certificate forgotten, plain patroni.yml, flag cleared, CA out of the trust store', async () => {

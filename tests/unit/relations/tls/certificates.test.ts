@@ -1,6 +1,6 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { csrMatchesKey, encodeCertificateSigningRequests, parseCsr, renewalTime } from '../../../../lib/postgresql_tls/index.ts';
+import { certificateExpiry, csrMatchesKey, encodeCertificateSigningRequests, parseCsr, renewalTime } from '../../../../lib/postgresql_tls/index.ts';
 import { setTlsPrivateKey } from '../../../../src/actions/set-tls-private-key.ts';
 import type { ActionEvent } from '../../../../src/juju/events.ts';
 import { convergeCertificates, RENEWAL_SECRET_LABEL } from '../../../../src/relations/tls/certificates.ts';
@@ -62,13 +62,10 @@ describe('the certificates requirer', () => {
     expect(await convergeCertificates(d)).toEqual({});
     const entry = (JSON.parse(relation.bags[PROVIDER]!['certificates']!) as { certificate: string }[])[1]!;
     expect(d.secrets.fields).toMatchObject({ cert: entry.certificate, ca: ca.certificatePem, chain: `${entry.certificate}\n${ca.certificatePem}` });
-    // Juju's secret-expired brings the renewal: at the renewal time, rounded up to the minute.
+    // Juju's secret-expired brings the renewal: at the renewal time (Juju fires it within the minute before).
     const renewal = d.tools.secrets[RENEWAL_SECRET_LABEL]!;
-    expect(renewal.content).toEqual({ certificate: entry.certificate });
-    const expire = renewal.expire as Date;
-    expect(expire.getTime() % 60_000).toBe(0);
-    expect(expire.getTime()).toBeGreaterThanOrEqual(renewalTime(entry.certificate).getTime());
-    expect(expire.getTime() - renewalTime(entry.certificate).getTime()).toBeLessThan(60_000);
+    expect(renewal.content).toEqual({ certificate: entry.certificate, due: renewalTime(entry.certificate).toISOString() });
+    expect(renewal.expire).toEqual(renewalTime(entry.certificate));
   });
 
   it.each([
@@ -121,6 +118,98 @@ describe('the certificates requirer', () => {
     expect(d.secrets.fields['csr']).not.toBe(first['csr']);
     expect(d.secrets.fields['cert']).toBe(first['cert']);
     expect(JSON.parse(relation.bags[UNIT]!['certificate_signing_requests']!)).toEqual([{ certificate_signing_request: d.secrets.fields['csr'], ca: false }]);
+  });
+
+  it('an unanswered renewal: Waiting until the certificate expires, then Blocked, the certificate kept in use throughout; healed by the answer', async () => {
+    const d = deps();
+    const relation = d.tools.relation('certificates', 5);
+    await convergeCertificates(d);
+    const issuedAt = new Date();
+    await answer(relation, { validityMs: 180_000, now: issuedAt });
+    await convergeCertificates(d, { now: issuedAt });
+    const working = { ...d.secrets.fields };
+    const expiry = certificateExpiry(working['cert']!);
+    const stamp = expiry.toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
+    // The renewal time comes (the provider keeps its old answer and never answers the new CSR).
+    const renewing = await convergeCertificates(d, { now: new Date(issuedAt.getTime() + 120_000) });
+    expect(renewing.problem).toEqual({ kind: 'waiting', message: `TLS certificate expires ${stamp}: waiting for ${PROVIDER} to renew it (check ${PROVIDER} if this lasts)` });
+    expect(d.secrets.fields['csr']).not.toBe(working['csr']);
+    // The renewal secret now expires with the certificate (rounded up to Juju's minute), so a hook comes then.
+    const renewal = d.tools.secrets[RENEWAL_SECRET_LABEL]!;
+    expect(renewal.content['certificate']).toBe(working['cert']);
+    expect((renewal.expire as Date).getTime()).toBe(Math.ceil(expiry.getTime() / 60_000) * 60_000);
+    const csr = d.secrets.fields['csr'];
+    // A later hook before expiry: still Waiting, no new CSR.
+    expect((await convergeCertificates(d, { now: new Date(issuedAt.getTime() + 150_000) })).problem?.kind).toBe('waiting');
+    expect(d.secrets.fields['csr']).toBe(csr);
+    // Expired: Blocked, naming the problem and the fix; TLS stays as it was.
+    const expired = await convergeCertificates(d, { now: new Date(expiry.getTime() + 1_000) });
+    expect(expired.problem).toEqual({
+      kind: 'blocked',
+      message: `TLS certificate expired ${stamp} and ${PROVIDER} has not renewed it: clients that verify it fail; check ${PROVIDER} or relate another TLS provider`,
+    });
+    expect(d.secrets.fields).toMatchObject({ cert: working['cert'], ca: working['ca'], chain: working['chain'], key: working['key'], csr });
+    // The provider answers the pending CSR: healed.
+    await answer(relation);
+    expect(await convergeCertificates(d)).toEqual({});
+    expect(d.secrets.fields['cert']).not.toBe(working['cert']);
+    expect(d.tools.secrets[RENEWAL_SECRET_LABEL]!.content['certificate']).toBe(d.secrets.fields['cert']);
+  });
+
+  it('a certificate already in use that expired before any hook could renew it: renewal asked for and Blocked, not refused as a bad answer', async () => {
+    const d = deps();
+    const relation = d.tools.relation('certificates', 5);
+    await convergeCertificates(d);
+    const issuedAt = new Date();
+    await answer(relation, { validityMs: 180_000, now: issuedAt });
+    await convergeCertificates(d, { now: issuedAt });
+    const working = { ...d.secrets.fields };
+    const outcome = await convergeCertificates(d, { now: new Date(issuedAt.getTime() + 600_000) });
+    expect(outcome.problem?.kind).toBe('blocked');
+    expect(outcome.problem?.message).toMatch(/^TLS certificate expired .* and tls-provider has not renewed it/);
+    expect(d.secrets.fields['csr']).not.toBe(working['csr']);
+    expect(d.secrets.fields['cert']).toBe(working['cert']);
+  });
+
+  it('renews on a hook within the minute before the renewal time (Juju fires secret-expired by the minute)', async () => {
+    const d = deps();
+    const relation = d.tools.relation('certificates', 5);
+    await convergeCertificates(d);
+    await answer(relation, { validityMs: 90 * DAY });
+    await convergeCertificates(d);
+    const csr = d.secrets.fields['csr'];
+    const renewAt = renewalTime(d.secrets.fields['cert']!);
+    await convergeCertificates(d, { now: new Date(renewAt.getTime() - 61_000) });
+    expect(d.secrets.fields['csr']).toBe(csr);
+    await convergeCertificates(d, { now: new Date(renewAt.getTime() - 30_000) });
+    expect(d.secrets.fields['csr']).not.toBe(csr);
+  });
+
+  it("a certificate for another CSR: ignored when listed under that CSR, refused when sent for ours; the working one kept", async () => {
+    const d = deps();
+    const relation = d.tools.relation('certificates', 5);
+    await convergeCertificates(d);
+    await answer(relation);
+    await convergeCertificates(d);
+    const working = { ...d.secrets.fields };
+    // Our CSR replaced (a renewal), and another unit's CSR answered.
+    delete d.secrets.fields['csr'];
+    await convergeCertificates(d);
+    const ours = d.secrets.fields['csr']!;
+    const other = deps();
+    other.tools.relation('certificates', 5);
+    await convergeCertificates(other);
+    const theirs = other.secrets.fields['csr']!;
+    const forThem = await issueCertificate(ca, theirs, { validityMs: DAY });
+    relation.bags[PROVIDER] = { certificates: JSON.stringify([{ ca: ca.certificatePem, certificate_signing_request: theirs, certificate: forThem, chain: [forThem, ca.certificatePem] }]) };
+    expect(await convergeCertificates(d)).toEqual({});
+    expect(d.secrets.fields).toMatchObject({ cert: working['cert'], csr: ours });
+    relation.bags[PROVIDER] = { certificates: JSON.stringify([{ ca: ca.certificatePem, certificate_signing_request: ours, certificate: forThem, chain: [forThem, ca.certificatePem] }]) };
+    expect((await convergeCertificates(d)).problem).toEqual({
+      kind: 'blocked',
+      message: `TLS certificate from ${PROVIDER} rejected: the certificate is not for this unit's private key; the current one stays in use until it sends a valid one`,
+    });
+    expect(d.secrets.fields['cert']).toBe(working['cert']);
   });
 
   it('forgets certificate, CA and chain when the relation breaks, keeping the key', async () => {
