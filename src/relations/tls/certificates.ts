@@ -37,7 +37,7 @@ export const CERTIFICATES_ENDPOINT = 'certificates';
 
 export type CertificatesTools = Pick<
   HookTools,
-  'relationIds' | 'relationGet' | 'relationSet' | 'relationRemoteApp' | 'networkGet' | 'secretInfoGet' | 'secretGet' | 'secretAdd' | 'secretSet'
+  'relationIds' | 'relationGet' | 'relationSet' | 'relationRemoteApp' | 'networkGet' | 'secretInfoGet' | 'secretGet' | 'secretAdd' | 'secretSet' | 'secretRemove'
 >;
 
 /**
@@ -138,16 +138,21 @@ export const RENEWAL_SLACK_MS = 60_000;
  */
 export async function scheduleRenewal(deps: Pick<CertificatesDeps, 'tools' | 'logger'>, certificate: string, due: Date): Promise<void> {
   const content = { certificate, due: due.toISOString() };
-  let id: string | undefined;
+  let info: { id: string; revision: number } | undefined;
   try {
-    id = (await deps.tools.secretInfoGet({ label: RENEWAL_SECRET_LABEL })).id;
-    const current = await deps.tools.secretGet({ id });
+    info = await deps.tools.secretInfoGet({ label: RENEWAL_SECRET_LABEL });
+    const current = await deps.tools.secretGet({ id: info.id });
     if (current['certificate'] === content.certificate && current['due'] === content.due) return;
   } catch (error) {
     if (errorCode(error) !== 'secret-not-found') throw error;
   }
-  if (id === undefined) await deps.tools.secretAdd(content, { label: RENEWAL_SECRET_LABEL, owner: 'unit', expire: due });
-  else await deps.tools.secretSet(id, { content, expire: due });
+  if (info === undefined) await deps.tools.secretAdd(content, { label: RENEWAL_SECRET_LABEL, owner: 'unit', expire: due });
+  else {
+    await deps.tools.secretSet(info.id, { content, expire: due });
+    // Juju fires secret-expired for an expired revision every few minutes until it is removed
+    // (the v2 library removes them too); the new revision carries the schedule now.
+    await deps.tools.secretRemove(info.id, info.revision);
+  }
   deps.logger.info({ due: content.due }, 'the certificate will be looked at again then');
 }
 

@@ -138,6 +138,8 @@ describe('the certificates requirer', () => {
     const renewal = d.tools.secrets[RENEWAL_SECRET_LABEL]!;
     expect(renewal.content['certificate']).toBe(working['cert']);
     expect((renewal.expire as Date).getTime()).toBe(Math.ceil(expiry.getTime() / 60_000) * 60_000);
+    // The revision that expired is removed, or Juju would fire secret-expired for it again and again.
+    expect(d.tools.removedRevisions).toEqual([`${renewal.id}/1`]);
     const csr = d.secrets.fields['csr'];
     // A later hook before expiry: still Waiting, no new CSR.
     expect((await convergeCertificates(d, { now: new Date(issuedAt.getTime() + 150_000) })).problem?.kind).toBe('waiting');

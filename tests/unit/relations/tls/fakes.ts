@@ -88,6 +88,11 @@ export class FakeTools {
     if (options.content) entry.content = { ...options.content };
     if (options.expire !== undefined) entry.expire = options.expire;
   }
+  /** Revisions removed, as `<id>/<revision>`. */
+  readonly removedRevisions: string[] = [];
+  async secretRemove(id: string, revision?: number): Promise<void> {
+    this.removedRevisions.push(`${id}/${revision ?? 'all'}`);
+  }
   async isLeader(): Promise<boolean> {
     return this.leader;
   }
