@@ -34,7 +34,8 @@
  *   client-serve         (leader) client relations: users of gone relations dropped, each relation
  *                        answered once every unit admits its user (docs/relations.md)
  *   legacy-unit-bags     (non-leaders) the legacy db/db-admin databag in this unit's own bag
- * then the unit (and, on the leader, application) status.
+ * then the unit (and, on the leader, application) status; an Active one notes a metrics exporter
+ * Pebble cannot keep up (exporter-health.ts).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CharmError, errorCode } from '../errors.ts';
@@ -51,6 +52,7 @@ import { configStep } from './reconcile/config-step.ts';
 import { databaseConfigChecksStep } from './reconcile/database-config-checks.ts';
 import { dynamicConfigStep } from './reconcile/dynamic-config.ts';
 import { endpointsStep } from './reconcile/endpoints.ts';
+import { exporterNote, withExporterNote } from './reconcile/exporter-health.ts';
 import { extensionsStep } from './reconcile/extensions.ts';
 import { legacyUnitBagsStep } from './reconcile/legacy-unit-bags.ts';
 import { logForwardingStep } from './reconcile/log-forwarding.ts';
@@ -211,7 +213,8 @@ export async function reconcile(deps: HandlerDeps, event: KnownEvent, options: R
   const base = await readBaseFacts(deps, event, options);
   const run = await RECONCILE.run(deps, base, deps.logger);
   const view = run.complete ? await finalView(deps, run.facts) : undefined;
-  const status = unitStatus(run.outcomes, view, MESSAGES.memberNotStarted);
+  // An Active unit whose metrics exporter Pebble cannot keep up says so (exporter-health.ts).
+  const status = withExporterNote(unitStatus(run.outcomes, view, MESSAGES.memberNotStarted), view === undefined ? undefined : await exporterNote(deps));
   await publish(deps, { isLeader: base.isLeader, unit: run.facts.unit ?? base.unit }, status, view);
   deps.logger.info({ event: event.kind, status: status.status, message: status.message }, 'reconciled');
   return status;

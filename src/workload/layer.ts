@@ -4,6 +4,7 @@
  * rotation, and the ready check on Patroni's `/health`. Pure: every varying fact is an input.
  */
 import type { Check, Layer, Service } from '../pebble/types.ts';
+import { EXPORTER_QUERY_PATH_VARIABLE, exporterQueriesPath } from '../cos/exporter-queries.ts';
 import { authorisationRulesObserverService, SERVICE_AUTHORISATION_RULES_OBSERVER } from './authorisation-rules-observer.ts';
 import { roleChangeNotifierService, SERVICE_ROLE_CHANGE_NOTIFIER } from './role-change-notifier.ts';
 import { dcsServiceEnvironment, type DcsConfig } from './dcs.ts';
@@ -11,6 +12,7 @@ import { clusterName, memberEndpoint, parseUnitName, podName } from './names.ts'
 import { DEFAULT_WORKLOAD_PATHS, WORKLOAD_OS_GROUP, WORKLOAD_OS_USER, type WorkloadPaths } from './paths.ts';
 import { ldapSyncEnvironment, metricsExporterEnvironment, type LdapSyncSettings } from './service-environment.ts';
 import {
+  CHECK_METRICS,
   CHECK_POSTGRESQL,
   DEFAULT_PATRONI_ON_FAILURE,
   ROCK_COMMANDS,
@@ -23,7 +25,7 @@ import {
   type OnFailure,
   type WorkloadCommands,
 } from './services.ts';
-import { DEFAULT_MEMBER_PORTS, OPERATOR_USER, REPLICATION_USER, type MemberPorts } from './users.ts';
+import { DEFAULT_MEMBER_PORTS, METRICS_PORT, OPERATOR_USER, REPLICATION_USER, type MemberPorts } from './users.ts';
 
 export const LAYER_SUMMARY = 'postgresql + patroni layer';
 export const LAYER_DESCRIPTION = 'pebble config layer for postgresql + patroni';
@@ -55,6 +57,9 @@ export function patroniHealthUrl(memberHost: string, tls: boolean, port: number 
 }
 
 const asPostgres = { user: WORKLOAD_OS_USER, group: WORKLOAD_OS_GROUP } as const;
+
+/** The exporter's check: its landing page (no database query), failing after 15 s down. */
+export const METRICS_CHECK_TIMING = Object.freeze({ period: '5s', timeout: '3s', threshold: 3 });
 
 /** How often the ready check asks Patroni, how long it waits, and how many misses fail it. */
 export const POSTGRESQL_CHECK_TIMING = Object.freeze({ period: '3s', timeout: '2s', threshold: 2 });
@@ -113,6 +118,11 @@ export function buildPebbleLayer(input: PebbleLayerInput): Layer {
       http: { url: patroniHealthUrl(memberHost, input.patroniApiTls, ports.patroniApi) },
     },
   };
+  // Only with the exporter enabled. No level: a down exporter must not make the pod unready. Its
+  // failed/recovered hooks let the status say so (and clear) at once, not at the next update-status.
+  if (input.monitoringPassword !== undefined) {
+    checks[CHECK_METRICS] = { override: 'replace', ...METRICS_CHECK_TIMING, http: { url: `http://localhost:${METRICS_PORT}/` } };
+  }
 
   return { summary: LAYER_SUMMARY, description: LAYER_DESCRIPTION, services, checks };
 }
@@ -159,7 +169,8 @@ function metricsService(
     ...asPostgres,
   };
   if (monitoringPassword !== undefined) {
-    service.environment = metricsExporterEnvironment(paths, ports.postgresql);
+    // The custom queries (src/cos/exporter-queries.ts) the reconcile pushes before any start.
+    service.environment = { ...metricsExporterEnvironment(paths, ports.postgresql), [EXPORTER_QUERY_PATH_VARIABLE]: exporterQueriesPath(paths) };
   }
   return service;
 }

@@ -15,6 +15,8 @@ export const SERVICE_ROTATE_LOGS = 'rotate-logs';
 export const LAYER_LABEL = 'postgresql';
 /** The ready check, named like the service it watches. */
 export const CHECK_POSTGRESQL = 'postgresql';
+/** The metrics exporter's check, named like its service. */
+export const CHECK_METRICS = SERVICE_METRICS;
 
 export interface WorkloadCommands {
   /** Patroni's executable; the service runs `<patroni> <patroni.yml>`. */

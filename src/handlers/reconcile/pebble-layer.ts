@@ -27,7 +27,7 @@ import {
   type OnFailure,
 } from '../../workload/index.ts';
 import type { HandlerDeps } from '../deps.ts';
-import { writeMonitoringPgpass } from './exporter-credentials.ts';
+import { writeExporterQueries, writeMonitoringPgpass } from './exporter-credentials.ts';
 import { isInitialised } from './facts.ts';
 import { prepareKubernetes } from './kubernetes-preparation.ts';
 import { MESSAGES, waiting } from './outcome.ts';
@@ -99,6 +99,7 @@ export const pebbleLayerStep = step({
     });
     // Before any (re)start: the exporter reads its password from this file when it starts.
     const exporterPasswordChanged = passwords.monitoring !== undefined && (await writeMonitoringPgpass(pebble, passwords.monitoring));
+    const exporterQueriesChanged = await writeExporterQueries(pebble, workload.flavour);
     const plan = await pebble.plan();
     const changes = layerChanges(plan, layer);
     const [service] = plan.services[SERVICE_POSTGRESQL] === undefined ? [] : await pebble.services([SERVICE_POSTGRESQL]);
@@ -126,11 +127,11 @@ export const pebbleLayerStep = step({
         deps.logger.info('asked Patroni to reload patroni.yml');
       }
     }
-    if (exporterPasswordChanged && plan.services[SERVICE_METRICS] !== undefined) {
+    if ((exporterPasswordChanged || exporterQueriesChanged) && plan.services[SERVICE_METRICS] !== undefined) {
       const [exporter] = await pebble.services([SERVICE_METRICS]);
       if (exporter?.current === 'active') {
         await pebble.restart([SERVICE_METRICS]);
-        deps.logger.info('restarted the metrics exporter for its new password');
+        deps.logger.info({ password: exporterPasswordChanged, queries: exporterQueriesChanged }, 'restarted the metrics exporter for its new password or queries');
       }
     }
     // Patroni re-binds its API on reload when TLS was switched on or off: the member step waits for it.

@@ -70,6 +70,8 @@ describe('buildPebbleLayer (reference: src/charm.py _postgresql_layer)', () => {
           environment: {
             DATA_SOURCE_NAME: 'postgresql://monitoring@/postgres?host=%2Fvar%2Frun%2Fpostgresql&port=5432&sslmode=disable',
             PGPASSFILE: '/var/lib/postgresql/data/monitoring.pgpass',
+            // not in the reference's layer: custom queries for the alert rules' metrics
+            PG_EXPORTER_EXTEND_QUERY_PATH: '/var/lib/postgresql/data/exporter-queries.yaml',
           },
         },
         pgbackrest_metrics_service: {
@@ -98,6 +100,8 @@ describe('buildPebbleLayer (reference: src/charm.py _postgresql_layer)', () => {
           threshold: 2,
           http: { url: 'http://postgresql-k8s-1.postgresql-k8s-endpoints:8008/health' },
         },
+        // not in the reference's layer: the exporter's check, no level (it must not make the pod unready)
+        metrics_server: { override: 'replace', period: '5s', timeout: '3s', threshold: 3, http: { url: 'http://localhost:9187/' } },
       },
     });
   });
@@ -127,6 +131,7 @@ describe('buildPebbleLayer (reference: src/charm.py _postgresql_layer)', () => {
     const metrics = buildPebbleLayer(withoutPassword).services?.metrics_server;
     expect(metrics?.startup).toBe('disabled');
     expect(metrics).not.toHaveProperty('environment');
+    expect(buildPebbleLayer(withoutPassword).checks).not.toHaveProperty('metrics_server');
   });
 
   it('puts the monitoring password nowhere in the exporter service, whatever it contains', () => {
@@ -165,6 +170,7 @@ describe('buildPebbleLayer (reference: src/charm.py _postgresql_layer)', () => {
     expect(services.metrics_server?.environment).toEqual({
       DATA_SOURCE_NAME: 'postgresql://monitoring@/postgres?host=%2Fsrv%2Fpg2&port=5502&sslmode=disable',
       PGPASSFILE: '/srv/pg2/monitoring.pgpass',
+      PG_EXPORTER_EXTEND_QUERY_PATH: '/srv/pg2/exporter-queries.yaml',
     });
     expect(services.pgbackrest_metrics_service?.startup).toBe('disabled');
     expect(services['rotate-logs']?.command).toBe('/usr/bin/python3 /srv/rotate.py');

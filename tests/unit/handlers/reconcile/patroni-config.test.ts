@@ -17,6 +17,8 @@ describe('patroni-config step', () => {
       { op: 'push', path: PATRONI_YML, permissions: 0o600, user: 'postgres', group: 'postgres' },
       // The exporter's password file, before the service starts (pebble-layer.ts).
       { op: 'push', path: `${STORAGE}/monitoring.pgpass`, permissions: 0o600, user: 'postgres', group: 'postgres' },
+      // Its custom queries (src/cos/exporter-queries.ts), no secret in them.
+      { op: 'push', path: `${STORAGE}/exporter-queries.yaml`, permissions: 0o644, user: 'postgres', group: 'postgres' },
     ]);
     const yml = patroniYml(result)!;
     expect(yml['name']).toBe('postgresql-k8s-0');
