@@ -27,10 +27,19 @@ export function withExporterNote(status: ComputedStatus, note: string | undefine
   return { status: 'active', message: status.message === '' ? note : `${status.message}; ${note}` };
 }
 
-/** Ask Pebble about the exporter; a Pebble that does not answer adds no note (logged). */
+/**
+ * Ask Pebble about the exporter; a Pebble that does not answer adds no note (logged). Pebble
+ * retries a service in backoff itself but leaves one in error (its start failed at once) alone,
+ * so that one is started again here, once per reconcile.
+ */
 export async function exporterNote(deps: Pick<HandlerDeps, 'pebble' | 'logger'>): Promise<string | undefined> {
   try {
-    const [service] = await (await deps.pebble()).services([SERVICE_METRICS]);
+    const pebble = await deps.pebble();
+    let [service] = await pebble.services([SERVICE_METRICS]);
+    if (service?.startup === 'enabled' && service.current === 'error') {
+      await pebble.restart([SERVICE_METRICS]).catch((error: unknown) => deps.logger.warn({ err: error, code: errorCode(error) }, 'the metrics exporter failed to start again'));
+      [service] = await pebble.services([SERVICE_METRICS]);
+    }
     const note = exporterDownNote(service);
     if (note !== undefined) deps.logger.warn({ service: SERVICE_METRICS, current: service?.current }, 'the metrics exporter is down; see its log (pebble logs metrics_server)');
     return note;

@@ -32,4 +32,31 @@ describe('the metrics exporter in the status', () => {
     expect(await exporterNote({ pebble: unreachable, logger })).toBeUndefined();
     expect(warnings).toEqual(['the metrics exporter is down; see its log (pebble logs metrics_server)', "cannot read the metrics exporter's state"]);
   });
+
+  it('starts an exporter left in error again (Pebble retries only one in backoff), and notes it if that fails too', async () => {
+    const restarts: string[][] = [];
+    const logger = { warn: () => undefined } as never;
+    let current = 'error';
+    let startWorks = true;
+    const pebble = async () =>
+      ({
+        services: async () => [{ name: 'metrics_server', startup: 'enabled', current }],
+        restart: async (names: string[]) => {
+          restarts.push(names);
+          if (!startWorks) throw new Error('exited quickly');
+          current = 'active';
+          return '1';
+        },
+      }) as never;
+    expect(await exporterNote({ pebble, logger })).toBeUndefined();
+    expect(restarts).toEqual([['metrics_server']]);
+    current = 'error';
+    startWorks = false;
+    expect(await exporterNote({ pebble, logger })).toBe('metrics exporter down (metrics_server: error)');
+    expect(restarts).toHaveLength(2);
+    // One in backoff is Pebble's to retry.
+    current = 'backoff';
+    expect(await exporterNote({ pebble, logger })).toBe('metrics exporter down (metrics_server: backoff)');
+    expect(restarts).toHaveLength(2);
+  });
 });
