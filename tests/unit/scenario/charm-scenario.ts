@@ -109,8 +109,8 @@ export interface ScenarioState {
 /** One client relation: a remote application of `remoteUnits` units related on `endpoint`. */
 export interface ClientRelationState {
   id: number;
-  /** A client endpoint, or a TLS one (`certificates`, `receive-ca-cert`: the remote app provides it). */
-  endpoint: 'database' | 'db' | 'db-admin' | 'certificates' | 'receive-ca-cert';
+  /** A client endpoint, a TLS one (`certificates`, `receive-ca-cert`: the remote app provides it), or a COS one. */
+  endpoint: 'database' | 'db' | 'db-admin' | 'certificates' | 'receive-ca-cert' | 'metrics-endpoint' | 'grafana-dashboard' | 'logging';
   remoteApp: string;
   /** Remote units in scope (default 1; 0 once all departed). */
   remoteUnits?: number;
@@ -133,11 +133,17 @@ requires:
     interface: pgsql
   db-admin:
     interface: pgsql
+  metrics-endpoint:
+    interface: prometheus_scrape
+  grafana-dashboard:
+    interface: grafana_dashboard
 provides:
   certificates:
     interface: tls-certificates
   receive-ca-cert:
     interface: certificate_transfer
+  logging:
+    interface: loki_push_api
 `;
 
 /** Put the client relations into the model with the ids and bags the state gives. */
