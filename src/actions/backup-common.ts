@@ -11,6 +11,7 @@ import type { HookTools } from '../juju/hook-tools.ts';
 import type { PatroniClient } from '../patroni/index.ts';
 import type { PeerStore } from '../handlers/deps.ts';
 import type { DcsConfig } from '../workload/dcs.ts';
+import type { ParseCharmConfigResult } from '../config/index.ts';
 import { ActionFailedError, type ActionTools, type BaseActionDeps } from './common.ts';
 
 export interface BackupActionDeps extends BaseActionDeps {
@@ -19,6 +20,8 @@ export interface BackupActionDeps extends BaseActionDeps {
   readonly jujuVersion: string;
   readonly modelName: string;
   readonly peers: PeerStore;
+  /** The charm config (list-backups shows the backup schedule and retention). */
+  config?(): Promise<ParseCharmConfigResult>;
   pebble(): Promise<WorkloadPebble>;
   patroni(): Promise<PatroniClient>;
   kubernetes(): Promise<KubernetesObjects>;

@@ -17,6 +17,9 @@ import { stanzaName } from '../workload/index.ts';
 import { requireS3Parameters, type BackupActionDeps } from './backup-common.ts';
 import { ActionFailedError, runAction } from './common.ts';
 
+export const BACKUP_RUNNING_MESSAGE =
+  'Another backup is running on this unit (a scheduled one, or an earlier create-backup): wait until it finishes (list-backups shows it), then run create-backup again';
+
 export function invalidBackupTypeMessage(type: string): string {
   return `Invalid backup type: ${type}. Possible values: ${BACKUP_TYPES.join(', ')}.`;
 }
@@ -45,6 +48,22 @@ function s3Of(deps: Pick<BackupActionDeps, 's3'>, parameters: S3Parameters): S3O
   return deps.s3 === undefined ? new S3Client(parameters) : deps.s3(parameters);
 }
 
+/**
+ * One quick request to the bucket before pgBackRest, whose own retries take minutes to give up
+ * on an S3 that is down (its io-timeout, https://pgbackrest.org/configuration.html#section-general/option-io-timeout).
+ */
+async function checkS3Reachable(s3: S3Objects, parameters: S3Parameters): Promise<void> {
+  let status: number;
+  try {
+    status = await s3.headBucket();
+  } catch (cause) {
+    throw new ActionFailedError(`Cannot reach S3 at ${parameters.endpoint} (${errorMessage(cause)}): check that the S3 service is up and reachable from the unit, then run create-backup again`, { cause });
+  }
+  if (status !== 200) {
+    throw new ActionFailedError(`S3 at ${parameters.endpoint} answered ${status} for bucket ${parameters.bucket}: check the bucket and the credentials (s3-integrator), then run create-backup again`);
+  }
+}
+
 /** Reference `_can_unit_perform_backup`, for a charm without the TLS relation. */
 async function checkUnitCanBackUp(deps: BackupActionDeps): Promise<void> {
   const status = await deps.tools.statusGet();
@@ -70,16 +89,23 @@ export async function createBackup(_event: ActionEvent, deps: BackupActionDeps):
     await checkUnitCanBackUp(deps);
     const pebble = await deps.pebble();
     const stanza = stanzaName(deps.modelName, deps.appName);
-    if (type !== 'full') {
-      let previous;
+    const s3 = s3Of(deps, parameters);
+    try {
+      await checkS3Reachable(s3, parameters);
+      let stanzas;
       try {
-        previous = listBackups(await repositoryInfo(pebble), { showFailed: false });
+        stanzas = await repositoryInfo(pebble);
       } catch (cause) {
         throw new ActionFailedError(`Failed to list PostgreSQL backups with error: ${errorMessage(cause)}`, { cause });
       }
-      if (previous.length === 0) throw new ActionFailedError(`Invalid backup type: ${type}. No previous full backup to reference.`);
+      if (stanzas.some((entry) => entry.backupRunning)) throw new ActionFailedError(BACKUP_RUNNING_MESSAGE);
+      if (type !== 'full' && listBackups(stanzas, { showFailed: false }).length === 0) {
+        throw new ActionFailedError(`Invalid backup type: ${type}. No previous full backup to reference.`);
+      }
+    } catch (error) {
+      if (s3 instanceof S3Client) s3.close();
+      throw error;
     }
-    const s3 = s3Of(deps, parameters);
     try {
       const metadata = backupMetadata({ requested: new Date(), model: deps.modelName, app: deps.appName, unit: deps.unitName, jujuVersion: deps.jujuVersion });
       try {
@@ -109,6 +135,7 @@ export async function createBackup(_event: ActionEvent, deps: BackupActionDeps):
         deps.logger.warn({ err: errorMessage(error) }, 'cannot upload the backup log');
         logUploaded = false;
       }
+      if (failure !== undefined && /unable to acquire lock/.test(stderr)) throw new ActionFailedError(BACKUP_RUNNING_MESSAGE, { cause: failure });
       if (failure !== undefined) {
         throw new ActionFailedError(`Failed to backup PostgreSQL with error: ${errorMessage(failure)}: ${stderr.trim().split('\n').slice(-3).join(' ')}`, { cause: failure });
       }

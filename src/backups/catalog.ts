@@ -32,6 +32,8 @@ export interface StanzaInfo {
   /** `status.message` of each repository (why a stanza is `[invalid]`, for instance). */
   readonly repoMessages: readonly string[];
   readonly backups: readonly BackupEntry[];
+  /** `status.lock.backup.held`: a backup of this stanza runs now (on the host that asked). */
+  readonly backupRunning: boolean;
 }
 
 export interface TimelineEntry {
@@ -112,6 +114,7 @@ export function parseInfo(output: string): StanzaInfo[] {
       name,
       systemIds: db.filter(isObject).map((entry) => String(entry['system-id'] ?? '')),
       repoMessages: repos.filter(isObject).map((repo) => (isObject(repo['status']) ? String(repo['status']['message'] ?? '') : '')),
+      backupRunning: isObject(stanza['status']) && isObject(stanza['status']['lock']) && isObject(stanza['status']['lock']['backup']) && stanza['status']['lock']['backup']['held'] === true,
       backups: (Array.isArray(stanza['backup']) ? stanza['backup'] : []).map((backup) => parseBackup(name, backup)),
     };
   });

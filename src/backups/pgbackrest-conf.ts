@@ -26,6 +26,26 @@ export interface PgbackrestConfInput {
    * with an older pgBackRest leaves them out. Default true.
    */
   readonly blockIncremental?: boolean;
+  /** The charm's retention options (0 = not set); they override s3-integrator's delete-older-than-days. */
+  readonly retention?: BackupRetention;
+}
+
+export interface BackupRetention {
+  /** `backup_retention_full_count`. */
+  readonly fullCount: number;
+  /** `backup_retention_days`. */
+  readonly days: number;
+}
+
+/**
+ * pgBackRest's full-backup retention (https://pgbackrest.org/configuration.html#section-repository/option-repo-retention-full):
+ * by count when `backup_retention_full_count` is set, else by age from `backup_retention_days`,
+ * else from s3-integrator's `delete-older-than-days` (the reference's only retention).
+ */
+export function retentionSettings(deleteOlderThanDays: string, retention: BackupRetention | undefined): { type: 'count' | 'time'; full: string } {
+  if (retention !== undefined && retention.fullCount > 0) return { type: 'count', full: String(retention.fullCount) };
+  if (retention !== undefined && retention.days > 0) return { type: 'time', full: String(retention.days) };
+  return { type: 'time', full: deleteOlderThanDays };
 }
 
 /** `process-max` for restores: max(cpu − 2, 1). */
@@ -43,12 +63,13 @@ function option(name: string, value: string): string {
 
 export function renderPgbackrestConf(input: PgbackrestConfInput): string {
   const p = input.parameters;
+  const retention = retentionSettings(p.deleteOlderThanDays, input.retention);
   const global = [
     option('backup-standby', 'y'),
     option('log-level-stderr', 'warn'),
     option('compress-type', 'zst'),
-    option('repo1-retention-full-type', 'time'),
-    option('repo1-retention-full', p.deleteOlderThanDays),
+    option('repo1-retention-full-type', retention.type),
+    option('repo1-retention-full', retention.full),
     option('repo1-retention-history', '365'),
     option('repo1-type', 's3'),
     option('repo1-path', p.path),

@@ -87,6 +87,8 @@ export const RANGES = {
   fraction: [0, 1],
   percent: [0, 100],
   unbounded: [undefined, undefined],
+  /** pgBackRest's repo1-retention-full limit. */
+  retentionCount: [0, 9_999_999],
 } as const satisfies Record<string, NumericRange>;
 
 export function flag<const N extends string>(name: N, fallback: boolean): FlagOption<N> {

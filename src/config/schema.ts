@@ -9,6 +9,7 @@ import '../zod-setup.ts';
 import { MIN_WORKERS, type AnyOption, type NumericRange, type OptionValue } from './option-kinds.ts';
 import { CHARM_OPTIONS, type CharmOption } from './options.ts';
 import { isTrackFunctions, resolveTrackFunctions } from './track-functions.ts';
+import { checkBackupOptions } from './backup-options.ts';
 
 type Simplify<T> = { [K in keyof T]: T[K] } & {};
 
@@ -115,7 +116,7 @@ function buildCharmConfigSchema(): z.ZodMiniType<CharmConfig> {
   }
   // zod runs this after out-of-range values (both get reported at once) but skips it after a
   // wrong type or an unknown choice; the conflict then shows up once those are fixed.
-  const object = z.object(shape).check(z.superRefine(checkTrackFunctions));
+  const object = z.object(shape).check(z.superRefine(checkTrackFunctions), z.superRefine(checkBackupOptions));
   return z.pipe(z.transform(applyDefaults), object) as unknown as z.ZodMiniType<CharmConfig>;
 }
 

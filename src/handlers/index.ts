@@ -116,6 +116,7 @@ function backupActionDeps(charm: CharmContext, event: ActionEvent): BackupAction
     appName: charm.appName,
     modelName: charm.modelName,
     jujuVersion: charm.env['JUJU_VERSION'] ?? '',
+    config: () => charm.config(),
     peers: charm.peers,
     pebble: () => charm.pebble(),
     patroni: () => charm.patroni(),

@@ -21,7 +21,11 @@ import { initialiseS3Repository } from '../../backups/s3-initialisation.ts';
 import { readS3Relation } from '../../backups/s3-relation.ts';
 import type { S3Parameters } from '../../backups/s3-parameters.ts';
 import { isS3BlockMessage } from '../../backups/messages.ts';
-import { BACKUP_USER, DEFAULT_WORKLOAD_PATHS, stanzaName } from '../../workload/index.ts';
+import { describeSchedules, hasSchedule, schedulerService, type BackupScheduleSettings } from '../../backups/schedule.ts';
+import { backupRetention, backupSchedules, SCHEDULED_BACKUP_RESULT_FILE } from '../../backups/schedule-config.ts';
+import type { BackupRetention } from '../../backups/pgbackrest-conf.ts';
+import { BACKUP_USER, DEFAULT_DATABASE, DEFAULT_WORKLOAD_PATHS, POSTGRESQL_PORT, stanzaName, WORKLOAD_OS_GROUP, WORKLOAD_OS_USER } from '../../workload/index.ts';
+import { ensureBackupScheduler } from './backup-scheduler.ts';
 import type { KnownEvent } from '../../juju/dispatcher.ts';
 import type { HandlerDeps } from '../deps.ts';
 import type { ReconcileFacts } from './facts.ts';
@@ -33,6 +37,29 @@ import { next, step } from './pipeline.ts';
 
 /** Unit charm state: the digest of the S3 settings this unit (as primary) last connected the cluster with. */
 export const S3_INITIALISED_KEY = 'backups.s3-initialised-for';
+/** The scheduler service for these schedules (undefined when there are none). */
+function wantedScheduler(deps: Pick<BackupsStepDeps, 'modelName' | 'appName'>, schedules: BackupScheduleSettings) {
+  if (!hasSchedule(schedules)) return undefined;
+  const paths = DEFAULT_WORKLOAD_PATHS;
+  return schedulerService({
+    ...schedules,
+    stanza: stanzaName(deps.modelName, deps.appName),
+    lastResultFile: SCHEDULED_BACKUP_RESULT_FILE,
+    user: WORKLOAD_OS_USER,
+    group: WORKLOAD_OS_GROUP,
+    // The primary check: this member over the socket as the backup user (pg_hba `peer map=operator`).
+    environment: { PGHOST: paths.socketDir, PGPORT: String(POSTGRESQL_PORT), PGUSER: BACKUP_USER, PGDATABASE: DEFAULT_DATABASE, PGCONNECT_TIMEOUT: '5', PGAPPNAME: 'backup-scheduler' },
+  });
+}
+
+async function stopScheduler(deps: BackupsStepDeps, reason: string): Promise<void> {
+  try {
+    await ensureBackupScheduler(deps, undefined, reason);
+  } catch (error) {
+    deps.logger.warn({ err: errorMessage(error) }, 'cannot stop the backup schedule');
+  }
+}
+
 /** pgbackrest.conf holds the S3 secret key: postgres only. */
 const PGBACKREST_CONF_MODE = 0o600;
 const CA_CHAIN_MODE = 0o644;
@@ -95,7 +122,7 @@ async function clearS3State(deps: BackupsStepDeps, event: KnownEvent, facts: Pic
 }
 
 /** Push pgbackrest.conf and the CA chain when they differ. */
-async function writePgbackrestConf(deps: BackupsStepDeps, parameters: S3Parameters, cpuCores: number, blockIncremental: boolean): Promise<void> {
+async function writePgbackrestConf(deps: BackupsStepDeps, parameters: S3Parameters, cpuCores: number, blockIncremental: boolean, retention: BackupRetention): Promise<void> {
   const paths = DEFAULT_WORKLOAD_PATHS;
   const pebble = await deps.pebble();
   // pgBackRest (as postgres) writes its logs there; a fresh mount is root's.
@@ -110,6 +137,7 @@ async function writePgbackrestConf(deps: BackupsStepDeps, parameters: S3Paramete
     user: BACKUP_USER,
     cpuCores,
     blockIncremental,
+    retention,
     ...(caFile === undefined ? {} : { caFile }),
   });
   if (await pushIfChanged(pebble, paths.pgbackrestConfig, text, PGBACKREST_CONF_MODE)) deps.logger.info({ path: paths.pgbackrestConfig }, 'wrote pgbackrest.conf');
@@ -134,22 +162,26 @@ async function coordinate(deps: BackupsStepDeps, event: KnownEvent, facts: Pick<
 export const backupsStep = step({
   name: 'backups',
   retryMessage: 'waiting to configure backups',
-  requires: ['event', 'isLeader', 'app', 'unit', 'peerUnits', 'member', 'resources', 'workload'],
+  requires: ['event', 'isLeader', 'app', 'unit', 'peerUnits', 'member', 'resources', 'workload', 'config'],
   provides: [],
   async run(deps: BackupsStepDeps, facts) {
     const { isLeader, app, unit, member } = facts;
     if (isRestoring(app)) {
+      await stopScheduler(deps, 'a restore runs');
       if (isLeader && isPrimary(member) && member.state === 'running') await finishRestore(deps, facts.event, facts);
       return next({});
     }
     const relation = await readS3Relation(deps.tools, { appName: deps.appName, isLeader, event: facts.event });
+    const schedules = backupSchedules(facts.config);
     if (relation === undefined || relation.read.kind !== 'ok') {
+      if (hasSchedule(schedules)) deps.logger.warn('backup schedule set, but there is no S3 relation with credentials: no scheduled backups');
+      await stopScheduler(deps, 'no S3 relation');
       await clearS3State(deps, facts.event, facts);
       return next({});
     }
     const parameters = relation.read.parameters;
     // The rock's pgBackRest takes block incremental as the reference renders it; Debian 12's 2.45 needs --beta for it.
-    await writePgbackrestConf(deps, parameters, facts.resources.cpuCores, facts.workload.flavour === 'rock');
+    await writePgbackrestConf(deps, parameters, facts.resources.cpuCores, facts.workload.flavour === 'rock', backupRetention(facts.config));
     const stanza = stanzaName(deps.modelName, deps.appName);
     const settings = digest({ parameters, stanza });
     // The S3 block this unit shows: the leader the app bag's, a primary that is not the leader its own.
@@ -160,6 +192,11 @@ export const backupsStep = step({
       if (!done || retry) message = await connectRepository(deps, facts.event, facts, parameters, stanza, settings);
     } else if (isLeader) {
       message = (await coordinate(deps, facts.event, facts)) ?? message;
+    }
+    if (message === undefined) {
+      await ensureBackupScheduler(deps, wantedScheduler(deps, schedules), describeSchedules(schedules, new Date()));
+    } else {
+      await stopScheduler(deps, 'the S3 repository cannot be used');
     }
     return next({}, message === undefined ? undefined : blocked(message));
   },

@@ -13,6 +13,8 @@ const HALF_INT4 = 1_073_741_823;
 
 // Transcribed from the reference's validation rules (its `src/config.py` `CharmConfig`), not src/.
 const INT_RANGES: Record<string, readonly [number | undefined, number | undefined]> = {
+  backup_retention_full_count: [0, 9_999_999],
+  backup_retention_days: [0, 9_999_999],
   connection_authentication_timeout: [1, 600],
   connection_statement_timeout: [0, INT4],
   durability_maximum_lag_on_failover: [0, undefined],
