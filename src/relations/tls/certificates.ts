@@ -150,7 +150,8 @@ export async function scheduleRenewal(deps: Pick<CertificatesDeps, 'tools' | 'lo
   else {
     await deps.tools.secretSet(info.id, { content, expire: due });
     // Juju fires secret-expired for an expired revision every few minutes until it is removed
-    // (the v2 library removes them too); the new revision carries the schedule now.
+    // (the tls_certificates library's requirer removes them on secret-expired too); the new
+    // revision carries the schedule now.
     await deps.tools.secretRemove(info.id, info.revision);
   }
   deps.logger.info({ due: content.due }, 'the certificate will be looked at again then');
