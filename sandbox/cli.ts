@@ -35,7 +35,7 @@ const VERBS: Record<string, { run: Verb; usage: string; summary: string }> = {
   'remove-relation': { run: removeRelationCommand, usage: REMOVE_RELATION_USAGE, summary: 'remove a relation' },
   ssh: { run: sshCommand, usage: SSH_USAGE, summary: 'run a command in a unit\'s pod' },
   'debug-log': { run: debugLogCommand, usage: DEBUG_LOG_USAGE, summary: 'hook output, charm logs and workload logs' },
-  chaos: { run: chaosCommand, usage: CHAOS_USAGE, summary: 'kill, freeze or partition a pod, or kill all pods (a node restart)' },
+  chaos: { run: chaosCommand, usage: CHAOS_USAGE, summary: 'kill, freeze, partition or fill the disk of a pod, kill all pods (a node restart), take the DCS down' },
   s3: { run: s3Command, usage: S3_USAGE, summary: 'start the sandbox S3 server (s3rver over HTTPS) and print its settings; --stop stops it' },
   destroy: { run: destroyCommand, usage: DESTROY_USAGE, summary: 'remove everything the sandbox made' },
 };

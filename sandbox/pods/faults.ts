@@ -1,4 +1,4 @@
-import { readNetworkRecord, type Pod } from './records.ts';
+import { readNetworkRecord, type NetworkRecord, type Pod } from './records.ts';
 import { PodError } from './errors.ts';
 import { shmSource } from './names.ts';
 import { POD_INIT_SCRIPT } from './pid-namespace.ts';
@@ -72,4 +72,50 @@ export async function partitionPodFromDcs(pod: Pod): Promise<void> {
 export async function healPod(pod: Pod): Promise<void> {
   await runTool('ip', ['link', 'set', pod.veth, 'up']);
   await tryTool('ip', ['-n', pod.netns, 'route', 'del', 'blackhole', `${await dcsAddress(pod)}/32`]);
+}
+
+/**
+ * The whole DCS down, as its server process stopping would leave it: every connection a pod makes
+ * to the DCS's port on the bridge address (new or open) is answered with a TCP reset. A host
+ * firewall rule on the traffic coming in over the sandbox bridge, so it reaches the pods only and
+ * leaves the DCS itself (and its data) as it was. `port`: etcd's client port or the Kubernetes API
+ * stand-in's. iptables(8): `-C` checks, `-I` inserts first in the chain, `-D` deletes one copy.
+ */
+export function dcsDownRule(network: Pick<NetworkRecord, 'bridge' | 'bridgeIp' | 'sandboxId'>, port: number): string[] {
+  return [
+    'INPUT',
+    '-i', network.bridge,
+    '-d', `${network.bridgeIp}/32`,
+    '-p', 'tcp',
+    '--dport', String(port),
+    '-m', 'comment', '--comment', `sandbox-${network.sandboxId}-dcs-down`,
+    '-j', 'REJECT', '--reject-with', 'tcp-reset',
+  ];
+}
+
+async function requireNetwork(stateDir: string): Promise<NetworkRecord> {
+  const network = await readNetworkRecord(stateDir);
+  if (!network) throw new PodError('pod-state-invalid', `no sandbox network in ${stateDir}`);
+  return network;
+}
+
+/** Take the DCS away from every pod; returns false when it already was. */
+export async function dcsDown(stateDir: string, port: number): Promise<boolean> {
+  const rule = dcsDownRule(await requireNetwork(stateDir), port);
+  if ((await tryTool('iptables', ['-w', '-C', ...rule])).exitCode === 0) return false;
+  await runTool('iptables', ['-w', '-I', ...rule]);
+  return true;
+}
+
+/** Give the DCS back; returns false when it was not down. Safe to repeat. */
+export async function dcsUp(stateDir: string, port: number): Promise<boolean> {
+  const network = await readNetworkRecord(stateDir);
+  if (!network) return false;
+  const rule = dcsDownRule(network, port);
+  let removed = false;
+  while ((await tryTool('iptables', ['-w', '-C', ...rule])).exitCode === 0) {
+    await runTool('iptables', ['-w', '-D', ...rule]);
+    removed = true;
+  }
+  return removed;
 }

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PodError } from './errors.ts';
 import { hostsFile, isWithin, NAMESPACE_KINDS, nsDir, podSourcePath } from './layout.ts';
+import { volumeDevice } from './volumes.ts';
 import { isMountPoint, readMounts } from './mounts.ts';
 import { shmSource } from './names.ts';
 import type { Pod } from './records.ts';
@@ -89,8 +90,13 @@ export async function setUpPodFilesystem(pod: Pod): Promise<void> {
     // the host it is created empty when missing (the host directory's content is never touched).
     await mkdir(whereTargetLives(pod, target, mounted), { recursive: true });
     await keepHostPathsVisible(pod, target, source);
-    // --rbind: carries along the state dir mount just made inside `source`
-    await inPod(pod, ['mount', '--rbind', source, target]);
+    if (pod.volumes?.includes(target) === true) {
+      // a volume (volumes.ts): its own filesystem, the device the host mounted for it
+      await inPod(pod, ['mount', '-t', 'ext4', await volumeDevice(pod, target), target]);
+    } else {
+      // --rbind: carries along the state dir mount just made inside `source`
+      await inPod(pod, ['mount', '--rbind', source, target]);
+    }
     mounted.push(target);
   }
   await inPod(pod, ['mount', '-t', 'tmpfs', '-o', `mode=1777,size=${SHM_SIZE}`, shmSource(pod.sandboxId, pod.name), '/dev/shm']);

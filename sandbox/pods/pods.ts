@@ -11,6 +11,7 @@ import { createPodNamespaces, DEFAULT_POD_PATHS, SANDBOX_CODE_ROOT, setUpPodFile
 import { killProcesses } from './pod-processes.ts';
 import { listPodRecords, readPodRecord, writePodRecord, type Pod } from './records.ts';
 import { parseSubnet, podAddress } from './subnet.ts';
+import { mountPodVolumes, unmountPodVolumes } from './volumes.ts';
 
 const log = createLogger({ base: { component: 'sandbox-pods' } });
 
@@ -29,6 +30,8 @@ export interface CreatePodOptions {
    * state dir always is); default the sandbox's own code, which pods run.
    */
   hostPaths?: readonly string[];
+  /** Of `paths`, those that get a size-limited filesystem of their own, as a PVC (volumes.ts). */
+  volumes?: readonly string[];
   /** Application for the DNS names; default: the pod name without its `-<n>` suffix. */
   app?: string;
   /** Kubernetes namespace (model) for the DNS names; default: the sandbox network's. */
@@ -47,6 +50,9 @@ export async function createPod(options: CreatePodOptions): Promise<Pod> {
   const started = performance.now();
   assertPodName(options.name);
   const paths = [...new Set((options.paths ?? DEFAULT_POD_PATHS).map(normaliseTarget))];
+  const volumes = [...new Set((options.volumes ?? []).map(normaliseTarget))];
+  const notPaths = volumes.filter((v) => !paths.includes(v));
+  if (notPaths.length > 0) throw new PodError('pod-invalid-spec', `volumes ${notPaths.join(', ')} are not among the pod's paths`);
   const network = await ensureSandboxNetwork({
     sandboxId: options.sandboxId,
     stateDir: options.stateDir,
@@ -81,12 +87,15 @@ export async function createPod(options: CreatePodOptions): Promise<Pod> {
     },
     paths,
     hostPaths: [...(options.hostPaths ?? [SANDBOX_CODE_ROOT])],
+    volumes,
     createdAt: new Date().toISOString(),
   };
   // The record goes first, so a crash from here on leaves something destroyPod can work from.
   await writePodRecord(pod);
   try {
     await attachPodNetwork({ ...pod, bridge: network.bridge });
+    // Before the mount namespace: its copy of the host's mounts carries the volumes.
+    await mountPodVolumes(pod);
     await createPodNamespaces(pod);
     await updateHosts(pod.stateDir);
     await setUpPodFilesystem(pod);
@@ -115,6 +124,7 @@ export async function destroyPod(pod: Pod): Promise<void> {
   for (const file of nsFiles) await unmountAllUnder(file);
   await deleteNetns(pod.netns);
   await deleteLink(pod.veth);
+  await unmountPodVolumes(pod);
   const dir = podDir(pod.stateDir, pod.name);
   const stuck = await mountsUnder(dir);
   if (stuck.length > 0) {

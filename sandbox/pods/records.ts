@@ -34,6 +34,8 @@ export const PodSchema = z.object({
   paths: z.array(z.string()),
   /** Host directories that stay visible in the pod even below one of `paths` (e.g. a checkout under /tmp). */
   hostPaths: z.array(z.string()).default([]),
+  /** Of `paths`, those that are a filesystem of their own (volumes.ts); empty in older records. */
+  volumes: z.array(z.string()).optional(),
   createdAt: z.string(),
 });
 export type Pod = z.infer<typeof PodSchema>;

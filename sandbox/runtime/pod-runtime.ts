@@ -124,6 +124,8 @@ export class PodRuntime implements UnitRuntime {
         paths: [
           ...new Set([...DEFAULT_POD_PATHS, ...containers.map((c) => `/charm/containers/${c}`), ...Object.values(storage), ...(this.options.cluster?.paths ?? [])]),
         ],
+        // Each storage is a filesystem of its own, as a PVC: it fills up alone (chaos disk-full).
+        volumes: Object.values(storage),
       });
       this.pods.set(unit, pod);
       try {

@@ -3,7 +3,9 @@ import path from 'node:path';
 import { destroySandbox, isClean, listLeftovers, type Leftovers } from '../pods/index.ts';
 import { mountsUnder } from '../pods/mounts.ts';
 import { stopDaemon } from './daemon-process.ts';
-import { stopEtcd } from './etcd.ts';
+import { dcsUp } from '../pods/faults.ts';
+import { ETCD_CLIENT_PORT, stopEtcd } from './etcd.ts';
+import { KUBE_API_PORT } from './kubernetes.ts';
 import { stopS3Server } from './s3-server.ts';
 import { SandboxError } from './errors.ts';
 import { PEBBLE_SCRIPT, type SandboxPaths } from './paths.ts';
@@ -30,6 +32,8 @@ export async function destroyEverything(paths: SandboxPaths, options: { pebbleGr
   const pebblesStopped = await stopPebbles(paths, options.pebbleGraceMs ?? 15_000);
   let leftovers: Leftovers | null = null;
   if (settings) {
+    // a `chaos dcs-down` left in place is a host firewall rule: it would outlive the sandbox
+    for (const port of [KUBE_API_PORT, ETCD_CLIENT_PORT]) await dcsUp(paths.stateDir, port).catch(() => false);
     await destroySandbox(settings.sandboxId, paths.stateDir);
     leftovers = await listLeftovers(settings.sandboxId, paths.stateDir);
     if (!isClean(leftovers)) throw new SandboxError('sandbox-teardown-failed', `sandbox ${settings.sandboxId} left things behind: ${JSON.stringify(leftovers)}`);

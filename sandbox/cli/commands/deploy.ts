@@ -81,7 +81,12 @@ function parseDcs(value: string | undefined): DcsKind | undefined {
 async function ensureSandbox(ctx: CliContext, subnet: string | undefined, dcs: DcsKind | undefined): Promise<SandboxSettings> {
   let settings = await readSettings(ctx.paths);
   if (!settings) {
-    settings = newSettings({ dcs: dcs ?? DEFAULT_DCS });
+    // $SANDBOX_UPDATE_STATUS_INTERVAL (e.g. 60s): Juju's update-status-hook-interval model setting.
+    const interval = process.env['SANDBOX_UPDATE_STATUS_INTERVAL'];
+    settings = newSettings({
+      dcs: dcs ?? DEFAULT_DCS,
+      ...(interval === undefined || interval === '' ? {} : { updateStatusIntervalSec: parseDuration(interval, 'SANDBOX_UPDATE_STATUS_INTERVAL') / 1000 }),
+    });
     await writeSettings(ctx.paths, settings);
   } else if (dcs !== undefined && dcs !== settings.dcs) {
     throw new SandboxError('sandbox-usage', `this sandbox runs Patroni on ${settings.dcs}; destroy it to use --dcs ${dcs}`);
