@@ -14,6 +14,8 @@ const PG_BIN = '/usr/lib/postgresql/15/bin';
 /** Where the raw restore's PostgreSQL listens: a socket directory and port of its own. */
 export const RAW_SOCKET_DIR = '/tmp/bench-raw-sock';
 export const RAW_PORT = 5499;
+/** The charm's cluster has no `postgres` role: its superuser is `operator` (trust on the private socket). */
+const RAW_USER = 'operator';
 
 const SAFE = /^[A-Za-z0-9._:/=@+-]+$/;
 
@@ -82,9 +84,11 @@ export function rawRestoreScript(input: { stanza: string; label: string; dir: st
     '-c archive_mode=off',
     "-c synchronous_standby_names=''",
     `-c hba_file=${safe(input.hbaFile, 'hba file')}`,
-    "-c ssl=off",
+    '-c ssl=off',
+    // The log to `pg_ctl -l`, not the charm's /var/log/postgresql.
+    '-c logging_collector=off',
   ].join(' ');
-  const psql = `runuser -u postgres -- ${PG_BIN}/psql -X -q -h ${RAW_SOCKET_DIR} -p ${RAW_PORT} -d postgres -v ON_ERROR_STOP=1`;
+  const psql = `runuser -u postgres -- ${PG_BIN}/psql -X -q -h ${RAW_SOCKET_DIR} -p ${RAW_PORT} -U ${RAW_USER} -d postgres -v ON_ERROR_STOP=1`;
   return [
     'set -eu',
     `mkdir -p ${RAW_SOCKET_DIR} && chown postgres:postgres ${RAW_SOCKET_DIR}`,
@@ -115,5 +119,5 @@ export function rawStopScript(input: { dir: string }): string {
 
 /** Rows of `table` in the raw restore (a check after the timing). */
 export function rawCountScript(query: string): string {
-  return `runuser -u postgres -- ${PG_BIN}/psql -X -A -t -h ${RAW_SOCKET_DIR} -p ${RAW_PORT} -d postgres -c "${query.replace(/"/g, '\\"')}"`;
+  return `runuser -u postgres -- ${PG_BIN}/psql -X -A -t -h ${RAW_SOCKET_DIR} -p ${RAW_PORT} -U ${RAW_USER} -d postgres -c "${query.replace(/"/g, '\\"')}"`;
 }

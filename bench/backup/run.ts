@@ -42,7 +42,7 @@ import { parseArgs } from 'node:util';
 import { unitCharmDir } from '../../sandbox/controller/unit-charm-dir.ts';
 import { REPO_ROOT } from '../../sandbox/runtime/paths.ts';
 import { readModel } from '../../tests/integration/relations/helpers.ts';
-import { APP, CliFailedError, isClean, newPgClient, OPERATOR, SandboxFixture, stats, type StatusDoc } from '../../tests/support/sandbox-fixture.ts';
+import { APP, CliFailedError, isClean, newPgClient, OPERATOR, SandboxFixture, stats, type StatusDoc, type UnitStatus } from '../../tests/support/sandbox-fixture.ts';
 import { DispatchMemorySampler, peaksByDispatch } from './dispatch-memory.ts';
 import { fields, lastCommandEndScript, pgbenchInitScript, rawBackupScript, rawCountScript, rawRestoreScript, rawStopScript } from './pod-scripts.ts';
 
@@ -267,8 +267,30 @@ async function charmRestore(sbx: SandboxFixture, repo: Repo, backupId: string, r
   const written = Date.now();
   record('restore charm: action enqueued → completed', completed - enqueued);
   record('restore charm: enqueued → first write', written - enqueued);
-  await waitPrimary(sbx, 20 * MIN);
-  record('restore charm: enqueued → active "Primary" in status (polled)', Date.now() - enqueued);
+  // Writes go on until the model settles: does anything after the restore interrupt them?
+  let writing = true;
+  let lastWrite = written;
+  let longestGap = 0;
+  const writer = (async () => {
+    while (writing) {
+      if (await tryWrite(host, password, 'charm-restore')) {
+        longestGap = Math.max(longestGap, Date.now() - lastWrite);
+        lastWrite = Date.now();
+      }
+      await sleep(100);
+    }
+  })();
+  try {
+    const shown = (units: Record<string, UnitStatus>): { current: string; message?: string } | undefined => units[UNIT]?.['workload-status'];
+    await sbx.waitFor((units) => shown(units)?.current === 'active' && shown(units)?.message === 'Primary', `${UNIT} active "Primary"`, 20 * MIN);
+    record('restore charm: enqueued → active "Primary" in status (polled)', Date.now() - enqueued);
+    await waitPrimary(sbx, 20 * MIN);
+    record('restore charm: enqueued → model settled (active, agent idle; polled)', Date.now() - enqueued);
+  } finally {
+    writing = false;
+    await writer;
+  }
+  record('restore charm: longest write gap from the first write until settled', Math.max(longestGap, Date.now() - lastWrite));
   const own = await pgbackrestMs(sbx, repo, 'restore');
   if (own !== undefined) record('restore charm: pgbackrest restore (its log)', own);
   const [check] = await sbx.sql<{ accounts: string; after: number }>(
@@ -300,6 +322,7 @@ async function rawRestore(sbx: SandboxFixture, repo: Repo, label: string, round:
 
 let active: SandboxFixture | undefined;
 let sampler: DispatchMemorySampler | undefined;
+let stopping = false;
 
 async function destroy(): Promise<void> {
   const sbx = active;
@@ -311,7 +334,10 @@ async function destroy(): Promise<void> {
 }
 
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-  process.once(signal, () => {
+  process.on(signal, () => {
+    // `on`, not `once`: execa's signal-exit re-raises the signal when it is the last listener.
+    if (stopping) return;
+    stopping = true;
     log(`${signal}: tearing the sandbox down`);
     void destroy().finally(() => process.exit(130));
   });
