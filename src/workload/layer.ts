@@ -121,7 +121,7 @@ export function buildPebbleLayer(input: PebbleLayerInput): Layer {
   // Only with the exporter enabled. No level: a down exporter must not make the pod unready. Its
   // failed/recovered hooks let the status say so (and clear) at once, not at the next update-status.
   if (input.monitoringPassword !== undefined) {
-    checks[CHECK_METRICS] = { override: 'replace', ...METRICS_CHECK_TIMING, http: { url: `http://localhost:${METRICS_PORT}/` } };
+    checks[CHECK_METRICS] = { override: 'replace', ...METRICS_CHECK_TIMING, http: { url: `http://127.0.0.1:${METRICS_PORT}/` } };
   }
 
   return { summary: LAYER_SUMMARY, description: LAYER_DESCRIPTION, services, checks };

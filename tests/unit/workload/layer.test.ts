@@ -101,7 +101,7 @@ describe('buildPebbleLayer (reference: src/charm.py _postgresql_layer)', () => {
           http: { url: 'http://postgresql-k8s-1.postgresql-k8s-endpoints:8008/health' },
         },
         // not in the reference's layer: the exporter's check, no level (it must not make the pod unready)
-        metrics_server: { override: 'replace', period: '5s', timeout: '3s', threshold: 3, http: { url: 'http://localhost:9187/' } },
+        metrics_server: { override: 'replace', period: '5s', timeout: '3s', threshold: 3, http: { url: 'http://127.0.0.1:9187/' } },
       },
     });
   });
