@@ -21,6 +21,7 @@
  * Usage: tsx bench/cluster/run.ts [--deploys 2] [--failovers 3] [--crashes 2] [--switchovers 3]
  *        [--failover-detection-timeout <s>]   (the charm option; default: the charm's default)
  */
+import { execa } from 'execa';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -30,6 +31,9 @@ import { REPO_ROOT } from '../../sandbox/runtime/paths.ts';
 import { CHARM_OPTIONS } from '../../src/config/index.ts';
 import { patroniTiming } from '../../src/workload/patroni-dynamic-config.ts';
 import { ContinuousWrites } from '../../tests/support/continuous-writes.ts';
+import { byKind, bySteps, dispatchesOf, type Dispatch } from './hooks.ts';
+import { rawPatroniBaseline } from './raw-patroni.ts';
+import { formatTrace, kubeLeaderSource, Tracer } from './trace.ts';
 import {
   APP,
   allActive,
@@ -49,12 +53,21 @@ const { values } = parseArgs({
     crashes: { type: 'string', default: '2' },
     switchovers: { type: 'string', default: '3' },
     'failover-detection-timeout': { type: 'string' },
+    /** Print (and keep in the results) a timeline of each failover and switchover (trace.ts). */
+    trace: { type: 'boolean', default: false },
+    /** The raw-Patroni baseline (raw-patroni.ts) after the sandbox, with the same counts and timing. */
+    'raw-patroni': { type: 'boolean', default: true },
+    /** pgbench at full CPU on the primary for this long after the deploy; the primary must not change. */
+    'load-seconds': { type: 'string', default: '0' },
+    /** The results file under bench/results/ (default cluster.json). */
+    out: { type: 'string', default: 'cluster.json' },
   },
 });
 const detectionTimeout = values['failover-detection-timeout'] === undefined ? undefined : Number(values['failover-detection-timeout']);
 const timing = patroniTiming(detectionTimeout ?? charmDefault('failover_detection_timeout'));
 const counts = {
-  deploys: Math.max(1, Number(values.deploys)),
+  /** 0: no sandbox, the raw-Patroni baseline only. */
+  deploys: Math.max(0, Number(values.deploys)),
   failovers: Number(values.failovers),
   crashes: Number(values.crashes),
   switchovers: Number(values.switchovers),
@@ -63,6 +76,89 @@ const counts = {
 const MIN = 60_000;
 const samples: Record<string, number[]> = {};
 const notes: string[] = [];
+const traces: { label: string; lines: string[] }[] = [];
+let hookReport: Record<string, unknown> | undefined;
+let loadReport: Record<string, unknown> | undefined;
+const PGBENCH = '/usr/lib/postgresql/15/bin/pgbench';
+
+/**
+ * pgbench (8 clients, 2 threads: both cores busy) on the primary for `seconds` while the sandbox
+ * runs its hooks; Patroni's leader and timeline are read every second from every member. Under
+ * load the leader must keep its lock: no change of primary, no new timeline.
+ */
+async function loadCheck(sbx: SandboxFixture, hosts: readonly string[], password: string, seconds: number): Promise<void> {
+  const primary = await sbx.primary();
+  const host = await sbx.unitAddress(primary);
+  const env = { PGPASSWORD: password };
+  await execa(PGBENCH, ['-i', '-q', '-s', '10', '-h', host, '-U', OPERATOR, 'postgres'], { env });
+  const seen: { at: number; leader: string; timeline: number }[] = [];
+  let stop = false;
+  const watch = (async () => {
+    while (!stop) {
+      for (const h of hosts) {
+        try {
+          const leader = (await sbx.patroniCluster(h, 2_000)).find((m) => m.role === 'leader');
+          if (leader !== undefined) {
+            const last = seen.at(-1);
+            const timeline = leader.timeline ?? 0;
+            if (last === undefined || last.leader !== leader.name || last.timeline !== timeline) seen.push({ at: Date.now(), leader: leader.name, timeline });
+            break;
+          }
+        } catch {
+          // the next member
+        }
+      }
+      await sleep(1_000);
+    }
+  })();
+  const started = Date.now();
+  const bench = await execa(PGBENCH, ['-c', '8', '-j', '2', '-T', String(seconds), '-P', '30', '-h', host, '-U', OPERATOR, 'postgres'], { env, reject: false });
+  stop = true;
+  await watch;
+  const tps = /tps = ([\d.]+)/.exec(bench.stdout)?.[1];
+  const changes = Math.max(0, seen.length - 1);
+  loadReport = { seconds, clients: 8, threads: 2, tps: tps === undefined ? null : Number(tps), exitCode: bench.exitCode, leaders: seen.map((x) => ({ ...x, at: new Date(x.at).toISOString() })), primaryChanges: changes, elapsedSeconds: Math.round((Date.now() - started) / 1000) };
+  process.stderr.write(`load: ${seconds} s pgbench, ${tps ?? '?'} tps, primary changes ${changes}\n${bench.stderr.split('\n').filter((l) => l.startsWith('progress')).join('\n')}\n`);
+  if (changes > 0 || bench.exitCode !== 0) notes.push(`load: ${changes} primary change(s) during ${seconds} s of pgbench (exit ${String(bench.exitCode)}): ${JSON.stringify(seen)}`);
+}
+
+/** Every dispatch of `sbx`'s units so far, with the per-hook-kind and per-step distributions. */
+async function collectHooks(sbx: SandboxFixture, unitNames: readonly string[], deployWindow: { from: number; to: number }): Promise<void> {
+  const all: Dispatch[] = [];
+  for (const unit of unitNames) all.push(...dispatchesOf(unit, await sbx.debugLogEntries(unit)));
+  const deploy = all.filter((d) => d.endedAt >= deployWindow.from && d.endedAt <= deployWindow.to);
+  const slowest = [...all].sort((a, b) => b.ms - a.ms).slice(0, 12);
+  hookReport = {
+    deploy: byKind(deploy),
+    deploySteps: bySteps(deploy),
+    all: byKind(all),
+    allSteps: bySteps(all),
+    over2s: all.filter((d) => d.ms > 2_000).length,
+    dispatches: all.length,
+    slowest: slowest.map((d) => ({ unit: d.unit, kind: d.kind, ms: d.ms, at: new Date(d.endedAt).toISOString(), ...(d.timings === undefined ? {} : { timings: d.timings }) })),
+  };
+  const fmt = (table: Record<string, { n: number; medianMs: number; p95Ms: number; maxMs: number }>): string =>
+    Object.entries(table)
+      .map(([k, d]) => `    ${k.padEnd(40)} n ${String(d.n).padStart(3)}  median ${String(d.medianMs).padStart(6)}  p95 ${String(d.p95Ms).padStart(6)}  max ${String(d.maxMs).padStart(6)} ms`)
+      .join('\n');
+  process.stderr.write(`hooks during deploy:\n${fmt(byKind(deploy))}\nsteps during deploy:\n${fmt(bySteps(deploy))}\nhooks, whole run:\n${fmt(byKind(all))}\n`);
+}
+
+/** Runs `work` under a Tracer of `members` when --trace is given; the timeline goes to stderr and the results. */
+async function traced<T>(sbx: SandboxFixture, members: Record<string, string>, label: string, work: (tracer: Tracer | undefined) => Promise<T>): Promise<T> {
+  if (!values.trace) return work(undefined);
+  const tracer = new Tracer(members, kubeLeaderSource(sbx.stateDir, APP));
+  tracer.start();
+  await sleep(300);
+  const zero = Date.now();
+  try {
+    return await work(tracer);
+  } finally {
+    const lines = formatTrace(await tracer.stop(), zero);
+    traces.push({ label, lines });
+    process.stderr.write(`  timeline (${label}):\n${lines.map((l) => `    ${l}`).join('\n')}\n`);
+  }
+}
 const record = (name: string, ms: number): void => {
   (samples[name] ??= []).push(ms);
   process.stderr.write(`  ${name}: ${(ms / 1000).toFixed(2)} s\n`);
@@ -115,17 +211,23 @@ async function withWriter<T>(sbx: SandboxFixture, hosts: string[], label: string
   return result;
 }
 
+/** `--deploys 0`: the sandbox part is skipped. */
+class NoSandbox extends Error {}
+
 async function main(): Promise<number> {
   let sbx: SandboxFixture | undefined;
   const started = Date.now();
   let failed = false;
+  let deployWindow = { from: 0, to: 0 };
   try {
+    if (counts.deploys === 0) throw new NoSandbox();
     for (let i = 0; i < counts.deploys; i++) {
       process.stderr.write(`deploy ${i + 1}/${counts.deploys}\n`);
       sbx = await SandboxFixture.create('bench');
       const t0 = Date.now();
       await sbx.deploy(3, detectionTimeout === undefined ? {} : { config: { failover_detection_timeout: String(detectionTimeout) } });
       record('deploy → all active', Date.now() - t0);
+      deployWindow = { from: t0, to: Date.now() };
       await sbx.waitFor(healthy, 'a caught-up sync standby', 3 * MIN);
       record('deploy → sync standby', Date.now() - t0);
       if (i < counts.deploys - 1) await destroy(sbx);
@@ -135,7 +237,10 @@ async function main(): Promise<number> {
     const units = await fixture.units();
     const hosts = Object.values(units).map((u) => u.address);
     const password = await fixture.operatorPassword();
+    const memberHosts = Object.fromEntries(Object.entries(units).map(([name, u]) => [name, u.address]));
     await fixture.sql(await fixture.primary(), 'CREATE TABLE bench_probe (at timestamptz NOT NULL DEFAULT clock_timestamp())');
+    const loadSeconds = Number(values['load-seconds']);
+    if (loadSeconds > 0) await loadCheck(fixture, hosts, password, loadSeconds);
 
     for (let i = 0; i < counts.crashes; i++) {
       process.stderr.write(`crash ${i + 1}/${counts.crashes}\n`);
@@ -156,11 +261,18 @@ async function main(): Promise<number> {
         const victim = await fixture.primary();
         const others = hosts.filter((h) => h !== units[victim]!.address);
         await fixture.signalPebble(victim, 'freeze');
-        let killedAt: number;
+        let killedAt = Date.now();
         try {
-          ({ killedAt } = await fixture.killMember(victim));
-          const { at } = await firstWrite(others, password, 3 * MIN);
-          record('failover: kill → first write on new primary', at - killedAt);
+          await traced(fixture, memberHosts, `failover ${i + 1}`, async (tracer) => {
+            ({ killedAt } = await fixture.killMember(victim));
+            tracer?.mark(`killed ${victim}`, killedAt);
+            const { at, host } = await firstWrite(others, password, 3 * MIN);
+            tracer?.mark(`first write on ${host}`, at);
+            record('failover: kill → first write on new primary', at - killedAt);
+            if (tracer !== undefined) {
+              for (const survivor of Object.keys(units).filter((u) => u !== victim)) process.stderr.write(await replicationLog(fixture, survivor));
+            }
+          });
         } finally {
           // The container comes back as the kubelet restarts it (backoff: at once, then 10 s, 20 s…).
           await fixture.chaos([victim]);
@@ -179,23 +291,55 @@ async function main(): Promise<number> {
         const current = now.applications[APP]!.units;
         const candidate = Object.keys(current).find((u) => current[u]!.patroni?.role === 'sync_standby')!;
         const t0 = Date.now();
-        const action = fixture.runOk(candidate, 'promote-to-primary', { scope: 'unit' }).then(() => Date.now());
-        const { at } = await firstWrite([current[candidate]!.address], password, 3 * MIN);
-        record('switchover: request → first write on new primary', at - t0);
-        record('switchover: action returned', (await action) - t0);
+        await traced(fixture, memberHosts, `switchover ${i + 1}`, async (tracer) => {
+          tracer?.mark(`promote-to-primary on ${candidate}`, t0);
+          const action = fixture.runOk(candidate, 'promote-to-primary', { scope: 'unit' }).then(() => Date.now());
+          const { at } = await firstWrite([current[candidate]!.address], password, 3 * MIN);
+          tracer?.mark('first write', at);
+          record('switchover: request → first write on new primary', at - t0);
+          const returned = await action;
+          tracer?.mark('action returned', returned);
+          record('switchover: action returned', returned - t0);
+          record('switchover: first write → action returned', returned - at);
+        });
         await fixture.waitFor((u) => healthy(u) && leaderOf(u) === candidate, 'healthy again', 5 * MIN);
         record('switchover: request → healthy', Date.now() - t0);
       });
     }
   } catch (error) {
     // A run that does not finish ends the benchmark: what was measured so far is still written.
-    failed = true;
-    notes.push(`FAILED: ${String(error).slice(0, 4_000)}`);
+    if (!(error instanceof NoSandbox)) {
+      failed = true;
+      notes.push(`FAILED: ${String(error).slice(0, 4_000)}`);
+    }
   } finally {
-    if (sbx !== undefined) await destroy(sbx);
+    if (sbx !== undefined) {
+      await collectHooks(sbx, Object.keys(await sbx.units().catch(() => ({}))), deployWindow).catch((error: unknown) => notes.push(`hook durations: ${String(error)}`));
+      await destroy(sbx);
+    }
+  }
+  if (values['raw-patroni'] && (counts.failovers > 0 || counts.switchovers > 0)) {
+    try {
+      await rawPatroniBaseline({ timing, failovers: counts.failovers, switchovers: counts.switchovers, record, note: (text) => notes.push(text) });
+    } catch (error) {
+      failed = true;
+      notes.push(`raw patroni baseline FAILED: ${String(error).slice(0, 4_000)}`);
+    }
   }
   report(Date.now() - started);
   return failed ? 1 : 0;
+}
+
+/** A member's Patroni and PostgreSQL log lines about leadership, promotion and streaming (--trace). */
+async function replicationLog(sbx: SandboxFixture, unit: string): Promise<string> {
+  const pattern = 'slot|could not connect|streaming|promot|timeline|waiting for WAL|leader|lock|following|Synchronous';
+  const script = [
+    'cd /var/log/postgresql 2>/dev/null || exit 0',
+    `ls -tr patroni.log* 2>/dev/null | xargs -r cat | grep -E "${pattern}" | grep -v "no action" | tail -n 12`,
+    `ls -t postgresql-*.log 2>/dev/null | head -1 | xargs -r grep -E "${pattern}" | grep -v LOCATION | tail -n 16 | cut -c1-220`,
+  ].join('\n');
+  const result = await sbx.ssh(unit, ['bash', '-c', script]);
+  return `--- ${unit}\n${result.stdout}\n`;
 }
 
 async function destroy(sbx: SandboxFixture): Promise<void> {
@@ -215,10 +359,13 @@ function report(totalMs: number): void {
     totalSeconds: Math.round(totalMs / 1000),
     results: rows.map((r) => ({ name: r.name, n: r.n, minMs: r.min, medianMs: r.median, maxMs: r.max, runsMs: r.runsMs })),
     notes,
+    ...(loadReport === undefined ? {} : { load: loadReport }),
+    ...(hookReport === undefined ? {} : { hooks: hookReport }),
+    ...(traces.length > 0 ? { traces } : {}),
   };
   const dir = path.join(REPO_ROOT, 'bench', 'results');
   mkdirSync(dir, { recursive: true });
-  const out = path.join(dir, 'cluster.json');
+  const out = path.join(dir, path.basename(values.out));
   writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
   const width = Math.max(...rows.map((r) => r.name.length), 10);
   const s = (ms: number): string => (ms / 1000).toFixed(2).padStart(8);

@@ -210,13 +210,26 @@ async function announceToPeers(deps: Pick<HandlerDeps, 'peers'>, facts: Pick<Rec
 
 /** Run the reconcile for `event` and publish the resulting status; returns the unit's status. */
 export async function reconcile(deps: HandlerDeps, event: KnownEvent, options: ReconcileOptions = {}): Promise<ComputedStatus> {
+  const started = performance.now();
   const base = await readBaseFacts(deps, event, options);
+  const stepsStarted = performance.now();
   const run = await RECONCILE.run(deps, base, deps.logger);
+  const viewStarted = performance.now();
   const view = run.complete ? await finalView(deps, run.facts) : undefined;
   // An Active unit whose metrics exporter Pebble cannot keep up says so (exporter-health.ts).
   const status = withExporterNote(unitStatus(run.outcomes, view, MESSAGES.memberNotStarted), view === undefined ? undefined : await exporterNote(deps));
+  const publishStarted = performance.now();
   await publish(deps, { isLeader: base.isLeader, unit: run.facts.unit ?? base.unit }, status, view);
-  deps.logger.info({ event: event.kind, status: status.status, message: status.message }, 'reconciled');
+  const ended = performance.now();
+  // Where the hook's time went, as [part, ms] pairs (a key named after the passwords step would
+  // be censored by the logger): the base facts, each step, the final cluster view, the status.
+  const timings: [string, number][] = [
+    ['base-facts', Math.round(stepsStarted - started)],
+    ...Object.entries(run.timings),
+    ['final-view', Math.round(publishStarted - viewStarted)],
+    ['publish', Math.round(ended - publishStarted)],
+  ];
+  deps.logger.info({ event: event.kind, status: status.status, message: status.message, ms: Math.round(ended - started), timings }, 'reconciled');
   return status;
 }
 

@@ -296,10 +296,12 @@ export class ContinuousWrites {
     }
   }
 
-  #newClient(host: string): pg.Client {
+  #newClient(target: string): pg.Client {
+    // `host:port` (one port per member, e.g. Patroni processes on loopback) or a bare host on `port`.
+    const pair = /^([^:]+):(\d+)$/.exec(target);
     const client = new pg.Client({
-      host,
-      port: this.#options.port,
+      host: pair?.[1] ?? target,
+      port: pair === null ? this.#options.port : Number(pair[2]),
       user: this.#options.user,
       password: this.#options.password,
       database: this.#options.database,

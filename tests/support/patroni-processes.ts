@@ -95,6 +95,11 @@ export function processGroupMembers(pgid: number): number[] {
   return livePids().filter((pid) => statFields(pid)?.[2] === String(pgid));
 }
 
+/** Live children of `pid` (a postmaster's backends and auxiliary processes). */
+export function childrenOf(pid: number): number[] {
+  return livePids().filter((child) => statFields(child)?.[1] === String(pid));
+}
+
 /**
  * The signal that ends a process fastest without leaking PostgreSQL's SysV shared memory:
  * a postmaster gets SIGQUIT (immediate shutdown, which still removes the segment), a standalone

@@ -12,6 +12,7 @@ import { startEtcd, type EtcdProcess } from './etcd-process.ts';
 import { freePorts } from './patroni-ports.ts';
 import {
   fastStopSignal,
+  childrenOf,
   pidsMentioning,
   postmasterPid,
   processGroupMembers,
@@ -48,6 +49,8 @@ export interface PatroniStackOptions {
   /** Extra PostgreSQL parameters for the bootstrap DCS config. */
   parameters?: Record<string, string | number>;
   startTimeoutMs?: number;
+  /** Patroni's ttl, loop_wait and retry_timeout; default 10 / 2 / 4. */
+  timing?: { ttl: number; loop_wait: number; retry_timeout: number };
 }
 
 export interface PatroniStackMember {
@@ -87,6 +90,10 @@ export interface PatroniStack {
   waitForCluster(ready: (view: StackClusterView) => boolean, what: string, timeoutMs?: number): Promise<StackClusterView>;
   /** Tails of every member's Patroni log, for failure messages. */
   logTails(lines?: number): string;
+  /** SIGKILL of a member's Patroni and its PostgreSQL (postmaster and children) at once; the epoch ms just before. */
+  crash(member: PatroniStackMember): number;
+  /** Start a crashed member's Patroni again. */
+  restart(member: PatroniStackMember): void;
   stop(): Promise<void>;
 }
 
@@ -163,11 +170,14 @@ async function bringUp(running: Running, count: number, options: PatroniStackOpt
   // postgres must own everything it touches (data dirs, sockets, logs, TLS key).
   await execa('chown', ['-R', 'postgres:postgres', dir]);
 
+  const spawnMember = (member: PatroniStackMember): LoggedProcess =>
+    spawnLogged('runuser', ['-u', 'postgres', '--', ...PATRONI, path.join(member.dir, 'patroni.yml')], path.join(member.dir, 'stdout.log'));
+  const byMember = new Map<string, LoggedProcess>();
   for (const member of members) {
     running.dataDirs.push(member.dataDir);
-    running.patronis.push(
-      spawnLogged('runuser', ['-u', 'postgres', '--', ...PATRONI, path.join(member.dir, 'patroni.yml')], path.join(member.dir, 'stdout.log')),
-    );
+    const patroni = spawnMember(member);
+    byMember.set(member.name, patroni);
+    running.patronis.push(patroni);
   }
 
   const stack: PatroniStack = {
@@ -206,6 +216,19 @@ async function bringUp(running: Running, count: number, options: PatroniStackOpt
       members
         .map((m) => `--- ${m.name} patroni.log ---\n${tailOf(m.logFile, lines)}\n--- ${m.name} stdout ---\n${tailOf(path.join(m.dir, 'stdout.log'), 10)}`)
         .join('\n'),
+    crash: (member) => {
+      const postmaster = postmasterPid(member.dataDir);
+      const group = processGroupMembers(byMember.get(member.name)!.pid);
+      const children = postmaster === undefined ? [] : childrenOf(postmaster);
+      const at = Date.now();
+      for (const pid of [...group, ...(postmaster === undefined ? [] : [postmaster]), ...children]) signal(pid, 'SIGKILL');
+      return at;
+    },
+    restart: (member) => {
+      const patroni = spawnMember(member);
+      byMember.set(member.name, patroni);
+      running.patronis.push(patroni);
+    },
     stop,
   };
   return stack;
@@ -238,9 +261,7 @@ function patroniConfig(input: {
     etcd3: { hosts: input.etcd.hostPort, username: input.etcd.patroni.username, password: input.etcd.patroni.password },
     bootstrap: {
       dcs: {
-        ttl: 10,
-        loop_wait: 2,
-        retry_timeout: 4,
+        ...(input.options.timing ?? { ttl: 10, loop_wait: 2, retry_timeout: 4 }),
         maximum_lag_on_failover: 1048576,
         synchronous_mode: input.options.synchronousMode ?? true,
         postgresql: {

@@ -57,9 +57,12 @@ export class MissingFactError extends CharmError<'reconcile-missing-fact'> {
   }
 }
 
+/** How long each step that ran took (ms, whole), in order: what a slow hook spent its time on. */
+export type StepTimings = Readonly<Record<string, number>>;
+
 export type PipelineRun<Have extends FactName> =
-  | { readonly complete: true; readonly facts: Pick<ReconcileFacts, Have>; readonly outcomes: readonly StepOutcome[] }
-  | { readonly complete: false; readonly facts: Partial<ReconcileFacts>; readonly outcomes: readonly StepOutcome[] };
+  | { readonly complete: true; readonly facts: Pick<ReconcileFacts, Have>; readonly outcomes: readonly StepOutcome[]; readonly timings: StepTimings }
+  | { readonly complete: false; readonly facts: Partial<ReconcileFacts>; readonly outcomes: readonly StepOutcome[]; readonly timings: StepTimings };
 
 // Steps are stored with their types erased; `then` has checked them when they were added.
 type AnyStep<D> = Step<FactName, FactName, D>;
@@ -90,27 +93,31 @@ export class Pipeline<Have extends FactName, D> {
     const facts: Partial<Record<FactName, unknown>> = { ...base };
     for (const name of BASE_FACTS) if (!(name in facts)) throw new MissingFactError('(start)', [name]);
     const outcomes: StepOutcome[] = [];
+    const timings: Record<string, number> = {};
     for (const current of this.steps) {
       const missing = current.requires.filter((name) => !(name in facts));
       if (missing.length > 0) throw new MissingFactError(current.name, missing);
       const input = Object.fromEntries(current.requires.map((name) => [name, facts[name]])) as Pick<ReconcileFacts, FactName>;
       let result: StepResult<FactName>;
+      const started = performance.now();
       try {
         result = await current.run(deps, input);
       } catch (error) {
         if (!isTransientFailure(error)) throw error;
         logger.warn({ step: current.name, code: errorCode(error), err: error }, 'step will be retried by a later hook');
         result = halt(waiting(current.retryMessage));
+      } finally {
+        timings[current.name] = Math.round(performance.now() - started);
       }
       if (result.kind === 'halt') {
         logger.debug({ step: current.name, report: result.report }, 'reconcile halted');
         outcomes.push(result.report);
-        return { complete: false, facts: facts as Partial<ReconcileFacts>, outcomes };
+        return { complete: false, facts: facts as Partial<ReconcileFacts>, outcomes, timings };
       }
       Object.assign(facts, result.facts);
       if (result.report !== undefined) logger.debug({ step: current.name, report: result.report }, 'reconcile step reported');
       outcomes.push(result.report ?? { kind: 'done' });
     }
-    return { complete: true, facts: facts as Pick<ReconcileFacts, Have>, outcomes };
+    return { complete: true, facts: facts as Pick<ReconcileFacts, Have>, outcomes, timings };
   }
 }

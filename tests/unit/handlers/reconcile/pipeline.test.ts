@@ -171,6 +171,9 @@ describe('reconcile pipeline', () => {
     expect(seen).toEqual([{ serviceStarted: true, isLeader: true }]);
     expect(run.complete).toBe(true);
     expect(run.outcomes).toEqual([{ kind: 'done' }, { kind: 'maintenance', message: 'busy' }]);
+    // How long each step took, in order, for the hook's 'reconciled' log line.
+    expect(Object.keys(run.timings)).toEqual(['provider', 'consumer']);
+    expect(Object.values(run.timings).every((ms) => Number.isInteger(ms) && ms >= 0)).toBe(true);
     // memberStartedStep needs serviceStarted and tlsReloaded: accepted after the provider (compile-time check).
     expect(Pipeline.start<HandlerDeps>().then(provider).then(memberStartedStep).names).toEqual(['provider', 'member']);
   });
