@@ -226,11 +226,22 @@ function tlsClient(input: PatroniConfigInput, paths: WorkloadPaths): Record<stri
   return input.tls && input.replicationTls === true ? { sslmode: 'verify-ca', sslrootcert: paths.tlsCa } : {};
 }
 
+/**
+ * How soon a standby tries its primary again after a failed attempt (PostgreSQL's default 5 s).
+ * Not in the reference. After a failover the remaining replica is told of the new primary as soon
+ * as the new leader takes the lock, and its first attempt usually comes before that member has
+ * finished promoting and created the replica's slot; with 5 s it then stays away for 5 s, and in
+ * synchronous-strict mode no write commits until it is back (measured in bench:cluster: the first
+ * write came 4-5 s after the promotion). A retry costs a walreceiver start; one a second is cheap.
+ */
+export const WAL_RETRIEVE_RETRY_INTERVAL = '1s';
+
 /** `postgresql.parameters`: fixed ones, TLS files, then the computed parameters (which win). */
 function localParameters(input: PatroniConfigInput, resolved: Resolved): Record<string, PostgresqlParameterValue> {
   const { paths } = resolved;
   return {
     shared_preload_libraries: resolved.preload.join(','),
+    wal_retrieve_retry_interval: WAL_RETRIEVE_RETRY_INTERVAL,
     archive_command: archiveCommand(input.archivingStanza),
     ...(input.tls
       ? { ssl: 'on', ssl_ca_file: paths.tlsCa, ssl_cert_file: paths.tlsCert, ssl_key_file: paths.tlsKey }

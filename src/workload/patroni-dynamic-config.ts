@@ -66,13 +66,20 @@ export type PatroniDynamicConfigPatch = {
 
 /**
  * Patroni's timing from `failover_detection_timeout` (its ttl, the leader lock's lifetime):
- * loop_wait a fifth of it (1 to 10 s), retry_timeout what is left halved, so that
- * ttl >= loop_wait + 2 × retry_timeout, the rule of Patroni's docs ("Dynamic Configuration
- * Settings"). 10 gives 10/2/4; 30 gives 30/6/12 (Patroni's defaults are 30/10/10).
+ * loop_wait an eighth of it (rounded down, 1 to 10 s), retry_timeout what is left halved, so
+ * that ttl >= loop_wait + 2 × retry_timeout, the rule of Patroni's docs ("Dynamic Configuration
+ * Settings"). 8 (the default) gives 8/1/3, 10 gives 10/1/4, 30 gives 30/3/13 (Patroni's
+ * defaults are 30/10/10).
+ *
+ * Why a short loop_wait: after a failover the new leader creates the replicas' slots in its first
+ * loop after the promotion, and the remaining replica can only stream (and, in strict synchronous
+ * mode, let the first write commit) after that; a standby also notices the leader's loss one
+ * loop after the lock expires (the Kubernetes DCS sends no event for an expiry). Each loop costs
+ * a few local queries and one DCS write, which three members can afford once a second.
  */
 export function patroniTiming(failoverDetectionTimeout: number): PatroniTiming {
   const ttl = failoverDetectionTimeout;
-  const loopWait = Math.min(10, Math.max(1, Math.round(ttl / 5)));
+  const loopWait = Math.min(10, Math.max(1, Math.floor(ttl / 8)));
   return { ttl, loop_wait: loopWait, retry_timeout: Math.floor((ttl - loopWait) / 2) };
 }
 

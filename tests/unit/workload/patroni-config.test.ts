@@ -157,6 +157,8 @@ describe('renderPatroniYaml on Kubernetes (reference: templates/patroni.yml.j2)'
     });
     expect(parameters).toEqual({
       shared_preload_libraries: 'timescaledb,pgaudit,pg_stat_statements',
+      // not in the reference: a replica retries a new primary within a second after a failover
+      wal_retrieve_retry_interval: '1s',
       archive_command: '/bin/true',
       'pg_stat_statements.max': 10000,
     });
@@ -198,6 +200,7 @@ describe('renderPatroniYaml variants', () => {
     expect(config.ctl).toEqual({ cacert: `${STORAGE}/ca.pem`, certfile: `${STORAGE}/cert.pem`, keyfile: `${STORAGE}/key.pem` });
     expect(config.postgresql.parameters).toEqual({
       shared_preload_libraries: 'timescaledb,pgaudit,pg_stat_statements',
+      wal_retrieve_retry_interval: '1s',
       archive_command: '/bin/true',
       ssl: 'on',
       ssl_ca_file: `${STORAGE}/ca.pem`,
@@ -310,7 +313,7 @@ describe('renderPatroniYaml variants', () => {
 
   it('adds the computed parameters last, letting them override', () => {
     const parameters = render({ parameters: { work_mem: 4096, shared_buffers: '128', archive_command: 'x' } }).postgresql.parameters;
-    expect(Object.keys(parameters)).toEqual(['shared_preload_libraries', 'archive_command', 'pg_stat_statements.max', 'work_mem', 'shared_buffers']);
+    expect(Object.keys(parameters)).toEqual(['shared_preload_libraries', 'wal_retrieve_retry_interval', 'archive_command', 'pg_stat_statements.max', 'work_mem', 'shared_buffers']);
     expect(parameters.archive_command).toBe('x');
     expect(parameters.shared_buffers).toBe('128');
   });

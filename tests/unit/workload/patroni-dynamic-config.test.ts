@@ -39,7 +39,7 @@ describe('patroniDynamicConfigPatch (reference: src/charm.py _api_update_config)
       maximum_lag_on_failover: 1048576,
       // not in the reference's body: failover_detection_timeout's Patroni timing
       ttl: 10,
-      loop_wait: 2,
+      loop_wait: 1,
       retry_timeout: 4,
     });
     expect(Object.keys(patch.postgresql as object)).toEqual([
@@ -94,9 +94,10 @@ describe('patroniDynamicConfigPatch (reference: src/charm.py _api_update_config)
 
 describe('patroniTiming (failover_detection_timeout)', () => {
   it.each([
-    [8, { ttl: 8, loop_wait: 2, retry_timeout: 3 }],
-    [10, { ttl: 10, loop_wait: 2, retry_timeout: 4 }],
-    [30, { ttl: 30, loop_wait: 6, retry_timeout: 12 }],
+    [8, { ttl: 8, loop_wait: 1, retry_timeout: 3 }],
+    [10, { ttl: 10, loop_wait: 1, retry_timeout: 4 }],
+    [16, { ttl: 16, loop_wait: 2, retry_timeout: 7 }],
+    [30, { ttl: 30, loop_wait: 3, retry_timeout: 13 }],
     [3600, { ttl: 3600, loop_wait: 10, retry_timeout: 1795 }],
   ])('%i s gives %j', (seconds, timing) => {
     expect(patroniTiming(seconds)).toEqual(timing);
