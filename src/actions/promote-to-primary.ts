@@ -1,18 +1,26 @@
 import * as z from 'zod/mini';
 import '../zod-setup.ts';
 import type { ActionEvent } from '../juju/events.ts';
-import { memberNameToUnitName, primaryOf, SwitchoverNotSyncError, syncStandbysOf, unitNameToMemberName } from '../patroni/index.ts';
+import {
+  findMember,
+  memberNameToUnitName,
+  PatroniUnreachableError,
+  primaryOf,
+  SwitchoverNotSyncError,
+  syncStandbysOf,
+  unitNameToMemberName,
+  type ClusterStatus,
+  type PatroniClient,
+} from '../patroni/index.ts';
 import { actionParams, ActionFailedError, runAction } from './common.ts';
 import { readCluster, type PatroniActionDeps } from './get-primary.ts';
 
-export interface PromoteDeps extends PatroniActionDeps {
-  /** Run the unit's reconcile: its status shows "Primary" and its peers hear of the new role. */
-  reconcile?(): Promise<void>;
-}
+export type PromoteDeps = PatroniActionDeps;
 
 export interface PromoteOptions {
   /** How long the new primary gets to show up in `/cluster` (default 60 s, as the reference). */
   timeoutMs?: number;
+  /** Between two looks at `/cluster` once Patroni has answered (default 500 ms). */
   intervalMs?: number;
 }
 
@@ -30,8 +38,14 @@ const paramsSchema = z.looseObject({ scope: z.optional(z.string()), force: z.opt
 /**
  * `promote-to-primary scope=unit`: a Patroni switchover to this unit. In synchronous mode
  * Patroni only hands over to a sync standby, so we check that first and, when this unit is not
- * one, name the unit that is instead of letting Patroni answer 412. The action returns once
- * `/cluster` shows this unit as the primary.
+ * one, name the unit that is instead of letting Patroni answer 412.
+ *
+ * The request goes to the current primary's REST API, as `patronictl switchover` sends it:
+ * Patroni wakes the member that received it, so the primary starts to demote at once instead of
+ * at its next loop (up to loop_wait later). Patroni answers once the new leader holds the key;
+ * the action returns as soon as `/cluster` shows this unit as the primary. The unit's status
+ * and its peers follow through Patroni's on_role_change notice (role-change-notifier.ts), whose
+ * hook runs right after the action, not inside it.
  */
 export async function promoteToPrimary(_event: ActionEvent, deps: PromoteDeps, options: PromoteOptions = {}): Promise<void> {
   await runAction(deps, async () => {
@@ -58,32 +72,49 @@ export async function promoteToPrimary(_event: ActionEvent, deps: PromoteDeps, o
 
     deps.logger.info({ from: primary, to: me }, 'switching over');
     try {
-      await patroni.switchover({ leader: primary, candidate: me });
+      await switchoverThroughPrimary(patroni, cluster, { leader: primary, candidate: me }, deps);
     } catch (cause) {
       // Another member may have become the sync standby since we read the cluster.
       if (cause instanceof SwitchoverNotSyncError) throw new ActionFailedError(NOT_SYNC_STANDBY_MESSAGE, { cause, code: 'not-sync-standby' });
       throw new ActionFailedError(SWITCHOVER_FAILED_MESSAGE, { cause, code: 'switchover-failed' });
     }
     try {
-      await patroni.waitForNewPrimary({ previous: primary, candidate: me, timeoutMs: options.timeoutMs ?? 60_000, intervalMs: options.intervalMs ?? 3_000 });
+      await patroni.waitForNewPrimary({ previous: primary, candidate: me, timeoutMs: options.timeoutMs ?? 60_000, intervalMs: options.intervalMs ?? 500 });
     } catch (cause) {
       throw new ActionFailedError(SWITCHOVER_FAILED_MESSAGE, { cause, code: 'switchover-failed' });
     }
     await deps.tools.actionLog(`${deps.unitName} is now the primary`);
-    await refreshStatus(deps);
   });
 }
 
 /**
- * The switchover is done whatever happens here: a status that cannot be refreshed now is only
- * logged, and the next hook refreshes it.
+ * POST /switchover to the primary's own API (its `api_url` in `/cluster`); when that member
+ * cannot be reached, to this unit's, which Patroni accepts as well (the primary then acts at
+ * its next loop).
  */
-async function refreshStatus(deps: PromoteDeps): Promise<void> {
-  try {
-    await deps.reconcile?.();
-  } catch (error) {
-    deps.logger.warn({ err: error }, 'the unit status will follow at the next hook');
+async function switchoverThroughPrimary(
+  patroni: PatroniClient,
+  cluster: ClusterStatus,
+  request: { leader: string; candidate: string },
+  deps: Pick<PromoteDeps, 'logger'>,
+): Promise<void> {
+  const origin = originOf(findMember(cluster, request.leader)?.api_url);
+  if (origin === undefined || origin === patroni.url) {
+    await patroni.switchover(request);
+    return;
   }
+  try {
+    await patroni.forMember(origin).switchover(request);
+  } catch (error) {
+    if (!(error instanceof PatroniUnreachableError)) throw error;
+    deps.logger.warn({ url: origin, reason: error.reason }, 'the primary\'s API is unreachable: asking this member to switch over');
+    await patroni.switchover(request);
+  }
+}
+
+function originOf(apiUrl: string | undefined): string | undefined {
+  if (apiUrl === undefined || !URL.canParse(apiUrl)) return undefined;
+  return new URL(apiUrl).origin;
 }
 
 /** The reference's message, followed by what to do instead. */

@@ -78,9 +78,8 @@ async function clientRelationHandler(event: KnownEvent, charm: CharmContext): Pr
 }
 
 /**
- * What the actions need from this hook: the clients, and the lifecycle entry points an action
- * may call afterwards (set-password re-renders patroni.yml; promote-to-primary refreshes the
- * status at once).
+ * What the actions need from this hook: the clients, and the lifecycle entry point set-password
+ * calls afterwards (it re-renders patroni.yml).
  */
 function actionDeps(charm: CharmContext, event: ActionEvent): ActionDeps {
   return {
@@ -100,9 +99,6 @@ function actionDeps(charm: CharmContext, event: ActionEvent): ActionDeps {
     refreshWorkloadConfig: async () => (await loadReconcile()).refreshWorkloadConfig(charm, event),
     announceRotation: async () => {
       await (await import('../actions/password-rotation.ts')).announcePasswordRotation(charm.peers);
-    },
-    reconcile: async () => {
-      await (await loadReconcile()).reconcile(charm, event);
     },
   };
 }

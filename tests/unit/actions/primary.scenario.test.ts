@@ -52,8 +52,9 @@ describe('promote-to-primary, state in → state out', () => {
     });
     expect(beyondClusterReads(result)[0]).toBe('POST /switchover');
     expect(lines(result).filter((line) => line === 'POST /switchover')).toHaveLength(1);
-    // The unit's status follows at once, by a reconcile run right after the switchover.
-    expect(result.status).toEqual({ status: 'active', message: 'Primary' });
+    // The action returns once Patroni says this unit leads; the status follows in the hook of
+    // Patroni's role-change notice (handlers/role-change-and-checks.scenario.test.ts), not here.
+    expect(result.status).toEqual({ status: 'active', message: '' });
     expect(leaderOf(result)).toBe('postgresql-k8s-0');
     expect(result.logs).not.toContain(PASSWORDS['patroni-password']);
   });

@@ -29,23 +29,15 @@ const twoMembers = (leader: number, sync: number | undefined) =>
   leader === 0 ? cluster('leader', sync === 1 ? 'sync_standby' : 'replica') : cluster(sync === 0 ? 'sync_standby' : 'replica', 'leader');
 const switchoverAnswer = (status: number, text: string) => fake.once('POST /switchover', { status, text });
 
-let reconciles = 0;
-let reconcileError: Error | undefined;
-
 async function run(name: 'get-primary' | 'promote-to-primary', params: Record<string, unknown> = {}, unit = `${APP}/1`, url = fake.url) {
   const harness = charmHarness({ units: 2 });
   const running = startActionOn(harness, unit, name, params);
-  reconciles = 0;
   const deps = {
     tools: running.tools,
     logger: capturedLogger().logger,
     unitName: unit,
     appName: APP,
     patroni: () => testPatroniClient(url),
-    reconcile: async () => {
-      reconciles += 1;
-      if (reconcileError !== undefined) throw reconcileError;
-    },
   };
   if (name === 'get-primary') await getPrimary(running.event, deps);
   else await promoteToPrimary(running.event, deps, { timeoutMs: 300, intervalMs: 50 });
@@ -107,21 +99,30 @@ describe('promote-to-primary scope=unit', () => {
     expect(fake.requests[1]).toMatchObject({ body: { leader: `${APP}-0`, candidate: `${APP}-1` }, auth: true }); // the fake checks the password
     expect(fake.cluster.members.find((m) => m.role === 'leader')?.name).toBe(`${APP}-1`);
     expect(action.messages.map((m) => m.message)).toEqual([`${APP}/1 is now the primary`]);
-    // The unit's status follows at once (it shows "Primary"; peers hear of the new role).
-    expect(reconciles).toBe(1);
   });
 
-  it('still succeeds when the status cannot be refreshed right after the switchover', async () => {
-    twoMembers(0, 1);
-    reconcileError = new Error('Pebble went away');
+  it("sends the switchover to the primary's own API, which Patroni wakes at once", async () => {
+    const primary = await startFakePatroni({ password: 'patroni-pass', cluster: fake.cluster, self: `${APP}-0` });
     try {
+      twoMembers(0, 1);
       const action = await run('promote-to-primary', { scope: 'unit' });
       expect(action.failed).toBe(false);
-      expect(reconciles).toBe(1);
+      expect(primary.requests.map((r) => `${r.method} ${r.path}`)).toEqual(['POST /switchover']);
+      expect(primary.requests[0]).toMatchObject({ body: { leader: `${APP}-0`, candidate: `${APP}-1` }, auth: true });
+      expect(requests()).not.toContain('POST /switchover');
     } finally {
-      reconcileError = undefined;
+      await primary.close();
     }
   });
+
+  it("asks this member when the primary's API cannot be reached", async () => {
+    twoMembers(0, 1);
+    fake.cluster.members[0]!.api_url = 'http://127.0.0.1:1/patroni'; // nothing listens on port 1
+    const action = await run('promote-to-primary', { scope: 'unit' });
+    expect(action.failed).toBe(false);
+    expect(requests()).toContain('POST /switchover');
+    expect(fake.cluster.members.find((m) => m.role === 'leader')?.name).toBe(`${APP}-1`);
+  }, 20_000);
 
   it('does nothing when this unit already is the primary', async () => {
     twoMembers(1, 0);
@@ -166,6 +167,5 @@ describe('promote-to-primary scope=unit', () => {
     const action = await run('promote-to-primary', { scope: 'unit' });
     expect(action.message).toBe(SWITCHOVER_FAILED_MESSAGE);
     expect(requests().filter((r) => r === 'GET /cluster').length).toBeGreaterThan(2);
-    expect(reconciles).toBe(0);
   });
 });
