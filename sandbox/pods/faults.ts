@@ -13,8 +13,9 @@ import { runTool, tryTool } from './system.ts';
  *              a hung node or a stalled VM: nothing runs, nothing answers, nothing dies
  *   partition  the pod's link to the bridge goes down: no other pod, the DCS or a client
  *              outside reaches it, and it reaches none of them
- *   partition-dcs  a blackhole route to the bridge address (where etcd and the Kubernetes API
- *              stand-in listen) inside the pod: it still talks to the other pods
+ *   partition-dcs  what the pod sends to the DCS's ports on the bridge address (etcd, the
+ *              Kubernetes API stand-in) is dropped inside the pod: it still talks to the other
+ *              pods and to clients
  *
  * Each is undone by its counterpart (thaw, heal); heal undoes both partitions.
  */
@@ -64,14 +65,39 @@ async function dcsAddress(pod: Pod): Promise<string> {
   return network.bridgeIp;
 }
 
+/**
+ * The DCS's ports on the bridge address: the Kubernetes API stand-in's and etcd's client port
+ * (a sandbox runs one of them; nothing else listens on either there).
+ */
+export const DCS_PORTS: readonly number[] = [443, 2379];
+
+/**
+ * iptables(8) rules, inside the pod's network namespace, that drop what the pod sends to the DCS.
+ * By port, not by address: the host's clients (a test's writer, the CLI) reach the pods from the
+ * bridge address too, and must still reach a pod that is cut from the DCS only.
+ */
+export function dcsPartitionRules(bridgeIp: string): string[][] {
+  return DCS_PORTS.map((port) => ['OUTPUT', '-d', `${bridgeIp}/32`, '-p', 'tcp', '--dport', String(port), '-j', 'DROP']);
+}
+
+const inNetns = (pod: Pod, args: readonly string[]): [string, string[]] => ['ip', ['netns', 'exec', pod.netns, 'iptables', '-w', ...args]];
+
 export async function partitionPodFromDcs(pod: Pod): Promise<void> {
-  await runTool('ip', ['-n', pod.netns, 'route', 'replace', 'blackhole', `${await dcsAddress(pod)}/32`]);
+  for (const rule of dcsPartitionRules(await dcsAddress(pod))) {
+    if ((await tryTool(...inNetns(pod, ['-C', ...rule]))).exitCode === 0) continue;
+    await runTool(...inNetns(pod, ['-I', ...rule]));
+  }
 }
 
 /** Undo both partitions; safe when neither is in place. */
 export async function healPod(pod: Pod): Promise<void> {
   await runTool('ip', ['link', 'set', pod.veth, 'up']);
-  await tryTool('ip', ['-n', pod.netns, 'route', 'del', 'blackhole', `${await dcsAddress(pod)}/32`]);
+  const bridgeIp = await dcsAddress(pod);
+  for (const rule of dcsPartitionRules(bridgeIp)) {
+    while ((await tryTool(...inNetns(pod, ['-C', ...rule]))).exitCode === 0) await runTool(...inNetns(pod, ['-D', ...rule]));
+  }
+  // the blackhole route an earlier version of partition-dcs used
+  await tryTool('ip', ['-n', pod.netns, 'route', 'del', 'blackhole', `${bridgeIp}/32`]);
 }
 
 /**

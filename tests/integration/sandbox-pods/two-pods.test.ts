@@ -245,10 +245,13 @@ describe('pods on one machine', () => {
       expect(await eventually(() => getFrom(pod1, url(pod0)), (body) => body === 'postgresql-k8s-0', 15_000)).toBe('postgresql-k8s-0');
 
       await partitionPodFromDcs(pod0);
-      expect((await execInPod(pod0, ['ip', 'route'])).stdout).toContain(`blackhole ${sandbox.network.bridgeIp}`);
+      // what the pod sends to the DCS's ports (the API stand-in's 443, etcd's 2379) is dropped
+      const rules = (await execInPod(pod0, ['iptables', '-w', '-S', 'OUTPUT'])).stdout;
+      for (const port of [443, 2379]) expect(rules).toContain(`-A OUTPUT -d ${sandbox.network.bridgeIp}/32 -p tcp -m tcp --dport ${port} -j DROP`);
+      expect((await execInPod(pod1, ['iptables', '-w', '-S', 'OUTPUT'])).stdout).not.toContain('DROP');
       expect(await getFrom(pod0, url(pod1))).toBe('postgresql-k8s-1'); // the other pods stay reachable
       await healPod(pod0);
-      expect((await execInPod(pod0, ['ip', 'route'])).stdout).not.toContain('blackhole');
+      expect((await execInPod(pod0, ['iptables', '-w', '-S', 'OUTPUT'])).stdout).not.toContain('DROP');
     } finally {
       await thawPod(pod0);
       await healPod(pod0);
