@@ -68,6 +68,16 @@ export function lastCommandEndScript(input: { logPath: string; stanza: string; c
 }
 
 /**
+ * When the newest `backup` command began and the `expire` that pgBackRest runs after it ended, as
+ * its log stamps them (`YYYY-MM-DD HH:MM:SS.mmm`, the pod's clock, UTC).
+ */
+export function lastBackupSpanScript(input: { logPath: string; stanza: string }): string {
+  const file = `${safe(input.logPath, 'log path')}/${safe(input.stanza, 'stanza')}-backup.log`;
+  const stamp = (what: string): string => `grep "${what}" ${file} | tail -1 | cut -c1-23`;
+  return [`echo "begin=$(${stamp('INFO: backup command begin')})"`, `echo "end=$(${stamp('INFO: expire command end')})"`].join('\n');
+}
+
+/**
  * pgBackRest restore of backup `label` into the empty directory `dir` (the charm's restore command
  * for a backup id: `--type=immediate --target-action=promote`), then PostgreSQL started on it, then
  * the first write accepted. Times: restore done, `pg_ctl start -w` returned (accepting

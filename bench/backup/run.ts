@@ -44,7 +44,7 @@ import { REPO_ROOT } from '../../sandbox/runtime/paths.ts';
 import { readModel } from '../../tests/integration/relations/helpers.ts';
 import { APP, CliFailedError, isClean, newPgClient, OPERATOR, SandboxFixture, stats, type StatusDoc, type UnitStatus } from '../../tests/support/sandbox-fixture.ts';
 import { DispatchMemorySampler, peaksByDispatch } from './dispatch-memory.ts';
-import { fields, lastCommandEndScript, pgbenchInitScript, rawBackupScript, rawCountScript, rawRestoreScript, rawStopScript } from './pod-scripts.ts';
+import { fields, lastBackupSpanScript, lastCommandEndScript, pgbenchInitScript, rawBackupScript, rawCountScript, rawRestoreScript, rawStopScript } from './pod-scripts.ts';
 
 const { values } = parseArgs({
   options: {
@@ -185,10 +185,23 @@ async function lastLabel(sbx: SandboxFixture, repo: Repo): Promise<string> {
 
 /** The action's enqueue and completion as the model recorded them (epoch ms). */
 async function actionTimes(sbx: SandboxFixture, id: string): Promise<{ enqueued: number; completed: number }> {
-  const model = (await readModel(sbx)) as unknown as { actions: Record<string, { enqueuedAt: string; completedAt: string | null }> };
-  const action = model.actions[id];
-  if (action?.completedAt == null) throw new Error(`action ${id} has no completion time in the model`);
-  return { enqueued: Date.parse(action.enqueuedAt), completed: Date.parse(action.completedAt) };
+  // The daemon writes model.json a moment after the action's end is visible to the CLI.
+  const action = await sbx.until(
+    async () => ((await readModel(sbx)) as unknown as { actions: Record<string, { enqueuedAt: string; completedAt: string | null }> }).actions[id],
+    (a) => a?.completedAt != null,
+    `action ${id}'s completion time in model.json`,
+    30_000,
+    200,
+  );
+  return { enqueued: Date.parse(action!.enqueuedAt), completed: Date.parse(action!.completedAt!) };
+}
+
+/** The last `running`/`ran "<name>" action` debug-log entries: when the dispatch started and ended. */
+async function dispatchSpan(sbx: SandboxFixture, name: string): Promise<{ start: number; end: number } | undefined> {
+  const entries = (await sbx.debugLogEntries(UNIT)).filter((e) => e.stream === 'controller');
+  const start = entries.filter((e) => e.line === `running "${name}" action`).at(-1);
+  const end = entries.filter((e) => e.line.startsWith(`ran "${name}" action`)).at(-1);
+  return start === undefined || end === undefined ? undefined : { start: Date.parse(start.time), end: Date.parse(end.time) };
 }
 
 /** The last `ran "<name>" action … (N ms)` of the unit's debug log: the dispatch's duration. */
@@ -223,6 +236,17 @@ async function charmBackup(sbx: SandboxFixture, repo: Repo): Promise<{ backupId:
   if (dispatch !== undefined) record('backup charm: create-backup dispatch', dispatch);
   const own = await pgbackrestMs(sbx, repo, 'backup');
   if (own !== undefined) record('backup charm: pgbackrest backup (its log)', own);
+  // Where the charm's time goes: before pgBackRest starts, and after its expire ends.
+  const span = await dispatchSpan(sbx, 'create-backup');
+  const stamps = await sshOk(sbx, lastBackupSpanScript(repo), MIN);
+  const stamp = (text: string | undefined): number => Date.parse(`${(text ?? '').replace(' ', 'T')}Z`);
+  const begin = stamp(stamps['begin']);
+  const end = stamp(stamps['end']);
+  if (span !== undefined && Number.isFinite(begin) && Number.isFinite(end)) {
+    record('backup charm: dispatch start → pgbackrest begins', begin - span.start);
+    record('backup charm: pgbackrest backup + expire (its log stamps)', end - begin);
+    record('backup charm: expire ends → dispatch end', span.end - end);
+  }
   return { backupId: String(results['backup-id']), label: await lastLabel(sbx, repo) };
 }
 
@@ -343,8 +367,16 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
   });
 }
 
+/** The commit measured, and whether src/ differed from it (the tree is shared while others work). */
+async function revision(): Promise<{ commit: string; srcDirty: boolean }> {
+  const commit = (await execa('git', ['rev-parse', '--short', 'HEAD'], { cwd: REPO_ROOT })).stdout.trim();
+  const dirty = (await execa('git', ['status', '--porcelain', '--', 'src'], { cwd: REPO_ROOT })).stdout.trim() !== '';
+  return { commit, srcDirty: dirty };
+}
+
 async function main(): Promise<number> {
   const started = Date.now();
+  info['revision'] = await revision();
   let failed = false;
   try {
     const sbx = await SandboxFixture.create('bench-backup');
