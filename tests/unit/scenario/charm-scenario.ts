@@ -110,7 +110,7 @@ export interface ScenarioState {
 export interface ClientRelationState {
   id: number;
   /** A client endpoint, a TLS one (`certificates`, `receive-ca-cert`: the remote app provides it), or a COS one. */
-  endpoint: 'database' | 'db' | 'db-admin' | 'certificates' | 'receive-ca-cert' | 'metrics-endpoint' | 'grafana-dashboard' | 'logging';
+  endpoint: 'database' | 'db' | 'db-admin' | 'certificates' | 'receive-ca-cert' | 'metrics-endpoint' | 'grafana-dashboard' | 'logging' | 's3-parameters';
   remoteApp: string;
   /** Remote units in scope (default 1; 0 once all departed). */
   remoteUnits?: number;
@@ -144,6 +144,8 @@ provides:
     interface: certificate_transfer
   logging:
     interface: loki_push_api
+  s3-parameters:
+    interface: s3
 `;
 
 /** Put the client relations into the model with the ids and bags the state gives. */
