@@ -5,27 +5,32 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { certificateMatchesKey, generatePrivateKey } from '../../../lib/postgresql_tls/index.ts';
 import { ContinuousWrites } from '../../support/continuous-writes.ts';
-import { APP, allActive, isClean, PATRONI_PORT, PG_PORT, SandboxFixture } from '../../support/sandbox-fixture.ts';
+import { APP, allActive, isCaughtUpReplica, isClean, PATRONI_PORT, PG_PORT, SandboxFixture } from '../../support/sandbox-fixture.ts';
 import { latestContent, readModel, relationOf, secretsLabelled } from '../relations/helpers.ts';
 
-// One 2-unit deployment of the real charm, the sandbox's TLS provider (a self-signed CA issuing
-// 4-minute certificates, so renewal comes within the run) and a test client, scenario after
-// scenario: relate → every connection from the network is TLS, verifiable with the `tls-ca` the
-// client was given; replication runs over TLS; Patroni's API answers only https; a switchover
-// works; the certificate is renewed while a client writes (no write lost, no primary change);
-// remove the relation → plain connections work again.
+// One 2-unit deployment of the real charm, the sandbox's TLS provider and a test client,
+// scenario after scenario: relate → every connection from the network is TLS, verifiable with the
+// `tls-ca` the client was given; replication runs over TLS; Patroni's API answers only https; a
+// client writes over verify-full TLS while receive-ca-cert comes and goes (the CA in each pod's
+// trust store, then gone) and the first certificates are renewed (3-minute certificates, renewed
+// at two thirds of their life: no write lost, no primary change); a switchover and a failover
+// (frozen primary) under writes; set-tls-private-key; a provider's bad answer; remove the
+// relation → plain connections work again.
 
 const MIN = 60_000;
 const TLS_APP = 'tls';
 const CLIENT = 'client';
 let sbx: SandboxFixture;
 let model = '';
+/** The writer running from the first certificates to their renewal (stopped here if a test fails first). */
+let renewalWrites: ContinuousWrites | undefined;
 
 beforeAll(async () => {
   sbx = await SandboxFixture.create('tls');
 }, MIN);
 
 afterAll(async () => {
+  await renewalWrites?.stop().catch(() => undefined);
   const leftovers = await sbx?.teardown();
   expect(leftovers === null || isClean(leftovers), JSON.stringify(leftovers)).toBe(true);
 }, 5 * MIN);
@@ -87,6 +92,35 @@ async function plainConnectError(host: string, user: string, password: string, d
   }
 }
 
+/** Patroni's `GET /cluster` over https from one address, verified against `ca`. */
+function patroniClusterTls(address: string, ca: string): Promise<{ name: string; role: string; state: string }[]> {
+  return new Promise((resolve, reject) => {
+    const req = https.get(`https://${address}:${PATRONI_PORT}/cluster`, { timeout: 3_000, agent: false, ca }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body += chunk));
+      res.on('end', () => {
+        try {
+          resolve((JSON.parse(body) as { members?: { name: string; role: string; state: string }[] }).members ?? []);
+        } catch (error) {
+          reject(error instanceof Error ? error : new Error(String(error)));
+        }
+      });
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', reject);
+  });
+}
+
+/** What a pod's trust store holds for a CA received from `app`: the file's text and whether update-ca-certificates linked it. */
+async function trustedCa(unit: string, app: string): Promise<{ file: string; linked: boolean }> {
+  const result = await sbx.ssh(unit, ['sh', '-c', `cat /usr/local/share/ca-certificates/ca-${app}.crt 2>/dev/null; echo; if [ -e /etc/ssl/certs/ca-${app}.pem ]; then echo LINKED; fi`]);
+  const out = result.stdout;
+  return { file: out.replace(/\n?LINKED\n?$/, '').trim(), linked: /LINKED\s*$/.test(out) };
+}
+
+const pemBlocks = (text: string): string[] => text.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? [];
+
 /** GET on Patroni's API: status code, or the error. */
 function patroniGet(url: string, ca?: string): Promise<number | string> {
   return new Promise((resolve) => {
@@ -104,13 +138,15 @@ describe('TLS through the certificates relation', () => {
   let ca = '';
   let creds: Record<string, string> = {};
   let operatorPassword = '';
+  let firstCertificates: Record<string, string | undefined> = {};
+  let primaryBeforeRenewal = '';
 
   it(
     'deploys two units, the TLS provider and a related client; relating certificates turns TLS on on every unit',
     async () => {
       await sbx.deploy(2);
       model = (await sbx.status()).model.name;
-      await sbx.cliOk(['deploy', 'tls-provider', TLS_APP, '--config', 'certificate-validity=4m', '--timeout', '5m'], 6 * MIN);
+      await sbx.cliOk(['deploy', 'tls-provider', TLS_APP, '--config', 'certificate-validity=3m', '--timeout', '5m'], 6 * MIN);
       await sbx.cliOk(['deploy', 'test-client', CLIENT, '--timeout', '5m'], 6 * MIN);
       await sbx.cliOk(['relate', `${CLIENT}:database`, `${APP}:database`, '--timeout', '5m'], 6 * MIN);
       expect((await credentials())['tls']).toBe('False');
@@ -144,6 +180,22 @@ describe('TLS through the certificates relation', () => {
   );
 
   it(
+    'a client writes over verify-full TLS from the first certificates on; the provider will answer the renewal with a long-lived one',
+    async () => {
+      firstCertificates = Object.fromEntries(await Promise.all(UNITS.map(async (unit) => [unit, await storedCertificate(unit)] as const)));
+      expect(Object.values(firstCertificates).every((cert) => cert !== undefined)).toBe(true);
+      primaryBeforeRenewal = await sbx.primary();
+      // Only the certificates issued so far are short-lived: no renewal after the first one.
+      await sbx.cliOk(['config', TLS_APP, 'certificate-validity=1h'], 3 * MIN);
+      const hosts = await Promise.all(UNITS.map((unit) => sbx.unitAddress(unit)));
+      renewalWrites = new ContinuousWrites({ hosts: () => hosts, user: 'operator', password: operatorPassword, ssl: { ca }, intervalMs: 50, table: 'cw_renewal' });
+      await renewalWrites.start();
+      await renewalWrites.waitForWrites(20, MIN);
+    },
+    4 * MIN,
+  );
+
+  it(
     'replicates over TLS, and Patroni answers only over https',
     async () => {
       const primary = await sbx.primary();
@@ -167,36 +219,30 @@ describe('TLS through the certificates relation', () => {
   );
 
   it(
-    'switches over with TLS on',
+    "receive-ca-cert: the CA offered over certificate_transfer lands in every pod's trust store, and leaves with the relation",
     async () => {
-      const before = await sbx.primary();
-      const candidate = UNITS.find((unit) => unit !== before)!;
-      await sbx.runOk(candidate, 'promote-to-primary', { scope: 'unit' });
-      await sbx.waitFor((units) => units[candidate]?.patroni?.role === 'leader' && allActive(units, 2, { primaryLabel: false }), `${candidate} primary`, 2 * MIN);
-      const rows = await tlsQuery(await sbx.unitAddress(candidate), { user: 'operator', password: operatorPassword, database: 'postgres', ca }, 'SELECT pg_is_in_recovery() AS standby');
-      expect(rows).toEqual([{ standby: false }]);
+      const providerCa = pemBlocks(ca).at(-1)!;
+      await sbx.cliOk(['relate', `${APP}:receive-ca-cert`, `${TLS_APP}:send-ca-cert`, '--timeout', '5m'], 6 * MIN);
+      await Promise.all(
+        UNITS.map((unit) => sbx.until(() => trustedCa(unit, TLS_APP), (t) => t.file === providerCa && t.linked, `${unit}: ca-${TLS_APP}.crt in the trust store`, 2 * MIN, 1_000)),
+      );
+      await sbx.cliOk(['remove-relation', `${APP}:receive-ca-cert`, `${TLS_APP}:send-ca-cert`, '--timeout', '5m'], 6 * MIN);
+      await Promise.all(
+        UNITS.map((unit) => sbx.until(() => trustedCa(unit, TLS_APP), (t) => t.file === '' && !t.linked, `${unit}: ca-${TLS_APP}.crt gone from the trust store`, 2 * MIN, 1_000)),
+      );
     },
-    3 * MIN,
+    5 * MIN,
   );
 
   it(
-    'renews every certificate while a client writes over TLS: nothing lost, no primary change',
+    'renews every certificate while the client writes over TLS: nothing lost, no primary change',
     async () => {
-      const primary = await sbx.primary();
-      const first = Object.fromEntries(await Promise.all(UNITS.map(async (unit) => [unit, await storedCertificate(unit)] as const)));
-      const writes = new ContinuousWrites({
-        hosts: () => Promise.all(UNITS.map((unit) => sbx.unitAddress(unit))),
-        user: 'operator',
-        password: operatorPassword,
-        ssl: { ca },
-        intervalMs: 50,
-      });
-      await writes.start();
-      await writes.waitForWrites(20, MIN);
-      // 4-minute certificates are renewed 100 s before they expire, at the next whole minute.
+      const writes = renewalWrites!;
+      // 3-minute certificates (a minute back-dated) are renewed 80 s before they expire: Juju's
+      // secret-expired within the minute before that.
       await sbx.until(
         () => Promise.all(UNITS.map((unit) => storedCertificate(unit))),
-        (now) => now.every((cert, i) => cert !== undefined && cert !== first[UNITS[i]!]),
+        (now) => now.every((cert, i) => cert !== undefined && cert !== firstCertificates[UNITS[i]!]),
         'a new certificate on every unit',
         4 * MIN,
         2_000,
@@ -205,11 +251,12 @@ describe('TLS through the certificates relation', () => {
       await sleep(3_000);
       await writes.waitForWrites(20, MIN);
       const report = await writes.stop();
-      const result = await writes.verify(await sbx.unitAddress(primary));
+      renewalWrites = undefined;
+      const result = await writes.verify(await sbx.unitAddress(primaryBeforeRenewal));
       expect(result.missing).toEqual([]);
       expect(result.duplicated).toEqual([]);
       expect(report.primaries).toHaveLength(1);
-      expect(await sbx.primary()).toBe(primary);
+      expect(await sbx.primary()).toBe(primaryBeforeRenewal);
       for (const unit of UNITS) {
         const rows = await tlsQuery(await sbx.unitAddress(unit), { user: 'operator', password: operatorPassword, database: 'postgres', ca }, 'SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()');
         expect(rows).toEqual([{ ssl: true }]);
@@ -218,6 +265,67 @@ describe('TLS through the certificates relation', () => {
       await sbx.waitForActive(2, MIN, { primaryLabel: false });
     },
     7 * MIN,
+  );
+
+  it(
+    'switches over and fails over (primary frozen) with TLS on while a client writes over verify-full: none lost, the API https only, statuses follow',
+    async () => {
+      const first = await sbx.primary();
+      const second = UNITS.find((unit) => unit !== first)!;
+      const hosts = await Promise.all(UNITS.map((unit) => sbx.unitAddress(unit)));
+      const address = Object.fromEntries(UNITS.map((unit, i) => [unit, hosts[i]!]));
+      const writes = new ContinuousWrites({ hosts: () => hosts, user: 'operator', password: operatorPassword, ssl: { ca }, intervalMs: 50, table: 'cw_failover' });
+      await writes.start();
+      let frozen = false;
+      let failure: unknown;
+      try {
+        await writes.waitForWrites(20, MIN);
+        // Switchover: promote-to-primary, through the charm's own Patroni client over https.
+        await sbx.runOk(second, 'promote-to-primary', { scope: 'unit' });
+        await sbx.waitFor((units) => units[second]?.patroni?.role === 'leader' && allActive(units, 2, { primaryLabel: false }), `${second} primary`, 2 * MIN);
+        await writes.waitForWrites(20, MIN);
+        // Failover: the new primary's pod frozen; the other member takes over.
+        await sbx.cliOk(['chaos', 'freeze', second]);
+        frozen = true;
+        await sbx.until(
+          async () => (await patroniClusterTls(address[first]!, ca)).find((m) => m.role === 'leader' && m.state === 'running')?.name,
+          (name) => name === `${APP}-${first.split('/')[1]}`,
+          `${first} to lead again`,
+          2 * MIN,
+          500,
+        );
+        await sbx.cliOk(['chaos', 'thaw', second]);
+        frozen = false;
+        // synchronous_mode_strict (the default): with two units, commits wait for the other member
+        // to be back as a synchronous standby.
+        await writes.waitForWrites(20, 2 * MIN);
+        // The statuses follow: the charm reads the roles through its own Patroni client (https),
+        // so "Primary" moves to the new leader.
+        await sbx.waitFor(
+          (units) => allActive(units, 2) && units[first]?.patroni?.role === 'leader' && isCaughtUpReplica(units[second]?.patroni),
+          `${second} back as a caught-up replica, "Primary" on ${first}`,
+          3 * MIN,
+        );
+      } catch (error) {
+        failure = error;
+        throw error;
+      } finally {
+        if (frozen) await sbx.cliOk(['chaos', 'thaw', second]).catch(() => undefined);
+        const report = await writes.stop();
+        if (failure === undefined) {
+          expect(report.primaries.length).toBeGreaterThanOrEqual(3);
+          const checks = await writes.verifyReplicated(hosts);
+          for (const host of hosts) expect(checks[host], host).toMatchObject({ missing: [], duplicated: [], caughtUp: true });
+        }
+      }
+      for (const unit of UNITS) {
+        expect(await patroniGet(`https://${address[unit]}:${PATRONI_PORT}/health`, ca)).toBe(200);
+        expect(await patroniGet(`http://${address[unit]}:${PATRONI_PORT}/health`)).not.toBe(200);
+      }
+      const rows = await tlsQuery(address[first]!, { user: 'operator', password: operatorPassword, database: 'postgres', ca, servername: primaryService() }, 'SELECT pg_is_in_recovery() AS standby');
+      expect(rows).toEqual([{ standby: false }]);
+    },
+    8 * MIN,
   );
 
   it(
