@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { dcsPort, parseChaosArgs } from '../../../sandbox/cli/commands/chaos-args.ts';
-import { dcsDownRule } from '../../../sandbox/pods/faults.ts';
+import { dcsDownRule, dcsPartitionRules } from '../../../sandbox/pods/faults.ts';
 import { firstFillBytes, mkfsArgs, volumeImage } from '../../../sandbox/pods/volumes.ts';
 
 describe('sandbox chaos arguments', () => {
@@ -51,6 +51,13 @@ describe('chaos support', () => {
     expect(dcsDownRule({ bridge: 'sbxab12-br', bridgeIp: '10.213.0.1', sandboxId: 'ab12' }, 2379)).toEqual([
       'INPUT', '-i', 'sbxab12-br', '-d', '10.213.0.1/32', '-p', 'tcp', '--dport', '2379',
       '-m', 'comment', '--comment', 'sandbox-ab12-dcs-down', '-j', 'REJECT', '--reject-with', 'tcp-reset',
+    ]);
+  });
+
+  it('partition-dcs drops what the pod sends to either DCS port on the bridge address, and nothing else', () => {
+    expect(dcsPartitionRules('10.213.0.1')).toEqual([
+      ['OUTPUT', '-d', '10.213.0.1/32', '-p', 'tcp', '--dport', '443', '-j', 'DROP'],
+      ['OUTPUT', '-d', '10.213.0.1/32', '-p', 'tcp', '--dport', '2379', '-j', 'DROP'],
     ]);
   });
 
