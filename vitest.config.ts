@@ -50,7 +50,8 @@ export default defineConfig({
           name: 'integration',
           include: ['tests/integration/**/*.test.ts'],
           sequence: { groupOrder: 2 },
-          // The sandbox owns fixed ports (5432, 8008, 2379): never two deployments at once.
+          // One deployment at a time per vitest process. `npm test` runs two such processes side by
+          // side (scripts/run-integration-lanes.mjs): each deployment has its own subnet and names.
           fileParallelism: false,
           testTimeout: 240_000,
           hookTimeout: 180_000,
