@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { PodError } from './errors.ts';
+import { NETWORK_LOCK_PATH, withHostLock } from './host-lock.ts';
 import { bridgeName, namePrefix } from './names.ts';
 import { readNetworkRecord, writeNetworkRecord, type NetworkRecord } from './records.ts';
 import { bridgeAddress, DEFAULT_SUBNET, parseSubnet, type Subnet } from './subnet.ts';
@@ -39,8 +40,10 @@ export async function ensureSandboxNetwork(options: SandboxNetworkOptions): Prom
   };
   await fenceSandboxRange();
   if (!(await linkExists(record.bridge))) {
-    await assertSubnetFree(subnet, record.bridge);
-    await createBridge(record);
+    await withHostLock(NETWORK_LOCK_PATH, async () => {
+      await assertSubnetFree(subnet, record.bridge);
+      await createBridge(record);
+    });
   }
   if (!existing) await writeNetworkRecord(options.stateDir, record);
   return record;
