@@ -72,9 +72,10 @@ export function lastCommandEndScript(input: { logPath: string; stanza: string; c
  * its log stamps them (`YYYY-MM-DD HH:MM:SS.mmm`, the pod's clock, UTC).
  */
 export function lastBackupSpanScript(input: { logPath: string; stanza: string }): string {
-  const file = `${safe(input.logPath, 'log path')}/${safe(input.stanza, 'stanza')}-backup.log`;
-  const stamp = (what: string): string => `grep "${what}" ${file} | tail -1 | cut -c1-23`;
-  return [`echo "begin=$(${stamp('INFO: backup command begin')})"`, `echo "end=$(${stamp('INFO: expire command end')})"`].join('\n');
+  // Each command logs to a file of its own: `<stanza>-backup.log`, `<stanza>-expire.log`.
+  const file = (command: string): string => `${safe(input.logPath, 'log path')}/${safe(input.stanza, 'stanza')}-${command}.log`;
+  const stamp = (command: string, what: string): string => `grep "${what}" ${file(command)} | tail -1 | cut -c1-23`;
+  return [`echo "begin=$(${stamp('backup', 'INFO: backup command begin')})"`, `echo "end=$(${stamp('expire', 'INFO: expire command end')})"`].join('\n');
 }
 
 /**
