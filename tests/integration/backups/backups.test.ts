@@ -136,6 +136,41 @@ describe('backups to the sandbox S3', () => {
     expect(listed).toMatch(/\| restore {13}\| finished \| None/);
   }, 10 * MIN);
 
+  it('differential and incremental chains reference their parents, and restoring the incremental brings back exactly its rows', async () => {
+    const fullId = String((await sbx.runOk(UNIT, 'create-backup'))['backup-id']);
+    await insert('chain-1');
+    const diffId = String((await sbx.runOk(UNIT, 'create-backup', { type: 'differential' }))['backup-id']);
+    await insert('chain-2');
+    const incrId = String((await sbx.runOk(UNIT, 'create-backup', { type: 'incremental' }))['backup-id']);
+    const atIncremental = await rows();
+    await insert('chain-3');
+    const listed = String((await sbx.runOk(UNIT, 'list-backups'))['backups']);
+    expect(listed).toContain(`${diffId} | differential backup | finished | ${fullId}`);
+    expect(listed).toContain(`${incrId} | incremental backup  | finished | ${diffId}`);
+
+    await sbx.runOk(UNIT, 'restore', { 'backup-id': incrId });
+    const restored = await waitForRestore();
+    expect(restored).toEqual(atIncremental);
+    expect(restored).toContain('chain-2');
+    expect(restored).not.toContain('chain-3');
+  }, 10 * MIN);
+
+  it('S3 down: create-backup fails at once and says S3 cannot be reached; once S3 is back, backups work again', async () => {
+    await waitForUnit(UNIT, 'active', 'Primary', 2 * MIN);
+    await sbx.cliOk(['s3', '--stop'], MIN);
+    try {
+      const started = Date.now();
+      const failed = await sbx.run(UNIT, 'create-backup');
+      expect(failed).toMatchObject({ status: 'failed', message: expect.stringMatching(/^Cannot reach S3 at https:\/\/\S+ \(.+\): check that the S3 service is up and reachable from the unit, then run create-backup again$/) });
+      expect(Date.now() - started).toBeLessThan(30_000);
+    } finally {
+      await sbx.cliOk(['s3'], 2 * MIN);
+    }
+    await insert('after-outage');
+    expect((await sbx.runOk(UNIT, 'create-backup'))['backup-status']).toBe('backup created');
+    await waitForUnit(UNIT, 'active', 'Primary', MIN);
+  }, 6 * MIN);
+
   it('wrong credentials block the unit with the reference\'s message; the right ones heal it', async () => {
     // s3rver checks the access key id, not the SigV4 signature: a wrong key is what it refuses (403).
     await sbx.runOk(`${S3_APP}/0`, 'sync-s3-credentials', { 'access-key': 'NOT-A-KEY', 'secret-key': s3.secretKey });
@@ -145,4 +180,42 @@ describe('backups to the sandbox S3', () => {
     await waitForUnit(UNIT, 'active', 'Primary', 4 * MIN);
     expect((await sbx.runOk(UNIT, 'create-backup'))['backup-status']).toBe('backup created');
   }, 10 * MIN);
+
+  it('a scheduled full backup fires in the workload and retention by count removes the oldest full backups; a bad schedule blocks with the format', async () => {
+    const fullIds = async (): Promise<string[]> =>
+      String((await sbx.runOk(UNIT, 'list-backups'))['backups'])
+        .split('\n')
+        .filter((line) => line.includes('| full backup '))
+        .map((line) => line.slice(0, 20).trim());
+    const before = await fullIds();
+    expect(before.length).toBeGreaterThanOrEqual(3);
+
+    const config = (...args: string[]) => sbx.cliOk(['config', APP, ...args, '--timeout', '5m'], 6 * MIN);
+    await config('backup_schedule_full=every sunday');
+    await waitForUnit(UNIT, 'blocked', 'Configuration Error: backup_schedule_full="every sunday" is invalid', 2 * MIN);
+    // Every 10 s (six fields, seconds first); keep two full backups.
+    await config('backup_schedule_full=*/10 * * * * *', 'backup_retention_full_count=2');
+    await waitForUnit(UNIT, 'active', 'Primary', 2 * MIN);
+    // The table lists the scheduled backup, and the schedule result its outcome (written once pgBackRest has exited).
+    const listed = await sbx.until(
+      () => sbx.runOk(UNIT, 'list-backups'),
+      (result) => / full ok \d{8}-\d{6}F$/.test(String(result['schedule'] ?? '')) && String(result['backups']).split('\n').some((line) => line.includes('| full backup ') && !before.includes(line.slice(0, 20).trim())),
+      'a scheduled full backup in list-backups',
+      2 * MIN,
+      2_000,
+    );
+    expect(String(listed['schedule'])).toMatch(
+      /^schedule \(UTC\): full "\*\/10 \* \* \* \* \*" \(next \S+Z\)\nretention: 2 full backups\nlast scheduled backup on this unit: \S+Z full ok \d{8}-\d{6}F$/,
+    );
+    await config('--reset', 'backup_schedule_full');
+    const kept = await fullIds();
+    // pgBackRest's expire after each scheduled backup keeps the two newest full backups.
+    expect(kept).toHaveLength(2);
+    expect(kept).not.toContain(before[0]);
+    expect(kept.some((id) => !before.includes(id))).toBe(true);
+    // The schedule is off: no more backups.
+    await sleep(11_000);
+    expect(await fullIds()).toEqual(kept);
+    expect((await sbx.runOk(UNIT, 'list-backups'))['schedule']).toBeUndefined();
+  }, 8 * MIN);
 });
