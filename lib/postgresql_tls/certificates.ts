@@ -64,7 +64,8 @@ export type IssuedCertificateProblem =
   | 'malformed-ca'
   | 'other-key'
   | 'expired'
-  | 'not-signed-by-ca';
+  | 'not-signed-by-ca'
+  | 'chain-does-not-verify';
 
 export const ISSUED_CERTIFICATE_PROBLEMS: Readonly<Record<IssuedCertificateProblem, string>> = {
   'malformed-certificate': 'the certificate is not a valid PEM certificate',
@@ -72,17 +73,20 @@ export const ISSUED_CERTIFICATE_PROBLEMS: Readonly<Record<IssuedCertificateProbl
   'other-key': "the certificate is not for this unit's private key",
   expired: 'the certificate has expired',
   'not-signed-by-ca': 'the certificate does not verify against the CA given with it',
+  'chain-does-not-verify': 'the chain is not a list of certificates each signed by the next, from the certificate up to the CA',
 };
 
 /**
  * Check a certificate the provider answered our CSR with before it replaces a working one:
- * it parses, it carries our key's public half, it is not expired, and the CA (the chain's last
- * entry when there is a chain, else `ca`) signed it. Returns the first problem, or undefined.
+ * it parses, it carries our key's public half, it is not expired, the CA given with it signed
+ * it, and the chain (handed to clients as their CA file) links it to that CA. Returns the first
+ * problem, or undefined.
  */
 export async function issuedCertificateProblem(input: {
   certificatePem: string;
   caPem: string;
   privateKeyPem: string;
+  chainPems?: readonly string[];
   now?: Date;
 }): Promise<IssuedCertificateProblem | undefined> {
   let certificate: x509.X509Certificate;
@@ -104,7 +108,37 @@ export async function issuedCertificateProblem(input: {
   } catch {
     return 'not-signed-by-ca';
   }
+  if (input.chainPems !== undefined && input.chainPems.length > 0 && !(await chainLinks(certificate, input.chainPems, ca))) {
+    return 'chain-does-not-verify';
+  }
   return undefined;
+}
+
+/**
+ * Whether the chain (leaf first, as the tls_certificates libraries send it; a chain without the
+ * leaf is read as the certificates above it) has each certificate signed by the next, and reaches
+ * the CA: the CA is in it, or its last entry is signed by the CA.
+ */
+async function chainLinks(certificate: x509.X509Certificate, chainPems: readonly string[], ca: x509.X509Certificate): Promise<boolean> {
+  let chain: x509.X509Certificate[];
+  try {
+    chain = chainPems.map((pem) => new x509.X509Certificate(pem));
+  } catch {
+    return false;
+  }
+  const sameCertificate = (a: x509.X509Certificate, b: x509.X509Certificate) => Buffer.from(a.rawData).equals(Buffer.from(b.rawData));
+  const path = sameCertificate(chain[0]!, certificate) ? chain : [certificate, ...chain];
+  const signedBy = async (subject: x509.X509Certificate, issuer: x509.X509Certificate) => {
+    try {
+      return await subject.verify({ publicKey: issuer.publicKey, signatureOnly: true }, webcrypto);
+    } catch {
+      return false;
+    }
+  };
+  for (let i = 0; i + 1 < path.length; i += 1) {
+    if (!(await signedBy(path[i]!, path[i + 1]!))) return false;
+  }
+  return path.some((entry) => sameCertificate(entry, ca)) || (await signedBy(path[path.length - 1]!, ca));
 }
 
 /**

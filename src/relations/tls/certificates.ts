@@ -230,7 +230,7 @@ export async function convergeCertificates(deps: CertificatesDeps, options: { br
   }
   // The certificate in use was checked when it came; only a new one is.
   if (entry.certificate !== stored.cert) {
-    const problem = await issuedCertificateProblem({ certificatePem: entry.certificate, caPem: entry.ca, privateKeyPem: key, now });
+    const problem = await issuedCertificateProblem({ certificatePem: entry.certificate, caPem: entry.ca, chainPems: entry.chain, privateKeyPem: key, now });
     if (problem !== undefined) {
       deps.logger.warn({ provider, problem }, 'refusing the certificate the provider issued');
       return { problem: { kind: 'blocked', message: rejectedCertificateMessage(provider, ISSUED_CERTIFICATE_PROBLEMS[problem], !!stored.cert) } };

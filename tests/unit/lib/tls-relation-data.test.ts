@@ -97,6 +97,20 @@ describe('checking an issued certificate', () => {
     expect(await check(await issueCertificate(ca, csr, { validityMs: DAY }), 'garbage')).toBe('malformed-ca');
   });
 
+  it('checks the chain it would hand to clients: leaf first up to the CA, or the certificates above the leaf', async () => {
+    const certificate = await issueCertificate(ca, csr, { validityMs: DAY });
+    const check = (chainPems: string[]) => issuedCertificateProblem({ certificatePem: certificate, caPem: ca.certificatePem, privateKeyPem: key, chainPems });
+    expect(await check([certificate, ca.certificatePem])).toBeUndefined();
+    expect(await check([ca.certificatePem])).toBeUndefined();
+    expect(await check([certificate])).toBeUndefined();
+    expect(await check([])).toBeUndefined();
+    const other = await createAuthority('another-ca', DAY);
+    expect(await check([certificate, other.certificatePem])).toBe('chain-does-not-verify');
+    expect(await check([certificate, '-----BEGIN CERTIFICATE-----\nnot a certificate\n-----END CERTIFICATE-----'])).toBe('chain-does-not-verify');
+    const sibling = await issueCertificate(ca, csr, { validityMs: DAY, publicKeyPem: generatePrivateKey() });
+    expect(await check([sibling, ca.certificatePem])).toBe('chain-does-not-verify');
+  });
+
   it('renews 168 h before expiry, or at two thirds of a short lifetime', async () => {
     const now = new Date();
     const long = await issueCertificate(ca, csr, { validityMs: 90 * DAY, now });
