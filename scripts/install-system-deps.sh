@@ -17,7 +17,7 @@ packages=(
   postgresql postgresql-contrib postgresql-15-pgaudit patroni python3-etcd python3-pysyncobj python3-yaml etcd-server etcd-client
   pgbackrest pgbouncer prometheus-postgres-exporter
   prometheus xz-utils
-  iproute2 iptables procps util-linux psmisc curl ca-certificates openssl locales locales-all unzip zip time
+  iproute2 iptables procps util-linux e2fsprogs psmisc curl ca-certificates openssl locales locales-all unzip zip time
 )
 
 if [ "$(id -u)" -ne 0 ]; then
