@@ -27,7 +27,7 @@ const SECONDS = {
   'relations/clients.test.ts': 410,
   'cluster/failures.test.ts': 325,
   'backups/backups.test.ts': 290,
-  'tls/tls.test.ts': 270,
+  'tls/tls.test.ts': 350,
   'backups/disaster-recovery.test.ts': 270,
   'relations/pgbouncer.test.ts': 170,
   'cluster/lifecycle.test.ts': 110,
