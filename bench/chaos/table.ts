@@ -1,20 +1,11 @@
 import { readFile } from 'node:fs/promises';
+import type { ScenarioResult as Scenario } from '../../tests/integration/cluster/chaos-results.ts';
 
 /**
  * The README's chaos table from bench/results/chaos.json, which the chaos suite writes
  * (`CHAOS_RESULTS=bench/results/chaos.json npx vitest run --project integration
  * tests/integration/cluster/chaos.test.ts`): `npx tsx bench/chaos/table.ts [file]`.
  */
-interface Scenario {
-  longestWriteGapS: number;
-  writablePrimaryS: number | null;
-  allActiveS: number | null;
-  acknowledged: number;
-  lost: number;
-  duplicated: number;
-  note?: string;
-}
-
 const file = process.argv[2] ?? 'bench/results/chaos.json';
 const { scenarios } = JSON.parse(await readFile(file, 'utf8')) as { scenarios: Record<string, Scenario> };
 const cell = (v: number | null): string => (v === null ? '–' : v.toFixed(1));
