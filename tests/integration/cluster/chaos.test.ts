@@ -10,9 +10,9 @@ import { describeReport, LeaderWatch, member, unitNames, writer } from './helper
 // reaches that pod only), kill -9 of the primary's Patroni alone, a frozen primary (every process
 // of its pod stopped), a partitioned primary (its pod cut from the others, the DCS and the
 // clients; a client inside its pod must not commit), the whole DCS down for 60 s (failsafe mode),
-// the data volume full on a replica and on the primary, a replica whose data directory is lost,
-// and remove-unit of the primary. After each, every acknowledged write is on every member, none
-// twice, and the statuses follow the new roles. With CHAOS_RESULTS=<file> the measured numbers go
+// the data volume full on a replica and on the primary, and remove-unit of the primary (a replica
+// whose data directory is lost is not here yet: docs/failover.md). After each, every acknowledged
+// write is on every member, none twice, and the statuses follow the new roles. With CHAOS_RESULTS=<file> the measured numbers go
 // there (bench/results/chaos.json). update-status runs every 30 s here (Juju's
 // update-status-hook-interval; 5 min by default): the full-disk status is one of its checks.
 
@@ -382,30 +382,6 @@ describe('faults short of a kill, on a 3-unit cluster of the real charm', () => 
       );
     }, 8 * MIN);
   }
-
-  it('a replica whose data directory is lost is rebuilt from the primary; none lost or doubled', async () => {
-    const before = await sbx.units();
-    const primary = leaderOf(before)!;
-    const victim = unitNames(before).find((u) => u !== primary)!;
-    const addresses = Object.values(before).map((u) => u.address);
-    await underWrites('replica-data-lost', () => addresses, async (cw) => {
-      const faultAt = Date.now();
-      const wiped = await sbx.ssh(victim, ['sh', '-c', `rm -rf ${PGDATA} && ls /var/lib/postgresql/data`]);
-      expect(wiped.exitCode, wiped.stderr).toBe(0);
-      // the container restarts, as after a lost volume: Patroni finds no data and clones the primary
-      await sbx.chaos([victim]);
-      await cw.waitForWrites(10, MIN);
-      await sbx.waitFor(healthy, `${victim} rebuilt as a caught-up replica`, 4 * MIN);
-      const activeAt = Date.now();
-      expect(leaderOf(await sbx.units())).toBe(primary);
-      // a new data directory, cloned from the primary: same system, a postmaster started after the wipe
-      const [ours, theirs] = await Promise.all([victim, primary].map((u) => sbx.sql(u, 'SELECT system_identifier::text AS id FROM pg_control_system()')));
-      expect(ours).toEqual(theirs);
-      const made = await sbx.ssh(victim, ['stat', '-c', '%Y', `${PGDATA}/PG_VERSION`]);
-      expect(Number(made.stdout.trim()) * 1000, 'PG_VERSION predates the wipe: the data directory was not rebuilt').toBeGreaterThanOrEqual(Math.floor(faultAt / 1000) * 1000);
-      return { faultAt, activeAt, note: 'the primary never changed; data directory removed, then the pod killed' };
-    });
-  }, 6 * MIN);
 
   it('remove-unit of the primary under writes: another member leads, writes go on there; 2 units active', async () => {
     const before = await sbx.units();
