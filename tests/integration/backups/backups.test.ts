@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { APP, isClean, SandboxFixture, type StatusDoc } from '../../support/sandbox-fixture.ts';
+import { startSandboxS3, type SandboxS3 } from './sandbox-s3.ts';
 
 // One single-unit deployment of the real charm (restore needs one unit), the sandbox's S3 server
 // (s3rver over HTTPS with its own CA) and the sandbox's s3-integrator, scenario after scenario:
@@ -16,7 +17,7 @@ const S3_APP = 's3';
 const BUCKET = 'pg-backups';
 const TABLE = 'backup_rows';
 let sbx: SandboxFixture;
-let s3: { endpoint: string; accessKey: string; secretKey: string; caChain: string };
+let s3: SandboxS3;
 
 function workload(status: StatusDoc, unit: string): { current: string; message?: string } | undefined {
   const app = unit.slice(0, unit.lastIndexOf('/'));
@@ -56,13 +57,7 @@ async function waitForRestore(): Promise<string[]> {
 beforeAll(async () => {
   sbx = await SandboxFixture.create('backups');
   await sbx.deploy(1);
-  const shown = (await sbx.cliOk(['s3'], 2 * MIN)).stdout;
-  const field = (name: string): string => {
-    const match = new RegExp(`^${name}: (.+)$`, 'm').exec(shown);
-    if (match?.[1] === undefined) throw new Error(`sandbox s3 printed no ${name}: ${shown}`);
-    return match[1].trim();
-  };
-  s3 = { endpoint: field('endpoint'), accessKey: field('access-key'), secretKey: field('secret-key'), caChain: field('tls-ca-chain') };
+  s3 = await startSandboxS3(sbx);
   await sbx.cliOk(
     [
       'deploy', 's3-integrator', S3_APP, '--timeout', '5m',

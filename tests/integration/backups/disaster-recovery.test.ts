@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SandboxPaths } from '../../../sandbox/runtime/paths.ts';
 import { APP, isClean, SandboxFixture, type StatusDoc } from '../../support/sandbox-fixture.ts';
+import { startSandboxS3, type SandboxS3 } from './sandbox-s3.ts';
 
 // Disaster recovery (issue 14 item 3), small data: cluster A (one unit) backs up to the sandbox
 // S3; cluster B, a fresh one-unit application of the same charm, is related to a second
@@ -18,7 +19,7 @@ const B = `${B_APP}/0`;
 const BUCKET = 'dr-backups';
 const ANOTHER_CLUSTER = 'the S3 repository has backups from another cluster';
 let sbx: SandboxFixture;
-let s3: { endpoint: string; accessKey: string; secretKey: string; caChain: string };
+let s3: SandboxS3;
 
 function workload(status: StatusDoc, unit: string): { current: string; message?: string } | undefined {
   return status.applications[unit.slice(0, unit.lastIndexOf('/'))]?.units[unit]?.['workload-status'];
@@ -61,13 +62,7 @@ async function deployS3Integrator(name: string, path: string): Promise<void> {
 beforeAll(async () => {
   sbx = await SandboxFixture.create('dr');
   await sbx.deploy(1);
-  const shown = (await sbx.cliOk(['s3'], 2 * MIN)).stdout;
-  const field = (name: string): string => {
-    const match = new RegExp(`^${name}: (.+)$`, 'm').exec(shown);
-    if (match?.[1] === undefined) throw new Error(`sandbox s3 printed no ${name}: ${shown}`);
-    return match[1].trim();
-  };
-  s3 = { endpoint: field('endpoint'), accessKey: field('access-key'), secretKey: field('secret-key'), caChain: field('tls-ca-chain') };
+  s3 = await startSandboxS3(sbx);
   await deployS3Integrator('s3-a', '/a');
   await sbx.cliOk(['relate', 's3-a:s3-credentials', `${APP}:s3-parameters`, '--timeout', '5m'], 6 * MIN);
   await waitForUnit(A, 'active', 'Primary');
